@@ -1,0 +1,95 @@
+// Package awsconfig builds the aws.Config that every Portico component uses, so
+// that the provider, the functions and the tests reach AWS or a local emulator the
+// same way: an optional endpoint URL, an optional CA bundle, and credentials from
+// the default AWS chain.
+package awsconfig
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// Options says where AWS is. The zero value means real AWS with the default chain.
+type Options struct {
+	// Region overrides the region from the environment or shared config.
+	Region string
+	// Endpoint is the base URL of a LocalStack-compatible emulator, for example
+	// https://localhost:4566. Empty means the AWS endpoints (or AWS_ENDPOINT_URL).
+	Endpoint string
+	// CABundle is the path of a PEM file with extra CAs to trust, for an emulator
+	// that serves HTTPS with a local CA. Empty means the system roots (or AWS_CA_BUNDLE).
+	CABundle string
+}
+
+// Validate reports options that cannot work.
+func (o Options) Validate() error {
+	if o.Endpoint != "" {
+		u, err := url.Parse(o.Endpoint)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return fmt.Errorf("awsconfig: endpoint %q: want an absolute http or https URL", o.Endpoint)
+		}
+	}
+	return nil
+}
+
+// Load returns an aws.Config for o.
+func Load(ctx context.Context, o Options) (aws.Config, error) {
+	if err := o.Validate(); err != nil {
+		return aws.Config{}, err
+	}
+	var opts []func(*config.LoadOptions) error
+	if o.Region != "" {
+		opts = append(opts, config.WithRegion(o.Region))
+	}
+	if o.CABundle != "" {
+		f, err := os.Open(o.CABundle)
+		if err != nil {
+			return aws.Config{}, fmt.Errorf("awsconfig: open CA bundle: %w", err)
+		}
+		defer f.Close()
+		opts = append(opts, config.WithCustomCABundle(f))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("awsconfig: load: %w", err)
+	}
+	if o.Endpoint != "" {
+		cfg.BaseEndpoint = aws.String(o.Endpoint)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, errors.New("awsconfig: no region: set it in the options, AWS_REGION or the shared config")
+	}
+	return cfg, nil
+}
+
+// DisableHostPrefix is an API option that stops the SDK from prepending a host
+// prefix (Cloud Map's DiscoverInstances uses "data-") to the endpoint. Real AWS
+// needs the prefix; an emulator on localhost cannot resolve "data-localhost".
+// Use it only when an endpoint URL is set:
+//
+//	servicediscovery.NewFromConfig(cfg, func(o *servicediscovery.Options) {
+//		o.APIOptions = append(o.APIOptions, awsconfig.DisableHostPrefix)
+//	})
+//
+// It must be an Initialize middleware: the flag is read from the context that the
+// operation itself builds, so setting it on the caller's ctx has no effect.
+func DisableHostPrefix(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("PorticoDisableHostPrefix",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+		}), middleware.Before)
+}
+
+// UsesCustomEndpoint reports whether cfg points at an endpoint other than AWS's,
+// either through Options.Endpoint or AWS_ENDPOINT_URL.
+func UsesCustomEndpoint(cfg aws.Config) bool {
+	return cfg.BaseEndpoint != nil && *cfg.BaseEndpoint != ""
+}
