@@ -1,0 +1,75 @@
+// Package cloudmap is the AWS Cloud Map adapter of package mesh: it discovers a
+// service's instances with DiscoverInstances in one HTTP namespace.
+package cloudmap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
+	"github.com/portico-gw/portico/pkg/mesh"
+)
+
+// Reserved Cloud Map attribute names for an instance's address and port.
+const (
+	AttrIPv4 = "AWS_INSTANCE_IPV4"
+	AttrPort = "AWS_INSTANCE_PORT"
+)
+
+// API is the part of the Cloud Map client the Discoverer uses.
+type API interface {
+	DiscoverInstances(ctx context.Context, in *servicediscovery.DiscoverInstancesInput, opts ...func(*servicediscovery.Options)) (*servicediscovery.DiscoverInstancesOutput, error)
+}
+
+// Discoverer implements mesh.Discoverer on Cloud Map.
+type Discoverer struct {
+	api       API
+	namespace string
+}
+
+var _ mesh.Discoverer = (*Discoverer)(nil)
+
+// New returns a Discoverer for the services of namespace (its name, not its ID).
+func New(api API, namespace string) (*Discoverer, error) {
+	if api == nil {
+		return nil, errors.New("cloudmap: API client is required")
+	}
+	if namespace == "" {
+		return nil, errors.New("cloudmap: namespace name is required")
+	}
+	return &Discoverer{api: api, namespace: namespace}, nil
+}
+
+// Discover returns the instances of service. It asks for every instance
+// (HealthStatus ALL); instances without a usable address or port are skipped.
+func (d *Discoverer) Discover(ctx context.Context, service string) ([]mesh.Instance, error) {
+	out, err := d.api.DiscoverInstances(ctx, &servicediscovery.DiscoverInstancesInput{
+		NamespaceName: aws.String(d.namespace),
+		ServiceName:   aws.String(service),
+		HealthStatus:  sdtypes.HealthStatusFilterAll,
+	})
+	if err != nil {
+		// Do not leak SDK error types out of pkg/: keep only the message.
+		return nil, fmt.Errorf("cloudmap: discover %s.%s: %s", service, d.namespace, err.Error())
+	}
+	instances := make([]mesh.Instance, 0, len(out.Instances))
+	for _, s := range out.Instances {
+		port, err := strconv.Atoi(s.Attributes[AttrPort])
+		addr := s.Attributes[AttrIPv4]
+		if err != nil || port < 1 || port > 65535 || addr == "" {
+			continue
+		}
+		attrs := make(map[string]string, len(s.Attributes))
+		for k, v := range s.Attributes {
+			if k != AttrIPv4 && k != AttrPort {
+				attrs[k] = v
+			}
+		}
+		instances = append(instances, mesh.Instance{ID: aws.ToString(s.InstanceId), Address: addr, Port: port, Attributes: attrs})
+	}
+	return instances, nil
+}

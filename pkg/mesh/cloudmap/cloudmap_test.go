@@ -1,0 +1,62 @@
+package cloudmap
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
+)
+
+type fakeAPI struct {
+	in  *servicediscovery.DiscoverInstancesInput
+	out *servicediscovery.DiscoverInstancesOutput
+	err error
+}
+
+func (f *fakeAPI) DiscoverInstances(_ context.Context, in *servicediscovery.DiscoverInstancesInput, _ ...func(*servicediscovery.Options)) (*servicediscovery.DiscoverInstancesOutput, error) {
+	f.in = in
+	return f.out, f.err
+}
+
+func TestDiscover(t *testing.T) {
+	api := &fakeAPI{out: &servicediscovery.DiscoverInstancesOutput{Instances: []sdtypes.HttpInstanceSummary{
+		{InstanceId: aws.String("u1"), Attributes: map[string]string{AttrIPv4: "127.0.0.1", AttrPort: "8081", "version": "v1"}},
+		{InstanceId: aws.String("no-port"), Attributes: map[string]string{AttrIPv4: "127.0.0.1"}},
+		{InstanceId: aws.String("bad-port"), Attributes: map[string]string{AttrIPv4: "127.0.0.1", AttrPort: "70000"}},
+	}}}
+	d, err := New(api, "portico.local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.Discover(context.Background(), "user-service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(api.in.NamespaceName) != "portico.local" || aws.ToString(api.in.ServiceName) != "user-service" || api.in.HealthStatus != sdtypes.HealthStatusFilterAll {
+		t.Fatalf("got input %+v, want namespace portico.local, service user-service, health ALL", api.in)
+	}
+	if len(got) != 1 || got[0].ID != "u1" || got[0].HostPort() != "127.0.0.1:8081" || got[0].Attributes["version"] != "v1" || got[0].Attributes[AttrIPv4] != "" {
+		t.Fatalf("got %+v, want only u1 at 127.0.0.1:8081 with version v1 and no reserved attributes", got)
+	}
+}
+
+func TestDiscoverError(t *testing.T) {
+	d, _ := New(&fakeAPI{err: errors.New("ThrottlingException: slow down")}, "ns")
+	_, err := d.Discover(context.Background(), "svc")
+	if err == nil || !strings.Contains(err.Error(), "slow down") || !strings.Contains(err.Error(), "svc.ns") {
+		t.Fatalf("got %v, want an error naming svc.ns and the cause", err)
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	if _, err := New(nil, "ns"); err == nil {
+		t.Error("got nil error without API, want one")
+	}
+	if _, err := New(&fakeAPI{}, ""); err == nil {
+		t.Error("got nil error without namespace, want one")
+	}
+}
