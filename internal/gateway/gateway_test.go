@@ -1,0 +1,338 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/portico-gw/portico/pkg/ratelimit"
+)
+
+// services routes http://<service>/ requests to in-process handlers, standing in
+// for the mesh client.
+type services map[string]http.Handler
+
+func (s services) RoundTrip(r *http.Request) (*http.Response, error) {
+	h, ok := s[r.URL.Host]
+	if !ok {
+		return nil, fmt.Errorf("no instances of %s", r.URL.Host)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	out := r.Clone(r.Context())
+	out.URL.Host = u.Host
+	res, err := http.DefaultTransport.RoundTrip(out)
+	if err != nil {
+		return nil, err
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	res.Body = io.NopCloser(strings.NewReader(string(b)))
+	return res, nil
+}
+
+// echo answers with what it received, like the demo backends.
+type seen struct {
+	Service string              `json:"service"`
+	Method  string              `json:"method"`
+	Path    string              `json:"path"`
+	Query   string              `json:"query"`
+	Headers map[string][]string `json:"headers"`
+	Body    string              `json:"body"`
+}
+
+func echo(name string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Connection", "close")
+		json.NewEncoder(w).Encode(seen{name, r.Method, r.URL.Path, r.URL.RawQuery, r.Header, string(b)})
+	})
+}
+
+var testNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+func newHandler(t *testing.T, svcs services, lim Limiter) *Handler {
+	t.Helper()
+	h, err := New(Config{
+		Client:  &http.Client{Transport: svcs},
+		Limiter: lim,
+		Now:     func() time.Time { return testNow },
+		NewID:   func() string { return "11111111-2222-4333-8444-555555555555" },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func event(method, path string, headers map[string][]string) events.APIGatewayProxyRequest {
+	return events.APIGatewayProxyRequest{
+		HTTPMethod:        method,
+		Path:              path,
+		MultiValueHeaders: headers,
+		RequestContext: events.APIGatewayProxyRequestContext{
+			Identity: events.APIGatewayRequestIdentity{SourceIP: "203.0.113.7"},
+			Authorizer: map[string]any{
+				"userId": "user-123", "roles": "admin,reader", "exp": float64(testNow.Add(time.Hour).Unix()),
+			},
+		},
+	}
+}
+
+func decode[T any](t *testing.T, body string) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("got body %q, want JSON: %v", body, err)
+	}
+	return v
+}
+
+func TestProxyStripsPrefixAndSanitizesHeaders(t *testing.T) {
+	h := newHandler(t, services{"user-service": echo("user-service")}, nil)
+	ev := event("GET", "/api/v1/users/123", map[string][]string{
+		"X-User-ID":         {"admin"},
+		"X-User-Roles":      {"superuser"},
+		"X-User-Email":      {"evil@example.com"},
+		"X-Forwarded-For":   {"10.0.0.1"},
+		"X-Request-ID":      {"spoofed"},
+		"Authorization":     {"Bearer secret-token"},
+		"Connection":        {"X-User-ID, X-Custom"},
+		"X-Custom":          {"hop"},
+		"Accept":            {"application/json"},
+		"X-Amzn-Trace-Id":   {"Root=1-5759e988-bd862e3fe1be46a994272793"},
+		"Transfer-Encoding": {"chunked"},
+	})
+	ev.MultiValueQueryStringParameters = map[string][]string{"a": {"1", "2"}}
+	resp, _ := h.Handle(context.Background(), ev)
+	if resp.StatusCode != 200 {
+		t.Fatalf("got status %d body %s, want 200", resp.StatusCode, resp.Body)
+	}
+	got := decode[seen](t, resp.Body)
+	if got.Service != "user-service" || got.Path != "/users/123" || got.Query != "a=1&a=2" {
+		t.Fatalf("got %s %s?%s, want user-service /users/123?a=1&a=2", got.Service, got.Path, got.Query)
+	}
+	wantHeaders := map[string]string{
+		"X-User-Id":       "user-123",
+		"X-User-Roles":    "admin,reader",
+		"X-Forwarded-For": "203.0.113.7",
+		"X-Request-Id":    "11111111-2222-4333-8444-555555555555",
+		"X-Request-Start": fmt.Sprintf("t=%d", testNow.UnixMilli()),
+		"Accept":          "application/json",
+		"X-Amzn-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793",
+	}
+	for k, want := range wantHeaders {
+		if v := got.Headers[k]; len(v) != 1 || v[0] != want {
+			t.Errorf("header %s: got %q, want [%q]", k, v, want)
+		}
+	}
+	for _, k := range []string{"Authorization", "X-User-Email", "X-Custom", "Connection"} {
+		if v, ok := got.Headers[k]; ok {
+			t.Errorf("header %s: got %q, want it stripped", k, v)
+		}
+	}
+	if resp.MultiValueHeaders["X-Request-Id"][0] != "11111111-2222-4333-8444-555555555555" {
+		t.Errorf("response X-Request-Id: got %q", resp.MultiValueHeaders["X-Request-Id"])
+	}
+	if _, ok := resp.MultiValueHeaders["Connection"]; ok {
+		t.Errorf("backend's Connection header reached the client")
+	}
+}
+
+func TestRoutingAnswers(t *testing.T) {
+	h := newHandler(t, services{"user-service": echo("user-service"), "order-service": echo("order-service")}, nil)
+	tests := []struct {
+		name, path string
+		status     int
+		service    string
+		backend    string
+	}{
+		{"prefix itself", "/api/v1/users", 200, "user-service", "/users"},
+		{"dot-dot cleaned before matching", "/api/v1/users/../orders/9", 200, "order-service", "/orders/9"},
+		{"double slash cleaned", "//api/v1//users/1/", 200, "user-service", "/users/1"},
+		{"segment boundary", "/api/v1/usersX", 404, "", ""},
+		{"no route", "/admin", 404, "", ""},
+		{"encoded dots", "/api/v1/users/%2e%2e/orders", 400, "", ""},
+		{"encoded slash", "/api/v1/users%2f..%2forders", 400, "", ""},
+		{"semicolon parameter", "/api/v1/users;x=1/1", 400, "", ""},
+		{"backslash", "/api/v1/users\\..\\orders", 400, "", ""},
+		{"no instances", "/api/v1/products/1", 502, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, _ := h.Handle(context.Background(), event("GET", tt.path, nil))
+			if resp.StatusCode != tt.status {
+				t.Fatalf("got status %d (%s), want %d", resp.StatusCode, resp.Body, tt.status)
+			}
+			if tt.service == "" {
+				body := decode[map[string]string](t, resp.Body)
+				if body["message"] == "" || body["requestId"] == "" {
+					t.Fatalf("got body %s, want a JSON message and requestId", resp.Body)
+				}
+				return
+			}
+			got := decode[seen](t, resp.Body)
+			if got.Service != tt.service || got.Path != tt.backend {
+				t.Fatalf("got %s %s, want %s %s", got.Service, got.Path, tt.service, tt.backend)
+			}
+		})
+	}
+}
+
+func TestIdentityRequired(t *testing.T) {
+	h := newHandler(t, services{"user-service": echo("user-service")}, nil)
+	ev := event("GET", "/api/v1/users/1", nil)
+	ev.RequestContext.Authorizer = nil
+	if resp, _ := h.Handle(context.Background(), ev); resp.StatusCode != 401 {
+		t.Fatalf("no authorizer context: got %d, want 401", resp.StatusCode)
+	}
+	ev = event("GET", "/api/v1/users/1", nil)
+	ev.RequestContext.Authorizer["exp"] = fmt.Sprint(testNow.Unix()) // as a string, expiring now
+	resp, _ := h.Handle(context.Background(), ev)
+	if resp.StatusCode != 401 || decode[map[string]string](t, resp.Body)["message"] != "Token expired" {
+		t.Fatalf("cached Allow past exp: got %d %s, want 401 Token expired", resp.StatusCode, resp.Body)
+	}
+}
+
+func TestDashboardMergesInParallel(t *testing.T) {
+	var mu sync.Mutex
+	inFlight, peak := 0, 0
+	slow := func(name string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			inFlight++
+			peak = max(peak, inFlight)
+			mu.Unlock()
+			time.Sleep(50 * time.Millisecond)
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+			echo(name).ServeHTTP(w, r)
+		})
+	}
+	h := newHandler(t, services{
+		"user-service": slow("user-service"), "order-service": slow("order-service"), "notification-service": slow("notification-service"),
+	}, nil)
+	resp, _ := h.Handle(context.Background(), event("GET", "/user-dashboard", nil))
+	if resp.StatusCode != 200 {
+		t.Fatalf("got %d %s, want 200", resp.StatusCode, resp.Body)
+	}
+	got := decode[map[string]seen](t, resp.Body)
+	want := map[string]string{"user": "/users/user-123", "orders": "/orders", "notifications": "/notifications"}
+	for k, p := range want {
+		if got[k].Path != p || got[k].Headers["X-User-Id"][0] != "user-123" {
+			t.Errorf("%s: got path %q user %q, want %q user-123", k, got[k].Path, got[k].Headers["X-User-Id"], p)
+		}
+	}
+	if got["orders"].Query != "limit=5&userId=user-123" {
+		t.Errorf("orders query: got %q, want limit=5&userId=user-123", got["orders"].Query)
+	}
+	if peak != 3 {
+		t.Errorf("got %d concurrent backend calls, want 3 (parallel fan-out)", peak)
+	}
+}
+
+func TestDashboardFailure(t *testing.T) {
+	failing := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) })
+	h := newHandler(t, services{"user-service": echo("user-service"), "order-service": failing, "notification-service": echo("n")}, nil)
+	resp, _ := h.Handle(context.Background(), event("GET", "/user-dashboard", nil))
+	if resp.StatusCode != 502 || !strings.Contains(resp.Body, "order-service") {
+		t.Fatalf("got %d %s, want 502 naming order-service", resp.StatusCode, resp.Body)
+	}
+	resp, _ = h.Handle(context.Background(), event("POST", "/user-dashboard", nil))
+	if resp.StatusCode != 405 || resp.MultiValueHeaders["Allow"][0] != "GET" {
+		t.Fatalf("POST: got %d %v, want 405 with Allow: GET", resp.StatusCode, resp.MultiValueHeaders)
+	}
+}
+
+func TestBackendTimeout(t *testing.T) {
+	block := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	h := newHandler(t, services{"user-service": block}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	resp, _ := h.Handle(ctx, event("GET", "/api/v1/users/1", nil))
+	if resp.StatusCode != 504 {
+		t.Fatalf("got %d %s, want 504 when the deadline passes", resp.StatusCode, resp.Body)
+	}
+}
+
+func TestBodies(t *testing.T) {
+	h := newHandler(t, services{"user-service": echo("user-service")}, nil)
+	ev := event("POST", "/api/v1/users", nil)
+	ev.Body, ev.IsBase64Encoded = "aGVsbG8=", true
+	resp, _ := h.Handle(context.Background(), ev)
+	if got := decode[seen](t, resp.Body); got.Body != "hello" || got.Method != "POST" {
+		t.Fatalf("got %s %q, want POST hello", got.Method, got.Body)
+	}
+	ev.Body = "!!!"
+	if resp, _ := h.Handle(context.Background(), ev); resp.StatusCode != 400 {
+		t.Fatalf("bad base64: got %d, want 400", resp.StatusCode)
+	}
+	ev.Body, ev.IsBase64Encoded = strings.Repeat("x", 5<<20+1), false
+	if resp, _ := h.Handle(context.Background(), ev); resp.StatusCode != 413 {
+		t.Fatalf("oversized body: got %d, want 413", resp.StatusCode)
+	}
+}
+
+// failingLimiter returns an error, as DynamoDB does when throttled.
+type failingLimiter struct{}
+
+func (failingLimiter) Allow(context.Context, string) (ratelimit.Decision, error) {
+	return ratelimit.Decision{}, errors.New("throttled")
+}
+
+func TestRateLimit(t *testing.T) {
+	clock := func() time.Time { return testNow }
+	lim, err := ratelimit.New(ratelimit.Config{Name: "ip", Requests: 2, Window: time.Minute, Store: ratelimit.NewMemory(clock), Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHandler(t, services{"user-service": echo("user-service")}, lim)
+	for i, wantRemaining := range []string{"1", "0"} {
+		resp, _ := h.Handle(context.Background(), event("GET", "/api/v1/users/1", nil))
+		if resp.StatusCode != 200 || resp.MultiValueHeaders["RateLimit-Remaining"][0] != wantRemaining || resp.MultiValueHeaders["RateLimit-Limit"][0] != "2" {
+			t.Fatalf("request %d: got %d %v, want 200 with %s remaining", i+1, resp.StatusCode, resp.MultiValueHeaders, wantRemaining)
+		}
+	}
+	resp, _ := h.Handle(context.Background(), event("GET", "/api/v1/users/1", nil))
+	if resp.StatusCode != 429 || resp.MultiValueHeaders["Retry-After"][0] != "60" {
+		t.Fatalf("over the limit: got %d %v, want 429 with Retry-After 60", resp.StatusCode, resp.MultiValueHeaders)
+	}
+	h = newHandler(t, services{"user-service": echo("user-service")}, failingLimiter{})
+	if resp, _ := h.Handle(context.Background(), event("GET", "/api/v1/users/1", nil)); resp.StatusCode != 200 {
+		t.Fatalf("limiter down: got %d, want 200 (fail-open)", resp.StatusCode)
+	}
+}
+
+func TestValidateRoutes(t *testing.T) {
+	tests := []struct {
+		name   string
+		routes []Route
+	}{
+		{"relative prefix", []Route{{Prefix: "api", Service: "s"}}},
+		{"unclean prefix", []Route{{Prefix: "/api/", Service: "s"}}},
+		{"no service", []Route{{Prefix: "/api"}}},
+		{"strip not a prefix", []Route{{Prefix: "/api/v1/users", Service: "s", Strip: "/v2"}}},
+		{"duplicate", []Route{{Prefix: "/a", Service: "s"}, {Prefix: "/a", Service: "t"}}},
+	}
+	for _, tt := range tests {
+		if _, err := New(Config{Client: http.DefaultClient, Routes: tt.routes}); err == nil {
+			t.Errorf("%s: got nil error, want one", tt.name)
+		}
+	}
+	if _, err := New(Config{}); err == nil {
+		t.Error("no client: got nil error, want one")
+	}
+}
