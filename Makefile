@@ -1,0 +1,234 @@
+# Portico: make demo | make test. Everything the two need is installed into
+# git-ignored folders of the repo (.tools for tools, .portico for state).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+EMULATOR ?= ministack
+ROOT := $(abspath .)
+TOOLS := $(ROOT)/.tools
+STATE := $(ROOT)/.portico
+GO ?= go
+PYTHON ?= python3
+
+TERRAFORM_VERSION := v1.5.7
+MINISTACK_VERSION := 1.5.33
+TERRAFORM := $(TOOLS)/bin/terraform
+VENV := $(TOOLS)/venv
+MINISTACK_STAMP := $(VENV)/.ministack-$(MINISTACK_VERSION)
+
+HOST_ARCH := $(shell $(GO) env GOARCH)
+LAMBDA_ARCH := $(if $(filter arm64,$(HOST_ARCH)),arm64,x86_64)
+BUILD := $(STATE)/build
+GOFLAGS_LAMBDA := -trimpath -buildvcs=false -tags lambda.norpc -ldflags=-s\ -w
+
+ifeq ($(EMULATOR),localstack)
+ENDPOINT ?= https://localhost.localstack.cloud:4566
+CA_CERT ?=
+BACKEND_HOST ?= 172.17.0.1
+BACKEND_BIND ?= 0.0.0.0
+else
+ENDPOINT ?= https://localhost:4566
+CA_CERT ?= $(STATE)/tls/ca.pem
+BACKEND_HOST ?= 127.0.0.1
+BACKEND_BIND ?= 127.0.0.1
+endif
+
+DEMO_NAME := portico
+DEMO_STATE := $(STATE)/demo.tfstate
+DEMO_ISSUER := https://portico.local
+DEMO_AUDIENCE := portico
+DEMO_KID := portico-demo-1
+BACKEND_PORTS := user-service=18081,order-service=18082,notification-service=18083,product-service=18084
+
+export TF_CLI_CONFIG_FILE := $(STATE)/terraformrc
+export TF_IN_AUTOMATION := 1
+export CHECKPOINT_DISABLE := 1
+# The emulators accept any credentials; real AWS uses terraform/aws and your own.
+export AWS_ACCESS_KEY_ID ?= test
+export AWS_SECRET_ACCESS_KEY ?= test
+export AWS_REGION ?= us-east-1
+export AWS_DEFAULT_REGION ?= us-east-1
+
+step = @printf '\033[1m==> %s\033[0m\n' "$(1)"
+
+.PHONY: help
+help: ## List the targets.
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+## ---- tools --------------------------------------------------------------
+
+.PHONY: tools
+tools: $(TERRAFORM) $(MINISTACK_STAMP) ## Install Terraform and MiniStack into .tools.
+
+$(TERRAFORM):
+	$(call step,installing Terraform $(TERRAFORM_VERSION) into .tools (about 3 minutes the first time))
+	@mkdir -p $(TOOLS)/bin
+	GOBIN=$(TOOLS)/bin GOFLAGS=-buildvcs=false $(GO) install github.com/hashicorp/terraform@$(TERRAFORM_VERSION)
+
+$(MINISTACK_STAMP):
+	$(call step,installing MiniStack $(MINISTACK_VERSION) into .tools/venv)
+	@rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check ministack==$(MINISTACK_VERSION)
+	@touch $@
+
+## ---- build --------------------------------------------------------------
+
+.PHONY: provider
+provider: ## Build the Terraform provider and the CLI config that points Terraform at it.
+	$(call step,building terraform-provider-portico)
+	@mkdir -p $(STATE)/plugins
+	$(GO) build -trimpath -o $(STATE)/plugins/terraform-provider-portico ./provider
+	@printf 'provider_installation {\n  dev_overrides {\n    "portico-gw/portico" = "%s"\n  }\n  direct {}\n}\n' "$(STATE)/plugins" > $(TF_CLI_CONFIG_FILE)
+
+# lambda-zip builds functions/$(1) for GOARCH $(2) into $(3)/$(1).zip; the zip is
+# reproducible (fixed mtime, no extra attributes) so an unchanged function
+# keeps its code hash.
+define lambda-zip
+	@mkdir -p $(3)/$(1)
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(2) $(GO) build $(GOFLAGS_LAMBDA) -o $(3)/$(1)/bootstrap ./functions/$(1)
+	@touch -t 202001010000 $(3)/$(1)/bootstrap
+	@rm -f $(3)/$(1).zip && cd $(3)/$(1) && zip -qX $(3)/$(1).zip bootstrap
+endef
+
+.PHONY: lambdas
+lambdas: ## Build the functions for this machine (local profile).
+	$(call step,building the Lambda functions ($(HOST_ARCH)))
+	$(call lambda-zip,authorizer,$(HOST_ARCH),$(BUILD)/local)
+	$(call lambda-zip,aggregator,$(HOST_ARCH),$(BUILD)/local)
+
+.PHONY: build
+build: ## Build arm64 zips for real AWS into .portico/build/aws.
+	$(call step,building the Lambda functions (arm64, for AWS))
+	$(call lambda-zip,authorizer,arm64,$(BUILD)/aws)
+	$(call lambda-zip,aggregator,arm64,$(BUILD)/aws)
+
+.PHONY: bins
+bins:
+	@mkdir -p $(STATE)/bin
+	$(GO) build -o $(STATE)/bin/backends ./localstack/cmd/backends
+	$(GO) build -o $(STATE)/bin/devtoken ./localstack/cmd/devtoken
+
+## ---- local environment ----------------------------------------------------
+
+.PHONY: tls
+tls: $(STATE)/tls/server.pem ## Make the local CA and the emulator's certificate.
+
+$(STATE)/tls/server.pem:
+	$(call step,making a local CA and a server certificate for localhost)
+	@mkdir -p $(STATE)/tls && cd $(STATE)/tls && \
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem -days 825 \
+	  -subj "/CN=Portico Local Development CA" \
+	  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null && \
+	openssl req -newkey rsa:2048 -nodes -keyout server-key.pem -out server.csr -subj "/CN=localhost" 2>/dev/null && \
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:*.execute-api.localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n' > server.ext && \
+	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out server.pem.tmp -days 825 -extfile server.ext 2>/dev/null && \
+	chmod 600 ca-key.pem server-key.pem && mv server.pem.tmp server.pem
+
+.PHONY: keys
+keys: bins ## Make the demo token signing key.
+	@mkdir -p $(STATE)/keys
+	@$(STATE)/bin/devtoken keygen -private $(STATE)/keys/demo.pem -public $(STATE)/keys/demo.pub.pem
+
+.PHONY: emulator-up
+emulator-up: tools tls ## Start the emulator (EMULATOR=ministack|localstack).
+	$(call step,starting the emulator ($(EMULATOR)))
+	@EMULATOR=$(EMULATOR) localstack/emulator.sh start
+
+.PHONY: emulator-down
+emulator-down: ## Stop the emulator.
+	@EMULATOR=$(EMULATOR) localstack/emulator.sh stop
+
+.PHONY: backends-up
+backends-up: bins ## Start the demo services.
+	$(call step,starting the demo services on $(BACKEND_BIND))
+	@if [ -f $(STATE)/backends.pid ] && kill -0 $$(cat $(STATE)/backends.pid) 2>/dev/null; then \
+	  echo "demo services already running"; \
+	else \
+	  setsid $(STATE)/bin/backends -listen $$(echo "$(BACKEND_PORTS)" | sed -E 's/=([0-9]+)/=$(BACKEND_BIND):\1/g') \
+	    > $(STATE)/backends.log 2>&1 < /dev/null & echo $$! > $(STATE)/backends.pid; \
+	  sleep 0.5; kill -0 $$(cat $(STATE)/backends.pid) || { cat $(STATE)/backends.log; exit 1; }; \
+	  cat $(STATE)/backends.log; \
+	fi
+
+.PHONY: backends-down
+backends-down: ## Stop the demo services.
+	@if [ -f $(STATE)/backends.pid ]; then kill $$(cat $(STATE)/backends.pid) 2>/dev/null || true; rm -f $(STATE)/backends.pid; echo "demo services stopped"; fi
+
+TF_LOCAL_VARS = -var name=$(DEMO_NAME) -var endpoint=$(ENDPOINT) \
+	$(if $(CA_CERT),-var ca_bundle=$(CA_CERT),) \
+	-var architecture=$(LAMBDA_ARCH) \
+	-var authorizer_zip=$(BUILD)/local/authorizer.zip -var aggregator_zip=$(BUILD)/local/aggregator.zip \
+	-var jwt_public_key=$(STATE)/keys/demo.pub.pem -var jwt_issuer=$(DEMO_ISSUER) -var jwt_audience=$(DEMO_AUDIENCE) \
+	-var backend_host=$(BACKEND_HOST)
+
+.PHONY: demo
+demo: tools provider lambdas tls keys emulator-up backends-up ## Run Portico locally and call it.
+	$(call step,terraform apply (terraform/local))
+	$(TERRAFORM) -chdir=terraform/local apply -auto-approve -input=false -compact-warnings -state=$(DEMO_STATE) $(TF_LOCAL_VARS)
+	@url=$$($(TERRAFORM) -chdir=terraform/local output -state=$(DEMO_STATE) -raw invoke_url); \
+	token=$$($(STATE)/bin/devtoken mint -key $(STATE)/keys/demo.pem -kid $(DEMO_KID) -iss $(DEMO_ISSUER) -aud $(DEMO_AUDIENCE) -sub user-123 -roles admin,reader -ttl 12h); \
+	printf 'PORTICO_URL=%s\nPORTICO_CA_CERT=%s\nPORTICO_DEMO_KEY=%s\nPORTICO_DEMO_KID=%s\nPORTICO_DEMO_ISSUER=%s\nPORTICO_DEMO_AUDIENCE=%s\n' \
+	  "$$url" "$(CA_CERT)" "$(STATE)/keys/demo.pem" "$(DEMO_KID)" "$(DEMO_ISSUER)" "$(DEMO_AUDIENCE)" > $(STATE)/demo.env; \
+	cacert=$(if $(CA_CERT),"--cacert $(CA_CERT) ",""); \
+	printf '\n\033[1mPortico is running.\033[0m\n  invoke URL: %s\n  demo token (user-123, roles admin,reader, 12 h): in TOKEN below\n  settings:   %s\n\n' "$$url" "$(STATE)/demo.env"; \
+	printf 'Try:\n  export TOKEN=%s\n  curl %s-H "Authorization: Bearer $$TOKEN" %s/user-dashboard\n  curl %s-H "Authorization: Bearer $$TOKEN" %s/api/v1/users/123\n  curl %s%s/api/v1/users/123   # no token: 401\n\n' \
+	  "$$token" "$$cacert" "$$url" "$$cacert" "$$url" "$$cacert" "$$url"; \
+	printf '\033[1m==> GET /user-dashboard\033[0m\n'; \
+	curl -sS --fail-with-body $(if $(CA_CERT),--cacert $(CA_CERT),) -H "Authorization: Bearer $$token" "$$url/user-dashboard" | jq . ; \
+	printf '\nStop everything with: make demo-down\n'
+
+.PHONY: demo-down
+demo-down: ## Stop everything make demo started.
+	@if [ -f $(DEMO_STATE) ] && EMULATOR=$(EMULATOR) localstack/emulator.sh status >/dev/null 2>&1; then \
+	  printf '\033[1m==> terraform destroy\033[0m\n'; \
+	  $(TERRAFORM) -chdir=terraform/local destroy -auto-approve -input=false -compact-warnings -state=$(DEMO_STATE) $(TF_LOCAL_VARS) >/dev/null && echo "destroyed"; \
+	fi
+	@rm -f $(DEMO_STATE) $(DEMO_STATE).backup $(STATE)/demo.env
+	@$(MAKE) --no-print-directory backends-down emulator-down
+
+## ---- tests --------------------------------------------------------------
+
+.PHONY: unit
+unit: ## Unit tests: offline, no emulator.
+	$(call step,go vet and unit tests)
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+.PHONY: e2e
+e2e: tools provider lambdas tls ## End-to-end tests against the emulator (starts it if needed).
+	$(call step,end-to-end tests against $(EMULATOR) at $(ENDPOINT))
+	@started=0; \
+	if ! EMULATOR=$(EMULATOR) localstack/emulator.sh status >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory emulator-up; started=1; \
+	fi; \
+	rc=0; \
+	PORTICO_ENDPOINT=$(ENDPOINT) PORTICO_CA_CERT=$(CA_CERT) PORTICO_TERRAFORM=$(TERRAFORM) \
+	PORTICO_BACKEND_HOST=$(BACKEND_HOST) PORTICO_BACKEND_BIND=$(BACKEND_BIND) PORTICO_LAMBDA_ARCH=$(LAMBDA_ARCH) \
+	PORTICO_AUTHORIZER_ZIP=$(BUILD)/local/authorizer.zip PORTICO_AGGREGATOR_ZIP=$(BUILD)/local/aggregator.zip \
+	  $(GO) test -tags e2e -count=1 -timeout 20m -v ./tests/... || rc=$$?; \
+	if [ $$started = 1 ]; then $(MAKE) --no-print-directory emulator-down; fi; \
+	exit $$rc
+
+.PHONY: tf-check
+tf-check: $(TERRAFORM) provider ## terraform fmt -check and validate of every root.
+	$(call step,terraform fmt and validate)
+	$(TERRAFORM) fmt -check -recursive -diff terraform
+	@for root in terraform/local terraform/aws; do \
+	  if out=$$($(TERRAFORM) -chdir=$$root validate -no-color 2>&1); then echo "$$root: valid"; \
+	  else echo "$$out"; exit 1; fi; \
+	done
+
+.PHONY: test
+test: unit tf-check e2e ## Unit tests, Terraform checks, then end-to-end tests.
+
+.PHONY: fmt
+fmt: ## gofmt and terraform fmt.
+	gofmt -w $$(git ls-files '*.go')
+	$(TERRAFORM) fmt -recursive terraform
+
+.PHONY: clean
+clean: demo-down ## Stop everything and remove .portico (keeps .tools).
+	rm -rf $(STATE)

@@ -1,0 +1,71 @@
+# Portico on real AWS. Build the arm64 zips with `make build`, then:
+#
+#   terraform -chdir=terraform/aws apply \
+#     -var authorizer_role_arn=... -var aggregator_role_arn=... \
+#     -var jwt_public_key=path/to/public.pem -var jwt_issuer=... -var jwt_audience=...
+#
+# The two execution roles are created outside this root (see lambda-roles.md for
+# their least-privilege policies); the demo services are replaced by your own
+# services registered in the Cloud Map namespace.
+
+terraform {
+  required_version = ">= 1.5.0"
+  required_providers {
+    portico = {
+      source = "portico-gw/portico"
+    }
+  }
+}
+
+provider "portico" {
+  region = var.region
+}
+
+resource "portico_table" "state" {
+  name          = "${var.name}-state"
+  hash_key      = "pk"
+  ttl_attribute = "ttl"
+}
+
+resource "portico_function" "authorizer" {
+  name             = "${var.name}-authorizer"
+  filename         = var.authorizer_zip
+  source_code_hash = filebase64sha256(var.authorizer_zip)
+  role_arn         = var.authorizer_role_arn
+  architecture     = "arm64"
+  memory_size      = 256
+  timeout          = 10
+  environment = {
+    PORTICO_JWT_PUBLIC_KEY = file(var.jwt_public_key)
+    PORTICO_JWT_ISSUER     = var.jwt_issuer
+    PORTICO_JWT_AUDIENCE   = var.jwt_audience
+  }
+}
+
+resource "portico_function" "aggregator" {
+  name             = "${var.name}-aggregator"
+  filename         = var.aggregator_zip
+  source_code_hash = filebase64sha256(var.aggregator_zip)
+  role_arn         = var.aggregator_role_arn
+  architecture     = "arm64"
+  memory_size      = 512
+  timeout          = 29
+  environment = {
+    PORTICO_NAMESPACE               = portico_service_namespace.mesh.name
+    PORTICO_TABLE                   = portico_table.state.name
+    PORTICO_LIMIT_PER_IP_PER_MINUTE = tostring(var.limit_per_ip_per_minute)
+  }
+}
+
+resource "portico_api" "gateway" {
+  name                    = var.name
+  authorizer_function_arn = portico_function.authorizer.arn
+  aggregator_function_arn = portico_function.aggregator.arn
+  authorizer_ttl          = var.authorizer_ttl
+  stage_name              = var.stage_name
+}
+
+resource "portico_service_namespace" "mesh" {
+  name        = var.namespace
+  description = "Services behind the ${var.name} gateway"
+}

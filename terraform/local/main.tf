@@ -1,0 +1,87 @@
+# Portico on a local LocalStack-compatible emulator (MiniStack by default).
+# `make demo` and the end-to-end tests apply this root; see the README.
+
+terraform {
+  required_version = ">= 1.5.0"
+  required_providers {
+    portico = {
+      source = "portico-gw/portico"
+    }
+  }
+}
+
+provider "portico" {
+  region    = var.region
+  endpoint  = var.endpoint
+  ca_bundle = var.ca_bundle
+}
+
+locals {
+  services = toset(["user-service", "order-service", "notification-service", "product-service"])
+  # Emulators accept any role; real AWS uses terraform/aws with least-privilege roles.
+  role_arn = "arn:aws:iam::000000000000:role/${var.name}-lambda"
+}
+
+resource "portico_table" "state" {
+  name          = "${var.name}-state"
+  hash_key      = "pk"
+  ttl_attribute = "ttl"
+}
+
+resource "portico_function" "authorizer" {
+  name             = "${var.name}-authorizer"
+  filename         = var.authorizer_zip
+  source_code_hash = filebase64sha256(var.authorizer_zip)
+  role_arn         = local.role_arn
+  architecture     = var.architecture
+  timeout          = 10
+  environment = {
+    PORTICO_JWT_PUBLIC_KEY = file(var.jwt_public_key)
+    PORTICO_JWT_ISSUER     = var.jwt_issuer
+    PORTICO_JWT_AUDIENCE   = var.jwt_audience
+  }
+}
+
+resource "portico_function" "aggregator" {
+  name             = "${var.name}-aggregator"
+  filename         = var.aggregator_zip
+  source_code_hash = filebase64sha256(var.aggregator_zip)
+  role_arn         = local.role_arn
+  architecture     = var.architecture
+  timeout          = 29
+  environment = {
+    PORTICO_NAMESPACE               = portico_service_namespace.mesh.name
+    PORTICO_TABLE                   = portico_table.state.name
+    PORTICO_LIMIT_PER_IP_PER_MINUTE = tostring(var.limit_per_ip_per_minute)
+  }
+}
+
+resource "portico_api" "gateway" {
+  name                    = var.name
+  authorizer_function_arn = portico_function.authorizer.arn
+  aggregator_function_arn = portico_function.aggregator.arn
+  authorizer_ttl          = var.authorizer_ttl
+  stage_name              = "v1"
+}
+
+resource "portico_service_namespace" "mesh" {
+  name        = "${var.name}.local"
+  description = "Services behind the ${var.name} gateway"
+}
+
+resource "portico_service" "svc" {
+  for_each     = local.services
+  name         = each.key
+  namespace_id = portico_service_namespace.mesh.id
+}
+
+resource "portico_service_instance" "svc" {
+  for_each    = local.services
+  service_id  = portico_service.svc[each.key].id
+  instance_id = "${each.key}-1"
+  address     = var.backend_host
+  port        = var.backend_ports[each.key]
+  attributes = {
+    version = "v1"
+  }
+}

@@ -1,0 +1,19 @@
+output "invoke_url" {
+  description = "HTTPS base URL of the API stage."
+  value       = portico_api.gateway.invoke_url
+}
+
+output "api_id" {
+  description = "REST API ID."
+  value       = portico_api.gateway.id
+}
+
+output "table_name" {
+  description = "DynamoDB table of limits and cache."
+  value       = portico_table.state.name
+}
+
+output "namespace_name" {
+  description = "Cloud Map namespace of the services."
+  value       = portico_service_namespace.mesh.name
+}

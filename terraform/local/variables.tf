@@ -1,0 +1,85 @@
+variable "name" {
+  description = "Name prefix of every resource; lets the demo and the tests share one emulator."
+  type        = string
+  default     = "portico"
+}
+
+variable "region" {
+  description = "AWS region the emulator pretends to be."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "endpoint" {
+  description = "Base URL of the emulator (MiniStack or LocalStack)."
+  type        = string
+  default     = "https://localhost:4566"
+}
+
+variable "ca_bundle" {
+  description = "PEM file of the CA that signed the emulator's certificate; null for a publicly trusted one."
+  type        = string
+  default     = null
+}
+
+variable "architecture" {
+  description = "Lambda architecture of the zips: the host's for a local emulator."
+  type        = string
+  default     = "x86_64"
+}
+
+variable "authorizer_zip" {
+  description = "Path of the authorizer function zip (built by make)."
+  type        = string
+}
+
+variable "aggregator_zip" {
+  description = "Path of the aggregator function zip (built by make)."
+  type        = string
+}
+
+variable "jwt_public_key" {
+  description = "Path of the PEM public key that verifies tokens."
+  type        = string
+}
+
+variable "jwt_issuer" {
+  description = "Required iss claim of tokens."
+  type        = string
+  default     = "https://portico.local"
+}
+
+variable "jwt_audience" {
+  description = "Required aud claim of tokens."
+  type        = string
+  default     = "portico"
+}
+
+variable "authorizer_ttl" {
+  description = "Seconds API Gateway caches an authorizer decision (0-3600)."
+  type        = number
+  default     = 300
+}
+
+variable "limit_per_ip_per_minute" {
+  description = "Requests per client IP per minute."
+  type        = number
+  default     = 100
+}
+
+variable "backend_host" {
+  description = "Address the demo services listen on, registered in Cloud Map."
+  type        = string
+  default     = "127.0.0.1"
+}
+
+variable "backend_ports" {
+  description = "Port of each demo service."
+  type        = map(number)
+  default = {
+    "user-service"         = 18081
+    "order-service"        = 18082
+    "notification-service" = 18083
+    "product-service"      = 18084
+  }
+}

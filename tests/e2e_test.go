@@ -1,0 +1,460 @@
+//go:build e2e
+
+package tests
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	"github.com/portico-gw/portico/internal/awsconfig"
+	"github.com/portico-gw/portico/localstack/backend"
+	"github.com/portico-gw/portico/localstack/devtoken"
+)
+
+const (
+	issuer   = "https://portico.e2e"
+	audience = "portico-e2e"
+)
+
+// stack is what TestMain set up.
+var stack struct {
+	name      string // resource name prefix
+	dir       string // temp dir: keys, state
+	url       string // invoke URL
+	table     string
+	namespace string
+	privPEM   []byte
+	client    *http.Client
+	aws       aws.Config
+	tfVars    []string
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	cleanup, err := setUp()
+	defer cleanup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e set-up:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+func env(name string) (string, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return "", fmt.Errorf("%s is not set (run the tests with make test)", name)
+	}
+	return v, nil
+}
+
+func setUp() (cleanup func(), err error) {
+	var cleanups []func()
+	cleanup = func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}
+	endpoint, err := env("PORTICO_ENDPOINT")
+	if err != nil {
+		return cleanup, err
+	}
+	for _, v := range []string{"PORTICO_TERRAFORM", "PORTICO_AUTHORIZER_ZIP", "PORTICO_AGGREGATOR_ZIP", "TF_CLI_CONFIG_FILE"} {
+		if _, err := env(v); err != nil {
+			return cleanup, err
+		}
+	}
+	caCert := os.Getenv("PORTICO_CA_CERT")
+	suffix := make([]byte, 3)
+	rand.Read(suffix)
+	stack.name = "e2e" + hex.EncodeToString(suffix)
+	stack.dir, err = os.MkdirTemp("", "portico-e2e-")
+	if err != nil {
+		return cleanup, err
+	}
+	cleanups = append(cleanups, func() { os.RemoveAll(stack.dir) })
+
+	// HTTPS client that trusts the emulator's CA, and nothing less.
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		return cleanup, err
+	}
+	if caCert != "" {
+		pem, err := os.ReadFile(caCert)
+		if err != nil {
+			return cleanup, err
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return cleanup, fmt.Errorf("no certificate in %s", caCert)
+		}
+	}
+	stack.client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	stack.aws, err = awsconfig.Load(context.Background(), awsconfig.Options{Region: "us-east-1", Endpoint: endpoint, CABundle: caCert})
+	if err != nil {
+		return cleanup, err
+	}
+
+	// A signing key of the tests' own.
+	priv, pub, err := devtoken.GenerateKey()
+	if err != nil {
+		return cleanup, err
+	}
+	stack.privPEM = priv
+	pubPath := filepath.Join(stack.dir, "jwt.pub.pem")
+	if err := os.WriteFile(pubPath, pub, 0o644); err != nil {
+		return cleanup, err
+	}
+
+	// The demo services, in this process, on free loopback ports.
+	bind := os.Getenv("PORTICO_BACKEND_BIND")
+	if bind == "" {
+		bind = "127.0.0.1"
+	}
+	host := os.Getenv("PORTICO_BACKEND_HOST")
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	ports := map[string]int{}
+	for _, svc := range backend.Services {
+		ln, err := net.Listen("tcp", net.JoinHostPort(bind, "0"))
+		if err != nil {
+			return cleanup, err
+		}
+		srv := &http.Server{Handler: backend.Handler(svc), ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		cleanups = append(cleanups, func() { srv.Close() })
+		ports[svc] = ln.Addr().(*net.TCPAddr).Port
+	}
+	portsJSON, _ := json.Marshal(ports)
+
+	stack.tfVars = []string{
+		"-var", "name=" + stack.name,
+		"-var", "endpoint=" + endpoint,
+		"-var", "architecture=" + os.Getenv("PORTICO_LAMBDA_ARCH"),
+		"-var", "authorizer_zip=" + os.Getenv("PORTICO_AUTHORIZER_ZIP"),
+		"-var", "aggregator_zip=" + os.Getenv("PORTICO_AGGREGATOR_ZIP"),
+		"-var", "jwt_public_key=" + pubPath,
+		"-var", "jwt_issuer=" + issuer,
+		"-var", "jwt_audience=" + audience,
+		"-var", "backend_host=" + host,
+		"-var", "backend_ports=" + string(portsJSON),
+	}
+	if caCert != "" {
+		stack.tfVars = append(stack.tfVars, "-var", "ca_bundle="+caCert)
+	}
+	cleanups = append(cleanups, func() {
+		// Idempotent: TestDestroyLeavesNothing normally destroyed everything already.
+		if out, err := terraform("destroy", "-auto-approve"); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e clean-up: terraform destroy: %v\n%s\n", err, out)
+		}
+	})
+	if out, err := terraform("apply", "-auto-approve"); err != nil {
+		return cleanup, fmt.Errorf("terraform apply: %w\n%s", err, out)
+	}
+	outputs := map[string]*string{"invoke_url": &stack.url, "table_name": &stack.table, "namespace_name": &stack.namespace}
+	for name, dst := range outputs {
+		out, err := terraformOutput(name)
+		if err != nil {
+			return cleanup, err
+		}
+		*dst = out
+	}
+	fmt.Printf("e2e: stack %s at %s\n", stack.name, stack.url)
+	return cleanup, nil
+}
+
+// terraform runs a state-changing or planning command on terraform/local with
+// the tests' variables and state.
+func terraform(cmd string, args ...string) (string, error) {
+	full := append([]string{"-chdir=../terraform/local", cmd, "-input=false", "-no-color", "-state=" + filepath.Join(stack.dir, "e2e.tfstate")}, args...)
+	full = append(full, stack.tfVars...)
+	c := exec.Command(os.Getenv("PORTICO_TERRAFORM"), full...)
+	out, err := c.CombinedOutput()
+	return string(out), err
+}
+
+func terraformOutput(name string) (string, error) {
+	c := exec.Command(os.Getenv("PORTICO_TERRAFORM"), "-chdir=../terraform/local", "output", "-no-color", "-state="+filepath.Join(stack.dir, "e2e.tfstate"), "-raw", name)
+	out, err := c.Output()
+	if err != nil {
+		return "", fmt.Errorf("terraform output %s: %w", name, err)
+	}
+	return string(out), nil
+}
+
+func token(t *testing.T, c devtoken.Claims) string {
+	t.Helper()
+	if c.Issuer == "" {
+		c.Issuer = issuer
+	}
+	if c.Audience == "" {
+		c.Audience = audience
+	}
+	if c.TTL == 0 {
+		c.TTL = time.Hour
+	}
+	tok, err := devtoken.Mint(stack.privPEM, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func call(t *testing.T, method, path string, headers map[string]string) answer {
+	t.Helper()
+	req, err := http.NewRequest(method, stack.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := stack.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return answer{resp.StatusCode, resp.Header, b}
+}
+
+func jsonBody[T any](t *testing.T, a answer) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(a.body, &v); err != nil {
+		t.Fatalf("got body %q (status %d), want JSON: %v", a.body, a.status, err)
+	}
+	return v
+}
+
+func bearer(tok string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + tok}
+}
+
+// Requests without a valid token never reach the aggregator. Both AWS and the
+// emulator answer an authorizer that fails with "Unauthorized" with 401 and
+// {"message":"Unauthorized"}; a missing Authorization header with a cached
+// REQUEST authorizer is refused before the authorizer runs, also 401.
+func TestRejectsRequestsWithoutValidToken(t *testing.T) {
+	_, otherPriv := mustKey(t)
+	wrongKey, err := devtoken.Mint(otherPriv, devtoken.Claims{Subject: "user-123", Issuer: issuer, Audience: audience, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		headers map[string]string
+	}{
+		{"no Authorization header", nil},
+		{"malformed token", bearer("not.a.jwt")},
+		{"not a bearer token", map[string]string{"Authorization": "Basic dXNlcjpwYXNz"}},
+		{"expired token", bearer(token(t, devtoken.Claims{Subject: "user-123", TTL: -time.Hour}))},
+		{"signed by another key", bearer(wrongKey)},
+		{"wrong audience", bearer(token(t, devtoken.Claims{Subject: "user-123", Audience: "someone-else"}))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := call(t, "GET", "/api/v1/users/123", tt.headers)
+			if a.status != http.StatusUnauthorized {
+				t.Fatalf("got status %d body %s, want 401", a.status, a.body)
+			}
+			if msg := jsonBody[map[string]any](t, a)["message"]; msg != "Unauthorized" {
+				t.Fatalf("got message %v, want Unauthorized", msg)
+			}
+		})
+	}
+}
+
+func mustKey(t *testing.T) (pub, priv []byte) {
+	t.Helper()
+	priv, pub, err := devtoken.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub, priv
+}
+
+// A valid token reaches user-service with the prefix stripped and the
+// gateway's identity and enrichment headers; identity headers the client sent
+// do not reach the backend.
+func TestValidTokenReachesUserService(t *testing.T) {
+	h := bearer(token(t, devtoken.Claims{Subject: "user-123", Roles: []string{"admin", "reader"}}))
+	h["X-User-ID"] = "admin"
+	h["X-User-Roles"] = "superuser"
+	h["X-Request-ID"] = "spoofed"
+	a := call(t, "GET", "/api/v1/users/123?expand=orders", h)
+	if a.status != http.StatusOK {
+		t.Fatalf("got status %d body %s, want 200", a.status, a.body)
+	}
+	got := jsonBody[backend.Answer](t, a)
+	if got.Service != "user-service" || got.Path != "/users/123" || got.Method != "GET" || got.Query != "expand=orders" {
+		t.Fatalf("got %s %s %s?%s, want user-service GET /users/123?expand=orders", got.Service, got.Method, got.Path, got.Query)
+	}
+	want := map[string]string{"X-User-Id": "user-123", "X-User-Roles": "admin,reader"}
+	for k, v := range want {
+		if vs := got.Headers[k]; len(vs) != 1 || vs[0] != v {
+			t.Errorf("backend header %s: got %q, want exactly [%q]", k, vs, v)
+		}
+	}
+	if vs := got.Headers["X-Request-Id"]; len(vs) != 1 || vs[0] == "spoofed" || len(vs[0]) != 36 {
+		t.Errorf("backend X-Request-Id: got %q, want one gateway UUID", vs)
+	}
+	if vs := got.Headers["X-Request-Start"]; len(vs) != 1 || !strings.HasPrefix(vs[0], "t=") {
+		t.Errorf("backend X-Request-Start: got %q, want t=<unix ms>", vs)
+	}
+	if vs := got.Headers["X-Forwarded-For"]; len(vs) != 1 || net.ParseIP(vs[0]) == nil {
+		t.Errorf("backend X-Forwarded-For: got %q, want the client IP", vs)
+	}
+	if vs, ok := got.Headers["Authorization"]; ok {
+		t.Errorf("backend got Authorization %q, want it kept at the gateway", vs)
+	}
+	if a.header.Get("X-Request-Id") != got.Headers["X-Request-Id"][0] {
+		t.Errorf("response X-Request-Id %q differs from the one the backend got %q", a.header.Get("X-Request-Id"), got.Headers["X-Request-Id"])
+	}
+}
+
+// /user-dashboard merges user-service, order-service and notification-service
+// into one object.
+func TestUserDashboardMergesThreeServices(t *testing.T) {
+	a := call(t, "GET", "/user-dashboard", bearer(token(t, devtoken.Claims{Subject: "user-42", Roles: []string{"reader"}})))
+	if a.status != http.StatusOK {
+		t.Fatalf("got status %d body %s, want 200", a.status, a.body)
+	}
+	got := jsonBody[map[string]backend.Answer](t, a)
+	if u := got["user"]; u.Service != "user-service" || u.User["id"] != "user-42" {
+		t.Errorf("user: got %+v, want user-service's user-42", u)
+	}
+	if o := got["orders"]; o.Service != "order-service" || len(o.Orders) == 0 || o.Orders[0]["userId"] != "user-42" {
+		t.Errorf("orders: got %+v, want order-service's orders of user-42", o)
+	}
+	if n := got["notifications"]; n.Service != "notification-service" || len(n.Notifications) == 0 {
+		t.Errorf("notifications: got %+v, want notification-service's notifications", n)
+	}
+}
+
+// Unknown paths get the gateway's JSON 404, not a backend's.
+func TestUnknownPathIs404JSON(t *testing.T) {
+	a := call(t, "GET", "/nowhere", bearer(token(t, devtoken.Claims{Subject: "user-1"})))
+	if a.status != http.StatusNotFound {
+		t.Fatalf("got status %d body %s, want 404", a.status, a.body)
+	}
+	if body := jsonBody[map[string]any](t, a); body["message"] == nil || body["requestId"] == nil {
+		t.Fatalf("got %s, want a JSON message and requestId", a.body)
+	}
+}
+
+// Every request is counted in DynamoDB: the rate-limit headers come from the
+// counter item the aggregator wrote with one conditional UpdateItem.
+func TestRateLimitCountsInDynamoDB(t *testing.T) {
+	h := bearer(token(t, devtoken.Claims{Subject: "user-7"}))
+	first := call(t, "GET", "/api/v1/products", h)
+	second := call(t, "GET", "/api/v1/products", h)
+	for _, a := range []answer{first, second} {
+		if a.status != http.StatusOK || a.header.Get("RateLimit-Limit") != "100" {
+			t.Fatalf("got status %d RateLimit-Limit %q, want 200 and 100", a.status, a.header.Get("RateLimit-Limit"))
+		}
+	}
+	var r1, r2 int
+	fmt.Sscan(first.header.Get("RateLimit-Remaining"), &r1)
+	fmt.Sscan(second.header.Get("RateLimit-Remaining"), &r2)
+	if r2 >= r1 {
+		t.Fatalf("got RateLimit-Remaining %d then %d, want it to fall", r1, r2)
+	}
+	out, err := dynamodb.NewFromConfig(stack.aws).Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(stack.table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, item := range out.Items {
+		pk, _ := item["pk"].(*ddbtypes.AttributeValueMemberS)
+		n, _ := item["n"].(*ddbtypes.AttributeValueMemberN)
+		_, hasTTL := item["ttl"].(*ddbtypes.AttributeValueMemberN)
+		if pk != nil && strings.HasPrefix(pk.Value, "ip#") && n != nil && hasTTL {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("got items %v, want an ip# counter with n and ttl", out.Items)
+	}
+}
+
+// After apply, a plan shows no changes: every resource reads back what it wrote.
+func TestPlanAfterApplyShowsNoChanges(t *testing.T) {
+	out, err := terraform("plan", "-detailed-exitcode")
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 2 {
+		t.Fatalf("got changes in the plan after apply, want none:\n%s", out)
+	}
+	if err != nil {
+		t.Fatalf("terraform plan: %v\n%s", err, out)
+	}
+}
+
+// Runs last (Go runs tests in source order): destroy leaves no API, function,
+// table or namespace behind.
+func TestDestroyLeavesNothing(t *testing.T) {
+	if out, err := terraform("destroy", "-auto-approve"); err != nil {
+		t.Fatalf("terraform destroy: %v\n%s", err, out)
+	}
+	ctx := context.Background()
+	apis, err := apigateway.NewFromConfig(stack.aws).GetRestApis(ctx, &apigateway.GetRestApisInput{Limit: aws.Int32(500)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, api := range apis.Items {
+		if aws.ToString(api.Name) == stack.name {
+			t.Errorf("REST API %s (%s) still exists", stack.name, aws.ToString(api.Id))
+		}
+	}
+	lc := lambda.NewFromConfig(stack.aws)
+	for _, fn := range []string{stack.name + "-authorizer", stack.name + "-aggregator"} {
+		if _, err := lc.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(fn)}); err == nil {
+			t.Errorf("function %s still exists", fn)
+		}
+	}
+	if _, err := dynamodb.NewFromConfig(stack.aws).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(stack.table)}); err == nil {
+		t.Errorf("table %s still exists", stack.table)
+	}
+	ns, err := servicediscovery.NewFromConfig(stack.aws).ListNamespaces(ctx, &servicediscovery.ListNamespacesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns.Namespaces {
+		if aws.ToString(n.Name) == stack.namespace {
+			t.Errorf("namespace %s still exists", stack.namespace)
+		}
+	}
+}
