@@ -1,0 +1,1 @@
+terraform import portico_function.aggregator portico-aggregator

@@ -1,0 +1,1 @@
+terraform import portico_service.users srv-abcdef1234567890

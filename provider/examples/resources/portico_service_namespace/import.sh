@@ -1,0 +1,1 @@
+terraform import portico_service_namespace.mesh ns-abcdef1234567890

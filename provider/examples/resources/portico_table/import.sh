@@ -1,0 +1,1 @@
+terraform import portico_table.rate_limits portico-rate-limits

@@ -1,0 +1,431 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+)
+
+var (
+	_ resource.Resource                = &FunctionResource{}
+	_ resource.ResourceWithConfigure   = &FunctionResource{}
+	_ resource.ResourceWithImportState = &FunctionResource{}
+)
+
+// Defaults of portico_function.
+const (
+	defaultHandler      = "bootstrap"
+	defaultRuntime      = "provided.al2023"
+	defaultArchitecture = "x86_64"
+	defaultMemorySize   = 128
+	defaultTimeout      = 30
+)
+
+// roleRetryTimeout bounds the retries of CreateFunction while a new IAM role
+// propagates to Lambda.
+const roleRetryTimeout = 2 * time.Minute
+
+// FunctionResource manages a Lambda function deployed from a zip file.
+type FunctionResource struct {
+	clients *Clients
+}
+
+// FunctionResourceModel is the state of a portico_function.
+type FunctionResourceModel struct {
+	ID             types.String `tfsdk:"id"`
+	Name           types.String `tfsdk:"name"`
+	Filename       types.String `tfsdk:"filename"`
+	SourceCodeHash types.String `tfsdk:"source_code_hash"`
+	RoleARN        types.String `tfsdk:"role_arn"`
+	Handler        types.String `tfsdk:"handler"`
+	Runtime        types.String `tfsdk:"runtime"`
+	Architecture   types.String `tfsdk:"architecture"`
+	MemorySize     types.Int64  `tfsdk:"memory_size"`
+	Timeout        types.Int64  `tfsdk:"timeout"`
+	Environment    types.Map    `tfsdk:"environment"`
+	ARN            types.String `tfsdk:"arn"`
+	InvokeARN      types.String `tfsdk:"invoke_arn"`
+}
+
+// NewFunctionResource returns a portico_function resource.
+func NewFunctionResource() resource.Resource {
+	return &FunctionResource{}
+}
+
+func (r *FunctionResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_function"
+}
+
+func (r *FunctionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A Lambda function deployed from a local zip file.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The function name.",
+				Computed:            true,
+				PlanModifiers:       keep,
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Function name. Changing it replaces the function.",
+				Required:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 64)},
+			},
+			"filename": schema.StringAttribute{
+				MarkdownDescription: "Path of the zip file with the function code.",
+				Required:            true,
+			},
+			"source_code_hash": schema.StringAttribute{
+				MarkdownDescription: "Base64 SHA-256 of the zip file, as `filebase64sha256(filename)` computes it. " +
+					"It is read back from Lambda's `CodeSha256`, so code changed outside Terraform shows as drift.",
+				Required: true,
+			},
+			"role_arn": schema.StringAttribute{
+				MarkdownDescription: "ARN of the IAM role the function runs as.",
+				Required:            true,
+			},
+			"handler": schema.StringAttribute{
+				MarkdownDescription: "Function entry point. Defaults to `" + defaultHandler + "`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultHandler),
+			},
+			"runtime": schema.StringAttribute{
+				MarkdownDescription: "Lambda runtime identifier. Defaults to `" + defaultRuntime + "`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultRuntime),
+			},
+			"architecture": schema.StringAttribute{
+				MarkdownDescription: "Instruction set: `x86_64` or `arm64`. Defaults to `" + defaultArchitecture + "`.",
+				Optional:            true,
+				Computed:            true,
+				Default:             stringdefault.StaticString(defaultArchitecture),
+				Validators:          []validator.String{stringvalidator.OneOf("x86_64", "arm64")},
+			},
+			"memory_size": schema.Int64Attribute{
+				MarkdownDescription: "Memory in MB, 128 to 10240. Defaults to 128.",
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(defaultMemorySize),
+				Validators:          []validator.Int64{int64validator.Between(128, 10240)},
+			},
+			"timeout": schema.Int64Attribute{
+				MarkdownDescription: "Timeout in seconds, 1 to 900. Defaults to 30.",
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(defaultTimeout),
+				Validators:          []validator.Int64{int64validator.Between(1, 900)},
+			},
+			"environment": schema.MapAttribute{
+				MarkdownDescription: "Environment variables of the function.",
+				ElementType:         types.StringType,
+				Optional:            true,
+			},
+			"arn": schema.StringAttribute{
+				MarkdownDescription: "ARN of the function.",
+				Computed:            true,
+				PlanModifiers:       keep,
+			},
+			"invoke_arn": schema.StringAttribute{
+				MarkdownDescription: "ARN that API Gateway uses to invoke the function (an integration or authorizer URI).",
+				Computed:            true,
+				PlanModifiers:       keep,
+			},
+		},
+	}
+}
+
+func (r *FunctionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.clients = clientsFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// lambdaInvokeARN returns the API Gateway invocation URI of a Lambda function:
+// arn:<partition>:apigateway:<region>:lambda:path/2015-03-31/functions/<arn>/invocations.
+// The partition and region come from the function ARN.
+func lambdaInvokeARN(functionARN string) (string, error) {
+	parts := strings.SplitN(functionARN, ":", 7)
+	if len(parts) != 7 || parts[0] != "arn" || parts[2] != "lambda" || parts[3] == "" {
+		return "", fmt.Errorf("%q is not a Lambda function ARN", functionARN)
+	}
+	return fmt.Sprintf("arn:%s:apigateway:%s:lambda:path/2015-03-31/functions/%s/invocations",
+		parts[1], parts[3], functionARN), nil
+}
+
+// functionARNFromInvokeARN is the inverse of lambdaInvokeARN.
+func functionARNFromInvokeARN(uri string) (string, error) {
+	const marker, suffix = ":lambda:path/2015-03-31/functions/", "/invocations"
+	i := strings.Index(uri, marker)
+	if i < 0 || !strings.HasSuffix(uri, suffix) {
+		return "", fmt.Errorf("%q is not a Lambda invocation URI", uri)
+	}
+	arn := strings.TrimSuffix(uri[i+len(marker):], suffix)
+	if !strings.HasPrefix(arn, "arn:") {
+		return "", fmt.Errorf("%q is not a Lambda invocation URI", uri)
+	}
+	return arn, nil
+}
+
+// environment returns the function's environment variables from data.
+func (m *FunctionResourceModel) environment(ctx context.Context) (map[string]string, error) {
+	vars := map[string]string{}
+	if m.Environment.IsNull() || m.Environment.IsUnknown() {
+		return vars, nil
+	}
+	if diags := m.Environment.ElementsAs(ctx, &vars, false); diags.HasError() {
+		return nil, fmt.Errorf("read environment: %v", diags)
+	}
+	return vars, nil
+}
+
+func (r *FunctionResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var data FunctionResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := data.Name.ValueString()
+	zip, err := os.ReadFile(data.Filename.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("filename"), "Cannot read function code",
+			fmt.Sprintf("Could not read the zip file of Lambda function %q: %s", name, err))
+		return
+	}
+	env, err := data.environment(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid environment", err.Error())
+		return
+	}
+	in := &lambda.CreateFunctionInput{
+		FunctionName:  aws.String(name),
+		Role:          aws.String(data.RoleARN.ValueString()),
+		Handler:       aws.String(data.Handler.ValueString()),
+		Runtime:       lambdatypes.Runtime(data.Runtime.ValueString()),
+		Architectures: []lambdatypes.Architecture{lambdatypes.Architecture(data.Architecture.ValueString())},
+		MemorySize:    aws.Int32(int32(data.MemorySize.ValueInt64())),
+		Timeout:       aws.Int32(int32(data.Timeout.ValueInt64())),
+		Code:          &lambdatypes.FunctionCode{ZipFile: zip},
+		Environment:   &lambdatypes.Environment{Variables: env},
+	}
+
+	tflog.Info(ctx, "creating Lambda function", map[string]any{"name": name, "zip_bytes": len(zip)})
+	// A role created moments ago may not be assumable by Lambda yet.
+	err = poll(ctx, roleRetryTimeout, "the IAM role to become usable", func(ctx context.Context) (bool, error) {
+		_, err := r.clients.Lambda.CreateFunction(ctx, in)
+		if err != nil && hasErrorCode(err, "InvalidParameterValueException") &&
+			strings.Contains(awsMessage(err), "cannot be assumed") {
+			tflog.Debug(ctx, "role not assumable yet, retrying", map[string]any{"error": awsMessage(err)})
+			return false, nil
+		}
+		return err == nil, err
+	})
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "create", "Lambda function", name, err)
+		return
+	}
+	data.ID = types.StringValue(name)
+
+	waiter := lambda.NewFunctionActiveV2Waiter(r.clients.Lambda)
+	if err := waiter.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, waitTimeout); err != nil {
+		addAWSError(&resp.Diagnostics, "wait for Active state of", "Lambda function", name, err)
+		r.saveTainted(ctx, resp, data)
+		return
+	}
+	if err := r.read(ctx, &data); err != nil {
+		addAWSError(&resp.Diagnostics, "read", "Lambda function", name, err)
+		r.saveTainted(ctx, resp, data)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+// saveTainted records a function that exists but failed to settle, so that
+// Terraform marks it tainted instead of losing track of it.
+func (r *FunctionResource) saveTainted(ctx context.Context, resp *resource.CreateResponse, data FunctionResourceModel) {
+	if data.ARN.IsUnknown() {
+		data.ARN = types.StringNull()
+	}
+	if data.InvokeARN.IsUnknown() {
+		data.InvokeARN = types.StringNull()
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+// read refreshes data from GetFunction. A missing function is an error that
+// isNotFound recognises.
+func (r *FunctionResource) read(ctx context.Context, data *FunctionResourceModel) error {
+	out, err := r.clients.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(data.Name.ValueString())})
+	if err != nil {
+		return err
+	}
+	c := out.Configuration
+	data.ID = types.StringValue(aws.ToString(c.FunctionName))
+	data.Name = types.StringValue(aws.ToString(c.FunctionName))
+	data.ARN = types.StringValue(aws.ToString(c.FunctionArn))
+	invoke, err := lambdaInvokeARN(aws.ToString(c.FunctionArn))
+	if err != nil {
+		return err
+	}
+	data.InvokeARN = types.StringValue(invoke)
+	data.SourceCodeHash = types.StringValue(aws.ToString(c.CodeSha256))
+	data.RoleARN = types.StringValue(aws.ToString(c.Role))
+	data.Handler = types.StringValue(aws.ToString(c.Handler))
+	data.Runtime = types.StringValue(string(c.Runtime))
+	data.Architecture = types.StringValue(defaultArchitecture)
+	if len(c.Architectures) > 0 {
+		data.Architecture = types.StringValue(string(c.Architectures[0]))
+	}
+	data.MemorySize = types.Int64Value(int64(aws.ToInt32(c.MemorySize)))
+	data.Timeout = types.Int64Value(int64(aws.ToInt32(c.Timeout)))
+
+	vars := map[string]string{}
+	if c.Environment != nil && c.Environment.Variables != nil {
+		vars = c.Environment.Variables
+	}
+	// No variables and none configured stays null rather than becoming {}.
+	if len(vars) == 0 && data.Environment.IsNull() {
+		return nil
+	}
+	env, diags := types.MapValueFrom(ctx, types.StringType, vars)
+	if diags.HasError() {
+		return fmt.Errorf("convert environment: %v", diags)
+	}
+	data.Environment = env
+	return nil
+}
+
+func (r *FunctionResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var data FunctionResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	err := r.read(ctx, &data)
+	if isNotFound(err) {
+		tflog.Warn(ctx, "Lambda function is gone, removing it from state", map[string]any{"name": data.Name.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "read", "Lambda function", data.Name.ValueString(), err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+// waitUpdated waits until the last update of the function has finished.
+func (r *FunctionResource) waitUpdated(ctx context.Context, name string) error {
+	waiter := lambda.NewFunctionUpdatedV2Waiter(r.clients.Lambda)
+	return waiter.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, waitTimeout)
+}
+
+func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state FunctionResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := plan.Name.ValueString()
+
+	// An imported function has no filename in state; its code is already the
+	// one whose hash the plan carries, so only a hash change uploads.
+	codeChanged := !plan.SourceCodeHash.Equal(state.SourceCodeHash) ||
+		(!state.Filename.IsNull() && !plan.Filename.Equal(state.Filename)) ||
+		!plan.Architecture.Equal(state.Architecture)
+	if codeChanged {
+		zip, err := os.ReadFile(plan.Filename.ValueString())
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("filename"), "Cannot read function code",
+				fmt.Sprintf("Could not read the zip file of Lambda function %q: %s", name, err))
+			return
+		}
+		tflog.Info(ctx, "updating Lambda function code", map[string]any{"name": name, "zip_bytes": len(zip)})
+		_, err = r.clients.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
+			FunctionName:  aws.String(name),
+			ZipFile:       zip,
+			Architectures: []lambdatypes.Architecture{lambdatypes.Architecture(plan.Architecture.ValueString())},
+		})
+		if err != nil {
+			addAWSError(&resp.Diagnostics, "update the code of", "Lambda function", name, err)
+			return
+		}
+		if err := r.waitUpdated(ctx, name); err != nil {
+			addAWSError(&resp.Diagnostics, "wait for the code update of", "Lambda function", name, err)
+			return
+		}
+	}
+
+	configChanged := !plan.RoleARN.Equal(state.RoleARN) || !plan.Handler.Equal(state.Handler) ||
+		!plan.Runtime.Equal(state.Runtime) || !plan.MemorySize.Equal(state.MemorySize) ||
+		!plan.Timeout.Equal(state.Timeout) || !plan.Environment.Equal(state.Environment)
+	if configChanged {
+		env, err := plan.environment(ctx)
+		if err != nil {
+			resp.Diagnostics.AddError("Invalid environment", err.Error())
+			return
+		}
+		tflog.Info(ctx, "updating Lambda function configuration", map[string]any{"name": name})
+		_, err = r.clients.Lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
+			FunctionName: aws.String(name),
+			Role:         aws.String(plan.RoleARN.ValueString()),
+			Handler:      aws.String(plan.Handler.ValueString()),
+			Runtime:      lambdatypes.Runtime(plan.Runtime.ValueString()),
+			MemorySize:   aws.Int32(int32(plan.MemorySize.ValueInt64())),
+			Timeout:      aws.Int32(int32(plan.Timeout.ValueInt64())),
+			Environment:  &lambdatypes.Environment{Variables: env},
+		})
+		if err != nil {
+			addAWSError(&resp.Diagnostics, "update the configuration of", "Lambda function", name, err)
+			return
+		}
+		if err := r.waitUpdated(ctx, name); err != nil {
+			addAWSError(&resp.Diagnostics, "wait for the configuration update of", "Lambda function", name, err)
+			return
+		}
+	}
+
+	if err := r.read(ctx, &plan); err != nil {
+		addAWSError(&resp.Diagnostics, "read", "Lambda function", name, err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *FunctionResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var data FunctionResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := data.Name.ValueString()
+	tflog.Info(ctx, "deleting Lambda function", map[string]any{"name": name})
+	_, err := r.clients.Lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(name)})
+	if err != nil && !isNotFound(err) {
+		addAWSError(&resp.Diagnostics, "delete", "Lambda function", name, err)
+	}
+}
+
+func (r *FunctionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
+}

@@ -1,0 +1,229 @@
+package provider
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+func TestProviderSchema(t *testing.T) {
+	ctx := context.Background()
+	var resp provider.SchemaResponse
+	New("test")().Schema(ctx, provider.SchemaRequest{}, &resp)
+	if resp.Diagnostics.HasError() {
+		t.Fatalf("Schema: got diagnostics %v, want none", resp.Diagnostics)
+	}
+	if diags := resp.Schema.ValidateImplementation(ctx); diags.HasError() {
+		t.Fatalf("ValidateImplementation: got %v, want none", diags)
+	}
+	for _, name := range []string{"region", "endpoint", "ca_bundle"} {
+		attr, ok := resp.Schema.Attributes[name]
+		if !ok {
+			t.Errorf("provider attribute %q: missing", name)
+			continue
+		}
+		if !attr.IsOptional() {
+			t.Errorf("provider attribute %q: got required, want optional", name)
+		}
+		if attr.GetMarkdownDescription() == "" {
+			t.Errorf("provider attribute %q: got no MarkdownDescription", name)
+		}
+	}
+}
+
+// resourceSchema returns the validated schema of r.
+func resourceSchema(t *testing.T, r resource.Resource) schema.Schema {
+	t.Helper()
+	ctx := context.Background()
+	var resp resource.SchemaResponse
+	r.Schema(ctx, resource.SchemaRequest{}, &resp)
+	if resp.Diagnostics.HasError() {
+		t.Fatalf("Schema: got diagnostics %v, want none", resp.Diagnostics)
+	}
+	if diags := resp.Schema.ValidateImplementation(ctx); diags.HasError() {
+		t.Fatalf("ValidateImplementation: got %v, want none", diags)
+	}
+	return resp.Schema
+}
+
+func TestResources(t *testing.T) {
+	ctx := context.Background()
+	want := map[string][]string{
+		"portico_table":             {"id", "name", "hash_key", "range_key", "ttl_attribute", "arn"},
+		"portico_function":          {"id", "name", "filename", "source_code_hash", "role_arn", "handler", "runtime", "architecture", "memory_size", "timeout", "environment", "arn", "invoke_arn"},
+		"portico_api":               {"id", "name", "authorizer_function_arn", "aggregator_function_arn", "authorizer_ttl", "stage_name", "root_resource_id", "proxy_resource_id", "authorizer_id", "deployment_id", "execution_arn", "invoke_url"},
+		"portico_service_namespace": {"id", "name", "description", "arn"},
+		"portico_service":           {"id", "name", "namespace_id", "description", "arn"},
+		"portico_service_instance":  {"id", "service_id", "instance_id", "address", "port", "attributes"},
+	}
+	p := New("test")()
+	got := map[string]bool{}
+	for _, newResource := range p.Resources(ctx) {
+		r := newResource()
+		var meta resource.MetadataResponse
+		r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: "portico"}, &meta)
+		t.Run(meta.TypeName, func(t *testing.T) {
+			if got[meta.TypeName] {
+				t.Fatalf("type name %q: registered twice", meta.TypeName)
+			}
+			got[meta.TypeName] = true
+			if _, ok := r.(resource.ResourceWithImportState); !ok {
+				t.Errorf("got no ImportState, want one")
+			}
+			s := resourceSchema(t, r)
+			if s.MarkdownDescription == "" {
+				t.Errorf("resource: got no MarkdownDescription")
+			}
+			attrs, ok := want[meta.TypeName]
+			if !ok {
+				t.Fatalf("unexpected resource %q", meta.TypeName)
+			}
+			if len(s.Attributes) != len(attrs) {
+				t.Errorf("got %d attributes, want %d (%v)", len(s.Attributes), len(attrs), attrs)
+			}
+			for _, name := range attrs {
+				a, ok := s.Attributes[name]
+				if !ok {
+					t.Errorf("attribute %q: missing", name)
+					continue
+				}
+				if a.GetMarkdownDescription() == "" {
+					t.Errorf("attribute %q: got no MarkdownDescription", name)
+				}
+			}
+		})
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %d resources, want %d", len(got), len(want))
+	}
+}
+
+func TestNewClientsEndpoint(t *testing.T) {
+	tests := []struct {
+		base *string
+		want string
+	}{
+		{nil, ""},
+		{aws.String(""), ""},
+		{aws.String("https://localhost:4566"), "https://localhost:4566"},
+		{aws.String("http://127.0.0.1:4610/"), "http://127.0.0.1:4610"},
+	}
+	for _, tt := range tests {
+		c := newClients(aws.Config{Region: "eu-west-1", BaseEndpoint: tt.base})
+		if c.Endpoint != tt.want {
+			t.Errorf("endpoint %v: got %q, want %q", aws.ToString(tt.base), c.Endpoint, tt.want)
+		}
+		if c.Region != "eu-west-1" {
+			t.Errorf("region: got %q, want eu-west-1", c.Region)
+		}
+	}
+}
+
+func TestClientsFrom(t *testing.T) {
+	var diags diag.Diagnostics
+	if got := clientsFrom(nil, &diags); got != nil || diags.HasError() {
+		t.Errorf("nil provider data: got %v, %v; want nil, no error", got, diags)
+	}
+	want := &Clients{Region: "us-east-1"}
+	if got := clientsFrom(want, &diags); got != want || diags.HasError() {
+		t.Errorf("clients: got %v, %v; want %v, no error", got, diags, want)
+	}
+	if got := clientsFrom("oops", &diags); got != nil || !diags.HasError() {
+		t.Errorf("wrong type: got %v, %v; want nil and an error", got, diags)
+	}
+}
+
+// checkRequiresReplace checks which string attributes of s force a new resource.
+func checkRequiresReplace(t *testing.T, s schema.Schema, replace map[string]bool) {
+	t.Helper()
+	ctx := context.Background()
+	want := stringplanmodifier.RequiresReplace().Description(ctx)
+	for name, a := range s.Attributes {
+		sa, ok := a.(schema.StringAttribute)
+		if !ok {
+			continue
+		}
+		got := false
+		for _, m := range sa.PlanModifiers {
+			if m.Description(ctx) == want {
+				got = true
+			}
+		}
+		if got != replace[name] {
+			t.Errorf("attribute %q: got RequiresReplace=%v, want %v", name, got, replace[name])
+		}
+	}
+}
+
+// validateString runs the validators of a string attribute of s on v.
+func validateString(t *testing.T, s schema.Schema, name, v string) diag.Diagnostics {
+	t.Helper()
+	a, ok := s.Attributes[name].(schema.StringAttribute)
+	if !ok {
+		t.Fatalf("attribute %q: not a string attribute", name)
+	}
+	var diags diag.Diagnostics
+	for _, val := range a.Validators {
+		req := validator.StringRequest{Path: path.Root(name), ConfigValue: types.StringValue(v)}
+		var resp validator.StringResponse
+		val.ValidateString(context.Background(), req, &resp)
+		diags.Append(resp.Diagnostics...)
+	}
+	return diags
+}
+
+// validateInt64 runs the validators of an int64 attribute of s on v.
+func validateInt64(t *testing.T, s schema.Schema, name string, v int64) diag.Diagnostics {
+	t.Helper()
+	a, ok := s.Attributes[name].(schema.Int64Attribute)
+	if !ok {
+		t.Fatalf("attribute %q: not an int64 attribute", name)
+	}
+	var diags diag.Diagnostics
+	for _, val := range a.Validators {
+		req := validator.Int64Request{Path: path.Root(name), ConfigValue: types.Int64Value(v)}
+		var resp validator.Int64Response
+		val.ValidateInt64(context.Background(), req, &resp)
+		diags.Append(resp.Diagnostics...)
+	}
+	return diags
+}
+
+// validateMap runs the validators of a map attribute of s on v.
+func validateMap(t *testing.T, s schema.Schema, name string, v map[string]string) diag.Diagnostics {
+	t.Helper()
+	a, ok := s.Attributes[name].(schema.MapAttribute)
+	if !ok {
+		t.Fatalf("attribute %q: not a map attribute", name)
+	}
+	m, diags := types.MapValueFrom(context.Background(), types.StringType, v)
+	if diags.HasError() {
+		t.Fatalf("map value: %v", diags)
+	}
+	for _, val := range a.Validators {
+		req := validator.MapRequest{Path: path.Root(name), ConfigValue: m}
+		var resp validator.MapResponse
+		val.ValidateMap(context.Background(), req, &resp)
+		diags.Append(resp.Diagnostics...)
+	}
+	return diags
+}
+
+// errorText joins the summaries and details of diags, for messages.
+func errorText(diags diag.Diagnostics) string {
+	var b strings.Builder
+	for _, d := range diags {
+		b.WriteString(d.Summary() + ": " + d.Detail() + "; ")
+	}
+	return b.String()
+}

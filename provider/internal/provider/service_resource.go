@@ -1,0 +1,197 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
+	"github.com/google/uuid"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+)
+
+var (
+	_ resource.Resource                = &ServiceResource{}
+	_ resource.ResourceWithConfigure   = &ServiceResource{}
+	_ resource.ResourceWithImportState = &ServiceResource{}
+)
+
+// ServiceResource manages a Cloud Map service in an HTTP namespace.
+type ServiceResource struct {
+	clients *Clients
+}
+
+// ServiceResourceModel is the state of a portico_service.
+type ServiceResourceModel struct {
+	ID          types.String `tfsdk:"id"`
+	Name        types.String `tfsdk:"name"`
+	NamespaceID types.String `tfsdk:"namespace_id"`
+	Description types.String `tfsdk:"description"`
+	ARN         types.String `tfsdk:"arn"`
+}
+
+// NewServiceResource returns a portico_service resource.
+func NewServiceResource() resource.Resource {
+	return &ServiceResource{}
+}
+
+func (r *ServiceResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_service"
+}
+
+func (r *ServiceResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
+	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A Cloud Map service (no DNS records) whose instances are one Portico backend's replicas.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "Service id (`srv-...`).",
+				Computed:            true,
+				PlanModifiers:       keep,
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Service name. Changing it replaces the service.",
+				Required:            true,
+				PlanModifiers:       replace,
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 127)},
+			},
+			"namespace_id": schema.StringAttribute{
+				MarkdownDescription: "Id of the namespace the service belongs to. Changing it replaces the service.",
+				Required:            true,
+				PlanModifiers:       replace,
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"description": schema.StringAttribute{
+				MarkdownDescription: "Description of the service. Changes in place.",
+				Optional:            true,
+				Validators:          []validator.String{stringvalidator.LengthAtMost(1024)},
+			},
+			"arn": schema.StringAttribute{
+				MarkdownDescription: "ARN of the service.",
+				Computed:            true,
+				PlanModifiers:       keep,
+			},
+		},
+	}
+}
+
+func (r *ServiceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.clients = clientsFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var data ServiceResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := data.Name.ValueString()
+	tflog.Info(ctx, "creating Cloud Map service", map[string]any{"name": name, "namespace_id": data.NamespaceID.ValueString()})
+	out, err := r.clients.ServiceDiscovery.CreateService(ctx, &servicediscovery.CreateServiceInput{
+		Name:             aws.String(name),
+		NamespaceId:      aws.String(data.NamespaceID.ValueString()),
+		Description:      data.Description.ValueStringPointer(),
+		CreatorRequestId: aws.String(uuid.NewString()),
+	})
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "create", "Cloud Map service", name, err)
+		return
+	}
+	setService(&data, out.Service)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+// setService copies s into data.
+func setService(data *ServiceResourceModel, s *sdtypes.Service) {
+	data.ID = types.StringValue(aws.ToString(s.Id))
+	data.Name = types.StringValue(aws.ToString(s.Name))
+	data.NamespaceID = types.StringValue(aws.ToString(s.NamespaceId))
+	data.ARN = types.StringValue(aws.ToString(s.Arn))
+	data.Description = types.StringPointerValue(stringOrNil(aws.ToString(s.Description)))
+}
+
+// read refreshes data from GetService; isNotFound recognises a missing service.
+func (r *ServiceResource) read(ctx context.Context, data *ServiceResourceModel) error {
+	out, err := r.clients.ServiceDiscovery.GetService(ctx, &servicediscovery.GetServiceInput{Id: aws.String(data.ID.ValueString())})
+	if err != nil {
+		return err
+	}
+	setService(data, out.Service)
+	return nil
+}
+
+func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var data ServiceResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	err := r.read(ctx, &data)
+	if isNotFound(err) {
+		tflog.Warn(ctx, "Cloud Map service is gone, removing it from state", map[string]any{"id": data.ID.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "read", "Cloud Map service", data.ID.ValueString(), err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state ServiceResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := plan.Name.ValueString()
+	if !plan.Description.Equal(state.Description) {
+		tflog.Info(ctx, "updating Cloud Map service description", map[string]any{"id": state.ID.ValueString()})
+		out, err := r.clients.ServiceDiscovery.UpdateService(ctx, &servicediscovery.UpdateServiceInput{
+			Id:      aws.String(state.ID.ValueString()),
+			Service: &sdtypes.ServiceChange{Description: aws.String(plan.Description.ValueString())},
+		})
+		if err == nil {
+			_, err = waitOperation(ctx, r.clients.ServiceDiscovery, aws.ToString(out.OperationId))
+		}
+		if err != nil {
+			addAWSError(&resp.Diagnostics, "update", "Cloud Map service", name, err)
+			return
+		}
+	}
+	plan.ID = state.ID
+	if err := r.read(ctx, &plan); err != nil {
+		addAWSError(&resp.Diagnostics, "read", "Cloud Map service", name, err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *ServiceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var data ServiceResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	id := data.ID.ValueString()
+	tflog.Info(ctx, "deleting Cloud Map service", map[string]any{"id": id})
+	_, err := r.clients.ServiceDiscovery.DeleteService(ctx, &servicediscovery.DeleteServiceInput{Id: aws.String(id)})
+	if err != nil && !isNotFound(err) {
+		addAWSError(&resp.Diagnostics, "delete", "Cloud Map service", data.Name.ValueString()+" ("+id+")", err)
+	}
+}
+
+func (r *ServiceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}

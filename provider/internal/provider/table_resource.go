@@ -1,0 +1,307 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+)
+
+var (
+	_ resource.Resource                = &TableResource{}
+	_ resource.ResourceWithConfigure   = &TableResource{}
+	_ resource.ResourceWithImportState = &TableResource{}
+)
+
+// TableResource manages a DynamoDB table billed per request.
+type TableResource struct {
+	clients *Clients
+}
+
+// TableResourceModel is the state of a portico_table.
+type TableResourceModel struct {
+	ID           types.String `tfsdk:"id"`
+	Name         types.String `tfsdk:"name"`
+	HashKey      types.String `tfsdk:"hash_key"`
+	RangeKey     types.String `tfsdk:"range_key"`
+	TTLAttribute types.String `tfsdk:"ttl_attribute"`
+	ARN          types.String `tfsdk:"arn"`
+}
+
+// NewTableResource returns a portico_table resource.
+func NewTableResource() resource.Resource {
+	return &TableResource{}
+}
+
+func (r *TableResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_table"
+}
+
+func (r *TableResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A DynamoDB table billed per request (`PAY_PER_REQUEST`), with string keys.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The table name.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Table name. Changing it replaces the table.",
+				Required:            true,
+				PlanModifiers:       replace,
+				Validators:          []validator.String{stringvalidator.LengthBetween(3, 255)},
+			},
+			"hash_key": schema.StringAttribute{
+				MarkdownDescription: "Name of the partition key attribute (type `S`). Changing it replaces the table.",
+				Required:            true,
+				PlanModifiers:       replace,
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"range_key": schema.StringAttribute{
+				MarkdownDescription: "Name of the sort key attribute (type `S`), if any. Changing it replaces the table.",
+				Optional:            true,
+				PlanModifiers:       replace,
+				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"ttl_attribute": schema.StringAttribute{
+				MarkdownDescription: "Name of the attribute that holds each item's expiry time (epoch seconds). " +
+					"Unset means TTL is disabled. Changes in place.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"arn": schema.StringAttribute{
+				MarkdownDescription: "ARN of the table.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+		},
+	}
+}
+
+func (r *TableResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.clients = clientsFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// tableKeys returns the attribute definitions and key schema for the given keys.
+func tableKeys(hashKey, rangeKey string) ([]ddbtypes.AttributeDefinition, []ddbtypes.KeySchemaElement) {
+	defs := []ddbtypes.AttributeDefinition{{AttributeName: aws.String(hashKey), AttributeType: ddbtypes.ScalarAttributeTypeS}}
+	keys := []ddbtypes.KeySchemaElement{{AttributeName: aws.String(hashKey), KeyType: ddbtypes.KeyTypeHash}}
+	if rangeKey != "" {
+		defs = append(defs, ddbtypes.AttributeDefinition{AttributeName: aws.String(rangeKey), AttributeType: ddbtypes.ScalarAttributeTypeS})
+		keys = append(keys, ddbtypes.KeySchemaElement{AttributeName: aws.String(rangeKey), KeyType: ddbtypes.KeyTypeRange})
+	}
+	return defs, keys
+}
+
+func (r *TableResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var data TableResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := data.Name.ValueString()
+	defs, keys := tableKeys(data.HashKey.ValueString(), data.RangeKey.ValueString())
+
+	tflog.Info(ctx, "creating DynamoDB table", map[string]any{"name": name})
+	_, err := r.clients.DynamoDB.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		AttributeDefinitions: defs,
+		KeySchema:            keys,
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+	})
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "create", "DynamoDB table", name, err)
+		return
+	}
+	data.ID = types.StringValue(name)
+
+	waiter := dynamodb.NewTableExistsWaiter(r.clients.DynamoDB)
+	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, waitTimeout); err != nil {
+		addAWSError(&resp.Diagnostics, "wait for ACTIVE status of", "DynamoDB table", name, err)
+		r.saveTainted(ctx, resp, data)
+		return
+	}
+
+	if ttl := data.TTLAttribute.ValueString(); ttl != "" {
+		if err := r.setTTL(ctx, name, ttl, true); err != nil {
+			addAWSError(&resp.Diagnostics, "enable TTL on", "DynamoDB table", name, err)
+			r.saveTainted(ctx, resp, data)
+			return
+		}
+	}
+
+	found, err := r.read(ctx, &data)
+	if err != nil || !found {
+		if err == nil {
+			err = fmt.Errorf("table disappeared right after creation")
+		}
+		addAWSError(&resp.Diagnostics, "read", "DynamoDB table", name, err)
+		r.saveTainted(ctx, resp, data)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+// saveTainted records a table that exists but failed to settle, so that
+// Terraform marks it tainted and replaces it instead of losing track of it.
+func (r *TableResource) saveTainted(ctx context.Context, resp *resource.CreateResponse, data TableResourceModel) {
+	if data.ARN.IsUnknown() {
+		data.ARN = types.StringNull()
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *TableResource) setTTL(ctx context.Context, table, attribute string, enabled bool) error {
+	_, err := r.clients.DynamoDB.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName: aws.String(table),
+		TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{
+			AttributeName: aws.String(attribute),
+			Enabled:       aws.Bool(enabled),
+		},
+	})
+	return err
+}
+
+// read refreshes data from AWS. It returns found=false when the table is gone.
+func (r *TableResource) read(ctx context.Context, data *TableResourceModel) (found bool, err error) {
+	name := data.Name.ValueString()
+	out, err := r.clients.DynamoDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	t := out.Table
+	data.ID = types.StringValue(aws.ToString(t.TableName))
+	data.Name = types.StringValue(aws.ToString(t.TableName))
+	data.ARN = types.StringValue(aws.ToString(t.TableArn))
+	data.RangeKey = types.StringNull()
+	for _, k := range t.KeySchema {
+		switch k.KeyType {
+		case ddbtypes.KeyTypeHash:
+			data.HashKey = types.StringValue(aws.ToString(k.AttributeName))
+		case ddbtypes.KeyTypeRange:
+			data.RangeKey = types.StringValue(aws.ToString(k.AttributeName))
+		}
+	}
+
+	ttl, err := r.clients.DynamoDB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
+	if err != nil {
+		return true, fmt.Errorf("describe time to live: %w", err)
+	}
+	data.TTLAttribute = types.StringNull()
+	if d := ttl.TimeToLiveDescription; d != nil {
+		switch d.TimeToLiveStatus {
+		case ddbtypes.TimeToLiveStatusEnabled, ddbtypes.TimeToLiveStatusEnabling:
+			data.TTLAttribute = types.StringValue(aws.ToString(d.AttributeName))
+		}
+	}
+	return true, nil
+}
+
+func (r *TableResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var data TableResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	found, err := r.read(ctx, &data)
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "read", "DynamoDB table", data.Name.ValueString(), err)
+		return
+	}
+	if !found {
+		tflog.Warn(ctx, "DynamoDB table is gone, removing it from state", map[string]any{"name": data.Name.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *TableResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state TableResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := plan.Name.ValueString()
+	oldTTL, newTTL := state.TTLAttribute.ValueString(), plan.TTLAttribute.ValueString()
+	if oldTTL != newTTL {
+		// DynamoDB has one TTL attribute per table: disable the old one first.
+		if oldTTL != "" {
+			tflog.Info(ctx, "disabling TTL", map[string]any{"name": name, "attribute": oldTTL})
+			if err := r.setTTL(ctx, name, oldTTL, false); err != nil {
+				addAWSError(&resp.Diagnostics, "disable TTL on", "DynamoDB table", name, err)
+				return
+			}
+		}
+		if newTTL != "" {
+			tflog.Info(ctx, "enabling TTL", map[string]any{"name": name, "attribute": newTTL})
+			if err := r.setTTL(ctx, name, newTTL, true); err != nil {
+				addAWSError(&resp.Diagnostics, "enable TTL on", "DynamoDB table", name, err)
+				return
+			}
+		}
+	}
+	found, err := r.read(ctx, &plan)
+	if err != nil || !found {
+		if err == nil {
+			err = fmt.Errorf("table not found")
+		}
+		addAWSError(&resp.Diagnostics, "read", "DynamoDB table", name, err)
+		return
+	}
+	// TTL changes take effect asynchronously; report what was asked for.
+	plan.TTLAttribute = types.StringPointerValue(stringOrNil(newTTL))
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *TableResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var data TableResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := data.Name.ValueString()
+	tflog.Info(ctx, "deleting DynamoDB table", map[string]any{"name": name})
+	_, err := r.clients.DynamoDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+	if isNotFound(err) {
+		return
+	}
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "delete", "DynamoDB table", name, err)
+		return
+	}
+	waiter := dynamodb.NewTableNotExistsWaiter(r.clients.DynamoDB)
+	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, waitTimeout); err != nil {
+		addAWSError(&resp.Diagnostics, "wait for deletion of", "DynamoDB table", name, err)
+	}
+}
+
+func (r *TableResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
+}
+
+// stringOrNil returns nil for "" and &s otherwise.
+func stringOrNil(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
