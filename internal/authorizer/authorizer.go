@@ -1,15 +1,28 @@
 // Package authorizer is the logic of Portico's Lambda authorizer: it turns an
-// API Gateway REQUEST authorizer event into an IAM policy.
+// API Gateway authorizer event (REST API TOKEN or REQUEST, HTTP API v2) into a
+// decision.
 //
-// API Gateway caches the policy for the authorizer's TTL by identity source (the
-// Authorization header) and reuses it for every route of the API, so an Allow
-// covers the whole stage. Per-route permissions are the aggregator's job, from the
-// context this package returns; the context also carries the token's exp so that
-// a cached Allow cannot outlive the token.
+// API Gateway caches a REST decision for the authorizer's TTL by identity source
+// (the Authorization header) and reuses it for every route of the API, so an
+// Allow covers the whole stage: per-route permissions are the aggregator's job,
+// from the context returned here, which also carries the token's exp so that a
+// cached Allow cannot outlive the token.
+//
+// Answers for a REST API:
+//   - no token: the error "Unauthorized", which API Gateway turns into its
+//     UNAUTHORIZED gateway response (401; Portico's provider sets the body
+//     {"message":"Missing token"});
+//   - an expired, malformed or invalid token: a Deny policy whose context
+//     carries message "Token expired" or "Invalid token", which API Gateway turns
+//     into its ACCESS_DENIED gateway response (Portico's provider sets 401 with
+//     the body {"message":"$context.authorizer.message"} and a WWW-Authenticate
+//     header);
+//   - a valid token: an Allow policy on the stage with the identity as context.
 package authorizer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,76 +32,233 @@ import (
 	"github.com/portico-gw/portico/pkg/auth"
 )
 
-// ErrUnauthorized is what the handler returns for a request without a valid
-// token. API Gateway maps an authorizer error whose message is exactly
-// "Unauthorized" to a 401 response; any other error becomes a 500.
+// ErrUnauthorized is what the handler returns for a request without a token.
+// API Gateway maps an authorizer error whose message is exactly "Unauthorized"
+// to a 401 response; any other error becomes a 500.
 var ErrUnauthorized = errors.New("Unauthorized")
+
+// Messages of the Deny context, shown to the client by the ACCESS_DENIED
+// gateway response.
+const (
+	MessageExpired = "Token expired"
+	MessageInvalid = "Invalid token"
+	MessageMissing = "Missing token"
+)
 
 // Verifier checks a raw bearer token.
 type Verifier interface {
-	Verify(token string) (auth.Identity, error)
+	Verify(ctx context.Context, token string) (auth.Identity, error)
 }
 
-// Handler answers REQUEST authorizer events.
+// Config configures a Handler.
+type Config struct {
+	// Verifier checks tokens. Required.
+	Verifier Verifier
+	// V2IAMResponse makes HTTP API v2 events answer with an IAM policy
+	// (payload format 1.0-style policy); false answers with the simple
+	// {"isAuthorized": …} response.
+	V2IAMResponse bool
+	// Logger receives one line per decision. Nil discards.
+	Logger *slog.Logger
+}
+
+// Handler answers authorizer events.
 type Handler struct {
-	verifier Verifier
-	log      *slog.Logger
+	cfg Config
 }
 
-// New returns a Handler. A nil logger discards logs.
-func New(v Verifier, log *slog.Logger) *Handler {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+// New returns a Handler.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Verifier == nil {
+		return nil, errors.New("authorizer: config: Verifier is required")
 	}
-	return &Handler{verifier: v, log: log}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{cfg: cfg}, nil
 }
 
-// Handle authorizes one request.
-func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
-	log := h.log.With("methodArn", ev.MethodArn)
-	token, err := auth.BearerToken(header(ev.Headers, "Authorization"))
+// Decision is the outcome for one token.
+type Decision struct {
+	// Allow says whether the caller may use the API.
+	Allow bool
+	// Missing is true when there was no token at all.
+	Missing bool
+	// Message is the client-facing reason of a refusal.
+	Message string
+	// Identity is the caller's identity when Allow.
+	Identity auth.Identity
+	// Err is the verification error, for logs only.
+	Err error
+}
+
+// Decide verifies an Authorization header value.
+func (h *Handler) Decide(ctx context.Context, authorization string) Decision {
+	token, err := auth.BearerToken(authorization)
 	if err == nil {
 		var id auth.Identity
-		id, err = h.verifier.Verify(token)
+		id, err = h.cfg.Verifier.Verify(ctx, token)
 		if err == nil {
-			resource, rerr := stageWildcard(ev.MethodArn)
-			if rerr != nil {
-				// A malformed methodArn is a platform problem, not the caller's:
-				// fail closed with a 500 rather than guess a resource.
-				log.ErrorContext(ctx, "authorizer: bad methodArn", "err", rerr)
-				return events.APIGatewayCustomAuthorizerResponse{}, rerr
-			}
-			log.InfoContext(ctx, "allow", "sub", id.Subject)
-			return events.APIGatewayCustomAuthorizerResponse{
-				PrincipalID: id.Subject,
-				PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{
-					Version: "2012-10-17",
-					Statement: []events.IAMPolicyStatement{{
-						Action:   []string{"execute-api:Invoke"},
-						Effect:   "Allow",
-						Resource: []string{resource},
-					}},
-				},
-				Context: id.Context(),
-			}, nil
+			return Decision{Allow: true, Identity: id}
 		}
 	}
-	log.InfoContext(ctx, "deny", "reason", err.Error())
-	return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
+	switch {
+	case errors.Is(err, auth.ErrMissingToken):
+		return Decision{Missing: true, Message: MessageMissing, Err: err}
+	case errors.Is(err, auth.ErrTokenExpired):
+		return Decision{Message: MessageExpired, Err: err}
+	default:
+		return Decision{Message: MessageInvalid, Err: err}
+	}
+}
+
+// Handle dispatches a raw authorizer event by its shape: HTTP API v2 events
+// carry "version": "2.0"; REST API events carry "type": TOKEN or REQUEST.
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	var probe struct {
+		Version string `json:"version"`
+		Type    string `json:"type"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return nil, fmt.Errorf("authorizer: event is not JSON: %w", err)
+	}
+	switch {
+	case probe.Version == "2.0":
+		var ev events.APIGatewayV2CustomAuthorizerV2Request
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("authorizer: HTTP API event: %w", err)
+		}
+		return h.HandleV2(ctx, ev)
+	case probe.Type == "TOKEN":
+		var ev events.APIGatewayCustomAuthorizerRequest
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("authorizer: TOKEN event: %w", err)
+		}
+		return h.HandleToken(ctx, ev)
+	case probe.Type == "REQUEST":
+		var ev events.APIGatewayCustomAuthorizerRequestTypeRequest
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, fmt.Errorf("authorizer: REQUEST event: %w", err)
+		}
+		return h.HandleRequest(ctx, ev)
+	}
+	return nil, fmt.Errorf("authorizer: unknown event (version %q, type %q)", probe.Version, probe.Type)
+}
+
+// HandleRequest answers a REST API REQUEST authorizer event.
+func (h *Handler) HandleRequest(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+	return h.rest(ctx, ev.MethodArn, header(ev.Headers, "Authorization"))
+}
+
+// HandleToken answers a REST API TOKEN authorizer event.
+func (h *Handler) HandleToken(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+	return h.rest(ctx, ev.MethodArn, ev.AuthorizationToken)
+}
+
+func (h *Handler) rest(ctx context.Context, methodArn, authorization string) (events.APIGatewayCustomAuthorizerResponse, error) {
+	resource, err := stageWildcard(methodArn)
+	if err != nil {
+		// A malformed methodArn is a platform problem, not the caller's: fail
+		// closed with a 500 rather than guess a resource.
+		h.cfg.Logger.ErrorContext(ctx, "authorizer: bad methodArn", "err", err)
+		return events.APIGatewayCustomAuthorizerResponse{}, err
+	}
+	d := h.Decide(ctx, authorization)
+	h.log(ctx, d)
+	if d.Missing {
+		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
+	}
+	resp := events.APIGatewayCustomAuthorizerResponse{
+		PolicyDocument: policy("Deny", resource),
+		Context:        map[string]any{"message": d.Message},
+		PrincipalID:    "anonymous",
+	}
+	if d.Allow {
+		resp.PrincipalID = d.Identity.Subject
+		resp.PolicyDocument = policy("Allow", resource)
+		resp.Context = d.Identity.Context()
+	}
+	return resp, nil
+}
+
+// HandleV2 answers an HTTP API v2 authorizer event with a simple response, or an
+// IAM policy response when configured.
+func (h *Handler) HandleV2(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (any, error) {
+	authorization := header(ev.Headers, "Authorization")
+	if authorization == "" && len(ev.IdentitySource) > 0 {
+		authorization = ev.IdentitySource[0]
+	}
+	d := h.Decide(ctx, authorization)
+	h.log(ctx, d)
+	if !h.cfg.V2IAMResponse {
+		resp := events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: d.Allow, Context: map[string]any{"message": d.Message}}
+		if d.Allow {
+			resp.Context = d.Identity.Context()
+		}
+		return resp, nil
+	}
+	resource, err := stageWildcard(ev.RouteArn)
+	if err != nil {
+		h.cfg.Logger.ErrorContext(ctx, "authorizer: bad routeArn", "err", err)
+		return nil, err
+	}
+	resp := events.APIGatewayV2CustomAuthorizerIAMPolicyResponse{
+		PrincipalID:    "anonymous",
+		PolicyDocument: policy("Deny", resource),
+		Context:        map[string]any{"message": d.Message},
+	}
+	if d.Allow {
+		resp.PrincipalID = d.Identity.Subject
+		resp.PolicyDocument = policy("Allow", resource)
+		resp.Context = d.Identity.Context()
+	}
+	return resp, nil
+}
+
+func (h *Handler) log(ctx context.Context, d Decision) {
+	if d.Allow {
+		h.cfg.Logger.InfoContext(ctx, "allow", "sub", d.Identity.Subject, "iss", d.Identity.Issuer)
+		return
+	}
+	h.cfg.Logger.InfoContext(ctx, "deny", "reason", d.Message, "err", d.Err)
+}
+
+func policy(effect, resource string) events.APIGatewayCustomAuthorizerPolicy {
+	return events.APIGatewayCustomAuthorizerPolicy{
+		Version: "2012-10-17",
+		Statement: []events.IAMPolicyStatement{{
+			Action:   []string{"execute-api:Invoke"},
+			Effect:   effect,
+			Resource: []string{resource},
+		}},
+	}
 }
 
 // stageWildcard turns arn:aws:execute-api:region:account:api/stage/METHOD/path
 // into arn:aws:execute-api:region:account:api/stage/*, the whole stage.
 func stageWildcard(methodArn string) (string, error) {
-	parts := strings.SplitN(methodArn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "execute-api" {
-		return "", fmt.Errorf("authorizer: methodArn %q is not an execute-api ARN", methodArn)
+	// arn : aws : execute-api : region : account : api/stage/...
+	rest, ok := strings.CutPrefix(methodArn, "arn:")
+	colons := 0
+	for i := 0; ok && i < len(rest) && colons < 4; i++ {
+		if rest[i] == ':' {
+			colons++
+			if colons == 4 {
+				resource := rest[i+1:]
+				service := rest[strings.IndexByte(rest, ':')+1:]
+				if !strings.HasPrefix(service, "execute-api:") {
+					break
+				}
+				api, after, found := strings.Cut(resource, "/")
+				stage, _, _ := strings.Cut(after, "/")
+				if !found || api == "" || stage == "" {
+					return "", fmt.Errorf("authorizer: methodArn %q has no api id and stage", methodArn)
+				}
+				return methodArn[:len("arn:")+i+1+len(api)+1+len(stage)] + "/*", nil
+			}
+		}
 	}
-	path := strings.SplitN(parts[5], "/", 3)
-	if len(path) < 2 || path[0] == "" || path[1] == "" {
-		return "", fmt.Errorf("authorizer: methodArn %q has no api id and stage", methodArn)
-	}
-	return strings.Join(parts[:5], ":") + ":" + path[0] + "/" + path[1] + "/*", nil
+	return "", fmt.Errorf("authorizer: methodArn %q is not an execute-api ARN", methodArn)
 }
 
 // header looks up a header case-insensitively: REST API events keep the client's

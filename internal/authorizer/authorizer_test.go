@@ -2,6 +2,7 @@ package authorizer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -10,55 +11,134 @@ import (
 	"github.com/portico-gw/portico/pkg/auth"
 )
 
-// fakeVerifier accepts exactly one token.
-type fakeVerifier struct {
-	token string
-	id    auth.Identity
-}
+// fakeVerifier accepts "good", calls "old" expired, and everything else invalid.
+type fakeVerifier struct{}
 
-func (f fakeVerifier) Verify(token string) (auth.Identity, error) {
-	if token != f.token {
-		return auth.Identity{}, auth.ErrInvalidToken
+func (fakeVerifier) Verify(_ context.Context, token string) (auth.Identity, error) {
+	switch token {
+	case "good":
+		return auth.Identity{Subject: "u-1", Roles: []string{"admin"}, Scopes: []string{"read"}, Tier: "pro", ExpiresAt: time.Unix(2000000000, 0)}, nil
+	case "old":
+		return auth.Identity{}, auth.ErrTokenExpired
 	}
-	return f.id, nil
+	return auth.Identity{}, auth.ErrInvalidToken
 }
 
-const arn = "arn:aws:execute-api:us-east-1:000000000000:abcdef1234/v1/GET/api/v1/users/123"
+const methodArn = "arn:aws:execute-api:us-east-1:000000000000:abcdef1234/v1/GET/api/v1/users/123"
+const stageArn = "arn:aws:execute-api:us-east-1:000000000000:abcdef1234/v1/*"
 
-func TestHandle(t *testing.T) {
-	h := New(fakeVerifier{token: "good", id: auth.Identity{Subject: "u-1", Roles: []string{"admin"}, ExpiresAt: time.Unix(2000000000, 0)}}, nil)
+func newHandler(t *testing.T, iam bool) *Handler {
+	t.Helper()
+	h, err := New(Config{Verifier: fakeVerifier{}, V2IAMResponse: iam})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestHandleRequest(t *testing.T) {
+	h := newHandler(t, false)
 	tests := []struct {
 		name    string
 		headers map[string]string
-		arn     string
-		wantErr error
+		effect  string // "" means the Unauthorized error
+		message string
 	}{
-		{"no header", map[string]string{}, arn, ErrUnauthorized},
-		{"wrong scheme", map[string]string{"Authorization": "Basic good"}, arn, ErrUnauthorized},
-		{"bad token", map[string]string{"Authorization": "Bearer bad"}, arn, ErrUnauthorized},
-		{"good token", map[string]string{"Authorization": "Bearer good"}, arn, nil},
-		{"lower-case header name", map[string]string{"authorization": "bearer good"}, arn, nil},
+		{"no header", map[string]string{}, "", ""},
+		{"empty header", map[string]string{"Authorization": ""}, "", ""},
+		{"wrong scheme", map[string]string{"Authorization": "Basic good"}, "Deny", MessageInvalid},
+		{"double space", map[string]string{"Authorization": "Bearer  good"}, "Deny", MessageInvalid},
+		{"bad token", map[string]string{"Authorization": "Bearer bad"}, "Deny", MessageInvalid},
+		{"expired token", map[string]string{"Authorization": "Bearer old"}, "Deny", MessageExpired},
+		{"good token", map[string]string{"Authorization": "Bearer good"}, "Allow", ""},
+		{"lower-case header and scheme", map[string]string{"authorization": "bearer good"}, "Allow", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := h.Handle(context.Background(), events.APIGatewayCustomAuthorizerRequestTypeRequest{MethodArn: tt.arn, Headers: tt.headers})
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) || err.Error() != "Unauthorized" {
+			resp, err := h.HandleRequest(context.Background(), events.APIGatewayCustomAuthorizerRequestTypeRequest{MethodArn: methodArn, Headers: tt.headers})
+			if tt.effect == "" {
+				if !errors.Is(err, ErrUnauthorized) || err.Error() != "Unauthorized" {
 					t.Fatalf("got %v, want exactly %q", err, "Unauthorized")
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("got error %v, want none", err)
+				t.Fatalf("got error %v, want a policy", err)
 			}
 			st := resp.PolicyDocument.Statement
-			if len(st) != 1 || st[0].Effect != "Allow" || st[0].Resource[0] != "arn:aws:execute-api:us-east-1:000000000000:abcdef1234/v1/*" {
-				t.Fatalf("got policy %+v, want one Allow on the whole stage", resp.PolicyDocument)
+			if len(st) != 1 || st[0].Effect != tt.effect || st[0].Resource[0] != stageArn {
+				t.Fatalf("got policy %+v, want one %s on the whole stage", resp.PolicyDocument, tt.effect)
 			}
-			if resp.PrincipalID != "u-1" || resp.Context["userId"] != "u-1" || resp.Context["roles"] != "admin" || resp.Context["exp"] != int64(2000000000) {
-				t.Fatalf("got principal %q context %v, want u-1/admin/2000000000", resp.PrincipalID, resp.Context)
+			if tt.effect == "Deny" {
+				if resp.Context["message"] != tt.message {
+					t.Fatalf("got context %v, want message %q", resp.Context, tt.message)
+				}
+				return
+			}
+			want := map[string]any{"userId": "u-1", "roles": "admin", "scopes": "read", "tier": "pro", "exp": int64(2000000000)}
+			for k, v := range want {
+				if resp.Context[k] != v {
+					t.Errorf("context %s: got %v, want %v", k, resp.Context[k], v)
+				}
+			}
+			if resp.PrincipalID != "u-1" {
+				t.Errorf("got principal %q, want u-1", resp.PrincipalID)
 			}
 		})
+	}
+}
+
+func TestHandleDispatch(t *testing.T) {
+	tests := []struct {
+		name  string
+		iam   bool
+		event string
+		check func(t *testing.T, out any)
+	}{
+		{"TOKEN event", false, `{"type":"TOKEN","authorizationToken":"Bearer good","methodArn":"` + methodArn + `"}`, func(t *testing.T, out any) {
+			r := out.(events.APIGatewayCustomAuthorizerResponse)
+			if r.PolicyDocument.Statement[0].Effect != "Allow" {
+				t.Fatalf("got %+v, want Allow", r)
+			}
+		}},
+		{"REQUEST event", false, `{"type":"REQUEST","methodArn":"` + methodArn + `","headers":{"Authorization":"Bearer old"}}`, func(t *testing.T, out any) {
+			r := out.(events.APIGatewayCustomAuthorizerResponse)
+			if r.PolicyDocument.Statement[0].Effect != "Deny" || r.Context["message"] != MessageExpired {
+				t.Fatalf("got %+v, want Deny Token expired", r)
+			}
+		}},
+		{"HTTP API simple allow", false, `{"version":"2.0","type":"REQUEST","routeArn":"` + methodArn + `","identitySource":["Bearer good"],"headers":{"authorization":"Bearer good"}}`, func(t *testing.T, out any) {
+			r := out.(events.APIGatewayV2CustomAuthorizerSimpleResponse)
+			if !r.IsAuthorized || r.Context["userId"] != "u-1" {
+				t.Fatalf("got %+v, want authorized u-1", r)
+			}
+		}},
+		{"HTTP API simple deny", false, `{"version":"2.0","type":"REQUEST","routeArn":"` + methodArn + `","identitySource":["Bearer bad"]}`, func(t *testing.T, out any) {
+			r := out.(events.APIGatewayV2CustomAuthorizerSimpleResponse)
+			if r.IsAuthorized || r.Context["message"] != MessageInvalid {
+				t.Fatalf("got %+v, want not authorized, Invalid token", r)
+			}
+		}},
+		{"HTTP API IAM policy", true, `{"version":"2.0","type":"REQUEST","routeArn":"` + methodArn + `","headers":{"authorization":"Bearer good"}}`, func(t *testing.T, out any) {
+			r := out.(events.APIGatewayV2CustomAuthorizerIAMPolicyResponse)
+			if r.PolicyDocument.Statement[0].Effect != "Allow" || r.PolicyDocument.Statement[0].Resource[0] != stageArn || r.PrincipalID != "u-1" {
+				t.Fatalf("got %+v, want Allow on the stage for u-1", r)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := newHandler(t, tt.iam).Handle(context.Background(), json.RawMessage(tt.event))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, out)
+		})
+	}
+	for _, bad := range []string{`not json`, `{"type":"WEIRD"}`, `{"type":"TOKEN","authorizationToken":"Bearer good","methodArn":"arn:aws:lambda:x"}`} {
+		if _, err := newHandler(t, false).Handle(context.Background(), json.RawMessage(bad)); err == nil || err.Error() == "Unauthorized" {
+			t.Errorf("event %s: got %v, want a configuration error (500), not a decision", bad, err)
+		}
 	}
 }
 
@@ -67,7 +147,7 @@ func TestStageWildcard(t *testing.T) {
 		in, want string
 		ok       bool
 	}{
-		{arn, "arn:aws:execute-api:us-east-1:000000000000:abcdef1234/v1/*", true},
+		{methodArn, stageArn, true},
 		{"arn:aws:execute-api:us-east-1:1:api/prod/POST/", "arn:aws:execute-api:us-east-1:1:api/prod/*", true},
 		{"arn:aws:lambda:us-east-1:1:function/x", "", false},
 		{"arn:aws:execute-api:us-east-1:1:api", "", false},
@@ -77,6 +157,23 @@ func TestStageWildcard(t *testing.T) {
 		got, err := stageWildcard(tt.in)
 		if got != tt.want || (err == nil) != tt.ok {
 			t.Errorf("stageWildcard(%q) = %q, %v; want %q, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestParseSettings(t *testing.T) {
+	good := `{"issuers":[{"issuer":"https://id","audiences":["a"],"publicKeys":{"k":"PEM"},"claimMappings":{"email":"email"}}],"leewaySeconds":10,"cacheTtlSeconds":60,"v2Response":"iam"}`
+	s, err := ParseSettings([]byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.AuthConfig()
+	if len(c.Issuers) != 1 || c.Issuers[0].Issuer != "https://id" || string(c.Issuers[0].PublicKeys["k"]) != "PEM" || c.Leeway != 10*time.Second {
+		t.Fatalf("got %+v, want the document's issuer, key and leeway", c)
+	}
+	for _, bad := range []string{`{"issuers":[],"leeway":3}`, `{"v2Response":"xml"}`, `{"cacheTtlSeconds":-1}`, `{} {}`, `[`} {
+		if _, err := ParseSettings([]byte(bad)); err == nil {
+			t.Errorf("ParseSettings(%s): got nil error, want one", bad)
 		}
 	}
 }

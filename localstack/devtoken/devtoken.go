@@ -42,6 +42,8 @@ type Claims struct {
 	KeyID    string
 	// TTL is the lifetime from now; negative mints an expired token.
 	TTL time.Duration
+	// Extra claims, such as scope, tier or email.
+	Extra map[string]any
 }
 
 // Mint signs c with the RSA private key in privPEM (RS256).
@@ -54,14 +56,15 @@ func Mint(privPEM []byte, c Claims) (string, error) {
 		return "", fmt.Errorf("devtoken: parse private key: %w", err)
 	}
 	now := time.Now()
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
-		"sub":   c.Subject,
-		"iss":   c.Issuer,
-		"aud":   c.Audience,
-		"roles": c.Roles,
-		"iat":   now.Add(min(c.TTL, 0) - time.Minute).Unix(),
-		"exp":   now.Add(c.TTL).Unix(),
-	})
+	claims := jwt.MapClaims{}
+	for k, v := range c.Extra {
+		claims[k] = v
+	}
+	claims["sub"], claims["iss"], claims["aud"] = c.Subject, c.Issuer, c.Audience
+	claims["roles"] = c.Roles
+	claims["iat"] = now.Add(min(c.TTL, 0) - time.Minute).Unix()
+	claims["exp"] = now.Add(c.TTL).Unix()
+	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 	if c.KeyID != "" {
 		tok.Header["kid"] = c.KeyID
 	}

@@ -1,16 +1,12 @@
-// Package auth verifies the bearer tokens that clients present to Portico.
-//
-// A Verifier checks an RS256 JSON Web Token against one configured public key:
-// signature, algorithm, expiry (required), not-before, issued-at, issuer and
-// audience. It returns the caller's Identity, which the authorizer function hands
-// to API Gateway as context and the aggregator turns into X-User-ID and
-// X-User-Roles headers.
 package auth
 
 import (
-	"crypto/rsa"
+	"context"
+	"crypto"
 	"errors"
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,93 +25,207 @@ var (
 	ErrMalformedToken = errors.New("auth: malformed token")
 	// ErrTokenExpired: the token's exp has passed (beyond the leeway).
 	ErrTokenExpired = errors.New("auth: token expired")
-	// ErrInvalidToken: signature, algorithm, issuer, audience, nbf or a
-	// required claim is wrong.
+	// ErrInvalidToken: signature, algorithm, key, issuer, audience, nbf, iat or
+	// a required claim is wrong.
 	ErrInvalidToken = errors.New("auth: invalid token")
 )
 
+// Algorithms a Verifier can be configured to accept.
+var supportedAlgorithms = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"}
+
+// Issuer says whose tokens are accepted and how to check them.
+type Issuer struct {
+	// Issuer is the exact iss claim. Required.
+	Issuer string
+	// Audiences: the aud claim must contain at least one. Required.
+	Audiences []string
+	// Algorithms allowed for this issuer. Default ["RS256"].
+	Algorithms []string
+	// PublicKeys are PEM public keys ("PUBLIC KEY", or "RSA PUBLIC KEY"), keyed
+	// by kid. A token whose header names a kid must match one (or, for an issuer
+	// without JWKSURL, the key with the empty ID, if there is one); a token
+	// without kid is checked against every static key.
+	PublicKeys map[string][]byte
+	// JWKSURL is an https URL of the issuer's JSON Web Key Set. Optional.
+	JWKSURL string
+	// RolesClaim names the claim with the caller's roles (JSON array of strings,
+	// or a space- or comma-separated string). Default "roles".
+	RolesClaim string
+	// ScopesClaim names the claim with the caller's scopes. Default "scope".
+	ScopesClaim string
+	// TierClaim names the claim with the caller's subscription tier. Default "tier".
+	TierClaim string
+	// ClaimMappings copies further claims into Identity.Claims: claim name →
+	// context key. Only string, number and boolean claims are copied.
+	ClaimMappings map[string]string
+}
+
+// JWKSOptions tune JWKS fetching for every issuer with a JWKSURL.
+type JWKSOptions struct {
+	// RefreshInterval between background refreshes. Default 1h.
+	RefreshInterval time.Duration
+	// UnknownKIDInterval is the least time between two refreshes caused by an
+	// unknown kid. Default 5m.
+	UnknownKIDInterval time.Duration
+	// HTTPTimeout bounds one JWKS fetch. Default 2s.
+	HTTPTimeout time.Duration
+	// Client fetches the JWKS. Default a client with HTTPTimeout.
+	Client *http.Client
+}
+
 // Config configures a Verifier.
 type Config struct {
-	// PublicKeyPEM is the RSA public key (PKIX "PUBLIC KEY" or PKCS#1 "RSA
-	// PUBLIC KEY" PEM) whose private half signs the tokens.
-	PublicKeyPEM []byte
-	// Issuer is the required value of the iss claim. Required.
-	Issuer string
-	// Audience is a value the aud claim must contain. Required.
-	Audience string
+	// Issuers whose tokens are accepted. At least one.
+	Issuers []Issuer
 	// Leeway is the clock skew tolerated on exp, nbf and iat. Default 30s, at most 5m.
 	Leeway time.Duration
+	// JWKS tunes JWKS fetching.
+	JWKS JWKSOptions
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
 
-// Validate reports a configuration that cannot verify anything.
+// Validate reports a configuration that cannot work.
 func (c Config) Validate() error {
-	switch {
-	case len(c.PublicKeyPEM) == 0:
-		return errors.New("auth: config: PublicKeyPEM is required")
-	case c.Issuer == "":
-		return errors.New("auth: config: Issuer is required")
-	case c.Audience == "":
-		return errors.New("auth: config: Audience is required")
-	case c.Leeway < 0 || c.Leeway > 5*time.Minute:
-		return fmt.Errorf("auth: config: Leeway %s: want between 0 and 5m", c.Leeway)
+	if len(c.Issuers) == 0 {
+		return errors.New("auth: config: at least one issuer is required")
+	}
+	if c.Leeway < 0 || c.Leeway > 5*time.Minute {
+		return fmt.Errorf("auth: config: leeway %s: want between 0 and 5m", c.Leeway)
+	}
+	seen := map[string]bool{}
+	for i, is := range c.Issuers {
+		switch {
+		case is.Issuer == "":
+			return fmt.Errorf("auth: config: issuer %d: iss is required", i)
+		case seen[is.Issuer]:
+			return fmt.Errorf("auth: config: issuer %q appears twice", is.Issuer)
+		case len(is.Audiences) == 0 || slices.Contains(is.Audiences, ""):
+			return fmt.Errorf("auth: config: issuer %q: at least one non-empty audience is required", is.Issuer)
+		case len(is.PublicKeys) == 0 && is.JWKSURL == "":
+			return fmt.Errorf("auth: config: issuer %q: give public keys, a JWKS URL or both", is.Issuer)
+		}
+		seen[is.Issuer] = true
+		for _, alg := range is.Algorithms {
+			if !slices.Contains(supportedAlgorithms, alg) {
+				return fmt.Errorf("auth: config: issuer %q: algorithm %q is not allowed; want one of %s", is.Issuer, alg, strings.Join(supportedAlgorithms, ", "))
+			}
+		}
+		if is.JWKSURL != "" && !strings.HasPrefix(is.JWKSURL, "https://") && !strings.HasPrefix(is.JWKSURL, "http://127.0.0.1") && !strings.HasPrefix(is.JWKSURL, "http://localhost") {
+			return fmt.Errorf("auth: config: issuer %q: JWKS URL %q must be https (plain http only on loopback)", is.Issuer, is.JWKSURL)
+		}
 	}
 	return nil
 }
 
 // Identity is who a valid token says the caller is.
 type Identity struct {
+	// Issuer is the iss claim.
+	Issuer string
 	// Subject is the sub claim: the user ID.
 	Subject string
-	// Roles is the roles claim (a JSON array of strings), possibly empty.
+	// Roles from the issuer's roles claim, possibly empty.
 	Roles []string
+	// Scopes from the issuer's scopes claim, possibly empty.
+	Scopes []string
+	// Tier from the issuer's tier claim, possibly empty.
+	Tier string
 	// ExpiresAt is the exp claim.
 	ExpiresAt time.Time
+	// Claims are the mapped claims (context key → value as a string).
+	Claims map[string]string
+
+	context map[string]any // built once by a Cache; see Context
+}
+
+// issuer is a configured Issuer, ready to check tokens.
+type issuer struct {
+	Issuer
+	static map[string]crypto.PublicKey
+	jwks   keySource // nil without JWKSURL
+}
+
+// keySource finds a key by kid; the JWKS implementation may refresh.
+type keySource interface {
+	Key(ctx context.Context, kid, alg string) (crypto.PublicKey, error)
 }
 
 // Verifier checks tokens. It is safe for concurrent use.
 type Verifier struct {
-	key    *rsa.PublicKey
-	parser *jwt.Parser
+	issuers map[string]*issuer
+	parser  *jwt.Parser
+	leeway  time.Duration
+	now     func() time.Time
 }
 
-// New returns a Verifier for cfg.
-func New(cfg Config) (*Verifier, error) {
+// New returns a Verifier for cfg. JWKS sets are fetched once here (a failure
+// is not fatal: keys are fetched again on the first unknown kid) and refreshed
+// in the background until ctx ends.
+func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	key, err := jwt.ParseRSAPublicKeyFromPEM(cfg.PublicKeyPEM)
-	if err != nil {
-		return nil, fmt.Errorf("auth: config: parse public key: %w", err)
+	v := &Verifier{issuers: map[string]*issuer{}, leeway: cfg.Leeway, now: cfg.Now}
+	if v.leeway == 0 {
+		v.leeway = 30 * time.Second
 	}
-	leeway := cfg.Leeway
-	if leeway == 0 {
-		leeway = 30 * time.Second
+	if v.now == nil {
+		v.now = time.Now
 	}
-	opts := []jwt.ParserOption{
-		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
+	var algs []string
+	for _, c := range cfg.Issuers {
+		is := &issuer{Issuer: c, static: map[string]crypto.PublicKey{}}
+		if len(is.Algorithms) == 0 {
+			is.Algorithms = []string{"RS256"}
+		}
+		if is.RolesClaim == "" {
+			is.RolesClaim = "roles"
+		}
+		if is.ScopesClaim == "" {
+			is.ScopesClaim = "scope"
+		}
+		if is.TierClaim == "" {
+			is.TierClaim = "tier"
+		}
+		for kid, pemBytes := range c.PublicKeys {
+			key, err := ParsePublicKey(pemBytes)
+			if err != nil {
+				return nil, fmt.Errorf("auth: config: issuer %q: key %q: %w", c.Issuer, kid, err)
+			}
+			is.static[kid] = key
+		}
+		if c.JWKSURL != "" {
+			src, err := newJWKS(ctx, c.JWKSURL, cfg.JWKS)
+			if err != nil {
+				return nil, fmt.Errorf("auth: config: issuer %q: %w", c.Issuer, err)
+			}
+			is.jwks = src
+		}
+		for _, a := range is.Algorithms {
+			if !slices.Contains(algs, a) {
+				algs = append(algs, a)
+			}
+		}
+		v.issuers[c.Issuer] = is
+	}
+	v.parser = jwt.NewParser(
+		jwt.WithValidMethods(algs),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
-		jwt.WithIssuer(cfg.Issuer),
-		jwt.WithAudience(cfg.Audience),
-		jwt.WithLeeway(leeway),
+		jwt.WithLeeway(v.leeway),
 		jwt.WithStrictDecoding(),
-	}
-	if cfg.Now != nil {
-		opts = append(opts, jwt.WithTimeFunc(cfg.Now))
-	}
-	return &Verifier{key: key, parser: jwt.NewParser(opts...)}, nil
+		jwt.WithTimeFunc(v.now),
+	)
+	return v, nil
 }
 
-// claims are the registered claims plus Portico's roles claim.
-type claims struct {
-	jwt.RegisteredClaims
-	Roles []string `json:"roles,omitempty"`
-}
+// forbiddenHeaders are JOSE headers that would let a token choose its own key
+// or demand processing we do not do.
+var forbiddenHeaders = []string{"crit", "jku", "x5u", "x5c", "jwk"}
 
-// Verify checks a raw token (without the "Bearer " prefix).
-func (v *Verifier) Verify(token string) (Identity, error) {
+// Verify checks a raw token (without the "Bearer " prefix). ctx bounds any
+// JWKS refresh the token causes.
+func (v *Verifier) Verify(ctx context.Context, token string) (Identity, error) {
 	if token == "" {
 		return Identity{}, ErrMissingToken
 	}
@@ -125,8 +235,24 @@ func (v *Verifier) Verify(token string) (Identity, error) {
 	if strings.Count(token, ".") != 2 {
 		return Identity{}, fmt.Errorf("%w: want three dot-separated parts", ErrMalformedToken)
 	}
-	var c claims
-	_, err := v.parser.ParseWithClaims(token, &c, v.keyFor)
+	var is *issuer
+	claims := jwt.MapClaims{}
+	_, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
+		for _, h := range forbiddenHeaders {
+			if _, ok := t.Header[h]; ok {
+				return nil, fmt.Errorf("header %q is not accepted", h)
+			}
+		}
+		iss, _ := claims["iss"].(string)
+		is = v.issuers[iss]
+		if is == nil {
+			return nil, fmt.Errorf("issuer %q is not trusted", iss)
+		}
+		if !slices.Contains(is.Algorithms, t.Method.Alg()) {
+			return nil, fmt.Errorf("algorithm %s is not allowed for issuer %q", t.Method.Alg(), iss)
+		}
+		return is.key(ctx, t)
+	})
 	switch {
 	case err == nil:
 	case errors.Is(err, jwt.ErrTokenExpired):
@@ -136,22 +262,108 @@ func (v *Verifier) Verify(token string) (Identity, error) {
 	default:
 		return Identity{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
-	if c.Subject == "" {
-		return Identity{}, fmt.Errorf("%w: sub claim is required", ErrInvalidToken)
-	}
-	return Identity{Subject: c.Subject, Roles: c.Roles, ExpiresAt: c.ExpiresAt.Time}, nil
+	return is.identity(claims)
 }
 
-// keyFor returns the verification key after checking the header: no critical
-// extensions (RFC 7515 §4.1.11; golang-jwt does not check crit) and no
-// key-carrying headers, which are never trusted.
-func (v *Verifier) keyFor(t *jwt.Token) (any, error) {
-	for _, h := range []string{"crit", "jku", "x5u", "jwk", "x5c"} {
-		if _, ok := t.Header[h]; ok {
-			return nil, fmt.Errorf("header %q is not accepted", h)
+// key returns the verification key(s) for t.
+func (is *issuer) key(ctx context.Context, t *jwt.Token) (any, error) {
+	kidValue, hasKid := t.Header["kid"]
+	kid, ok := kidValue.(string)
+	if hasKid && !ok {
+		return nil, errors.New("kid header is not a string")
+	}
+	if !hasKid {
+		if len(is.static) == 0 {
+			return nil, errors.New("token has no kid and the issuer has no static keys")
+		}
+		set := jwt.VerificationKeySet{}
+		for _, k := range is.static {
+			set.Keys = append(set.Keys, k)
+		}
+		return set, nil
+	}
+	if k, ok := is.static[kid]; ok {
+		return k, nil
+	}
+	if is.jwks == nil {
+		// A single static key configured without an ID verifies tokens whatever
+		// kid they name: the signature still has to match it.
+		if k, ok := is.static[""]; ok {
+			return k, nil
+		}
+		return nil, fmt.Errorf("unknown kid %q", kid)
+	}
+	return is.jwks.Key(ctx, kid, t.Method.Alg())
+}
+
+// identity builds the Identity from verified claims.
+func (is *issuer) identity(c jwt.MapClaims) (Identity, error) {
+	sub, err := c.GetSubject()
+	if err != nil || sub == "" {
+		return Identity{}, fmt.Errorf("%w: sub claim is required", ErrInvalidToken)
+	}
+	aud, err := c.GetAudience()
+	if err != nil {
+		return Identity{}, fmt.Errorf("%w: aud: %w", ErrMalformedToken, err)
+	}
+	if !slices.ContainsFunc(aud, func(a string) bool { return slices.Contains(is.Audiences, a) }) {
+		return Identity{}, fmt.Errorf("%w: audience %q is not accepted", ErrInvalidToken, aud)
+	}
+	exp, err := c.GetExpirationTime()
+	if err != nil || exp == nil {
+		return Identity{}, fmt.Errorf("%w: exp claim is required", ErrInvalidToken)
+	}
+	id := Identity{Issuer: is.Issuer.Issuer, Subject: sub, ExpiresAt: exp.Time}
+	if id.Roles, err = stringList(c[is.RolesClaim]); err != nil {
+		return Identity{}, fmt.Errorf("%w: claim %q: %w", ErrInvalidToken, is.RolesClaim, err)
+	}
+	if id.Scopes, err = stringList(c[is.ScopesClaim]); err != nil {
+		return Identity{}, fmt.Errorf("%w: claim %q: %w", ErrInvalidToken, is.ScopesClaim, err)
+	}
+	if t, ok := c[is.TierClaim]; ok {
+		if id.Tier, ok = t.(string); !ok {
+			return Identity{}, fmt.Errorf("%w: claim %q is not a string", ErrInvalidToken, is.TierClaim)
 		}
 	}
-	return v.key, nil
+	for claim, key := range is.ClaimMappings {
+		switch val := c[claim].(type) {
+		case string:
+			id.Claims = setClaim(id.Claims, key, val)
+		case float64, bool:
+			id.Claims = setClaim(id.Claims, key, fmt.Sprint(val))
+		}
+	}
+	return id, nil
+}
+
+func setClaim(m map[string]string, k, v string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[k] = v
+	return m
+}
+
+// stringList reads a claim that is a JSON array of strings or a space- or
+// comma-separated string. A missing claim is an empty list.
+func stringList(v any) ([]string, error) {
+	switch t := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return strings.FieldsFunc(t, func(r rune) bool { return r == ' ' || r == ',' }), nil
+	case []any:
+		out := make([]string, 0, len(t))
+		for _, e := range t {
+			s, ok := e.(string)
+			if !ok || s == "" || strings.Contains(s, ",") {
+				return nil, errors.New("want an array of non-empty strings without commas")
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, errors.New("want an array of strings or a space-separated string")
 }
 
 // BearerToken extracts the token from an Authorization header value. The scheme
@@ -168,22 +380,4 @@ func BearerToken(header string) (string, error) {
 		return "", fmt.Errorf("%w: want \"Bearer <token>\" with a single space", ErrMalformedToken)
 	}
 	return token, nil
-}
-
-// The context keys keep the authorizer and the aggregator in
-// agreement about how an Identity travels through API Gateway's authorizer context,
-// which only carries strings, numbers and booleans.
-const (
-	ContextUserID    = "userId"
-	ContextRoles     = "roles"
-	ContextExpiresAt = "exp"
-)
-
-// Context returns the authorizer context for id.
-func (id Identity) Context() map[string]any {
-	return map[string]any{
-		ContextUserID:    id.Subject,
-		ContextRoles:     strings.Join(id.Roles, ","),
-		ContextExpiresAt: id.ExpiresAt.Unix(),
-	}
 }
