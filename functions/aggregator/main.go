@@ -5,6 +5,8 @@
 //	PORTICO_TABLE                    DynamoDB table for rate-limit counters (optional;
 //	                                 without it no limit is applied)
 //	PORTICO_LIMIT_PER_IP_PER_MINUTE  requests per client IP per minute (default 100)
+//	PORTICO_PERMISSIONS              per-route role and scope requirements (JSON array,
+//	                                 see gateway.Permission; optional)
 //
 // AWS_ENDPOINT_URL and AWS_CA_BUNDLE, read by the AWS SDK, point it at an emulator.
 package main
@@ -75,6 +77,11 @@ func build(ctx context.Context, log *slog.Logger) (*gateway.Handler, error) {
 		return nil, err
 	}
 	gcfg := gateway.Config{Client: client.HTTPClient(), Logger: log}
+	if doc := os.Getenv("PORTICO_PERMISSIONS"); doc != "" {
+		if gcfg.Permissions, err = gateway.ParsePermissions([]byte(doc)); err != nil {
+			return nil, err
+		}
+	}
 	if table := os.Getenv("PORTICO_TABLE"); table != "" {
 		perMinute := int64(100)
 		if v := os.Getenv("PORTICO_LIMIT_PER_IP_PER_MINUTE"); v != "" {

@@ -35,6 +35,8 @@ type Config struct {
 	// Client sends requests to http://<service>/<path>; in production it is the
 	// mesh client. Required.
 	Client *http.Client
+	// Permissions are the per-route role and scope requirements.
+	Permissions []Permission
 	// Limiter, when set, limits requests per client IP. A limiter error lets the
 	// request through (fail-open) and is logged.
 	Limiter Limiter
@@ -56,6 +58,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 0 {
 		return errors.New("gateway: config: MaxBodyBytes is negative")
+	}
+	if err := validatePermissions(c.Permissions); err != nil {
+		return err
 	}
 	return validateRoutes(c.Routes)
 }
@@ -127,7 +132,10 @@ func (h *Handler) serve(ctx context.Context, ev events.APIGatewayProxyRequest, r
 	if exp, ok := contextInt(authz[auth.ContextExpiresAt]); ok && !h.cfg.Now().Before(time.Unix(exp, 0)) {
 		return errorResponse(http.StatusUnauthorized, "Token expired", req.id)
 	}
-	roles, _ := authz[auth.ContextRoles].(string)
+	id := identityFrom(authz)
+	if !id.valid() {
+		return errorResponse(http.StatusUnauthorized, "Invalid token", req.id)
+	}
 
 	var limitHeaders map[string][]string
 	if h.cfg.Limiter != nil {
@@ -166,8 +174,13 @@ func (h *Handler) serve(ctx context.Context, ev events.APIGatewayProxyRequest, r
 		return withHeaders(errorResponse(status, err.Error(), req.id), limitHeaders)
 	}
 	req.body = body
-	req.header = backendHeaders(ev, req.id, userID, roles, start)
+	req.header = backendHeaders(ev, req.id, id, start)
 
+	if perm, ok := permissionFor(h.cfg.Permissions, req.method, p); ok {
+		if ok, reason := allowed(perm, id.roles, id.scopes); !ok {
+			return withHeaders(forbidden(reason, req.id), limitHeaders)
+		}
+	}
 	var resp events.APIGatewayProxyResponse
 	if p == DashboardPath {
 		resp = h.dashboard(ctx, req)
@@ -244,7 +257,7 @@ var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy
 // backendHeaders builds the headers a backend receives: the client's, less
 // anything that describes the connection, the client's credentials, or claims
 // only the gateway may make, plus the gateway's identity and enrichment headers.
-func backendHeaders(ev events.APIGatewayProxyRequest, id, userID, roles string, start time.Time) http.Header {
+func backendHeaders(ev events.APIGatewayProxyRequest, requestID string, id identity, start time.Time) http.Header {
 	in := http.Header{}
 	if ev.MultiValueHeaders != nil {
 		for k, vs := range ev.MultiValueHeaders {
@@ -277,9 +290,18 @@ func backendHeaders(ev events.APIGatewayProxyRequest, id, userID, roles string, 
 	}
 	// Set after filtering, so that nothing a client names in Connection can
 	// remove them.
-	out.Set("X-User-Id", userID)
-	out.Set("X-User-Roles", roles)
-	out.Set("X-Request-Id", id)
+	out.Set("X-User-Id", id.userID)
+	out.Set("X-User-Roles", strings.Join(id.roles, ","))
+	if len(id.scopes) > 0 {
+		out.Set("X-User-Scopes", strings.Join(id.scopes, " "))
+	}
+	if id.tier != "" {
+		out.Set("X-User-Tier", id.tier)
+	}
+	for k, v := range id.claims {
+		out.Set("X-User-"+k, v)
+	}
+	out.Set("X-Request-Id", requestID)
 	if ip := ev.RequestContext.Identity.SourceIP; ip != "" {
 		out.Set("X-Forwarded-For", ip)
 	}
@@ -363,6 +385,63 @@ func errorResponse(status int, message, requestID string) events.APIGatewayProxy
 		MultiValueHeaders: map[string][]string{"Content-Type": {"application/json"}},
 		Body:              string(b),
 	}
+}
+
+// identity is the caller as the authorizer context describes it.
+type identity struct {
+	userID string
+	roles  []string
+	scopes []string
+	tier   string
+	claims map[string]string // header suffix → value
+}
+
+// identityFrom reads the authorizer context that package auth wrote.
+func identityFrom(authz map[string]any) identity {
+	str := func(k string) string { s, _ := authz[k].(string); return s }
+	id := identity{userID: str(auth.ContextUserID), tier: str(auth.ContextTier)}
+	id.roles = strings.FieldsFunc(str(auth.ContextRoles), func(r rune) bool { return r == ',' })
+	id.scopes = strings.Fields(str(auth.ContextScopes))
+	for k, v := range authz {
+		name, ok := strings.CutPrefix(k, auth.ContextClaimPrefix)
+		s, isString := v.(string)
+		if ok && isString && validHeaderToken(name) && validHeaderValue(s) {
+			if id.claims == nil {
+				id.claims = map[string]string{}
+			}
+			id.claims[textproto.CanonicalMIMEHeaderKey(name)] = s
+		}
+	}
+	return id
+}
+
+// validHeaderValue reports whether s can be sent as a header value as is.
+func validHeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// valid reports whether every identity field can travel in a header.
+func (id identity) valid() bool {
+	return validHeaderValue(id.userID) && validHeaderValue(id.tier) &&
+		validHeaderValue(strings.Join(id.roles, ",")) && validHeaderValue(strings.Join(id.scopes, " "))
+}
+
+// validHeaderToken reports whether s can be part of a header name.
+func validHeaderToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // contextInt reads a number from the authorizer context, where API Gateway may

@@ -336,3 +336,82 @@ func TestValidateRoutes(t *testing.T) {
 		t.Error("no client: got nil error, want one")
 	}
 }
+
+func TestPermissions(t *testing.T) {
+	perms, err := ParsePermissions([]byte(`[
+		{"path": "/api/v1/users", "methods": ["DELETE"], "anyRole": ["admin"]},
+		{"path": "/api/v1/orders", "allScopes": ["orders:read"]},
+		{"path": "/api/v1/orders", "methods": ["POST"], "anyRole": ["admin", "clerk"], "allScopes": ["orders:write"]}
+	]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(Config{
+		Client:      &http.Client{Transport: services{"user-service": echo("user-service"), "order-service": echo("order-service")}},
+		Permissions: perms,
+		Now:         func() time.Time { return testNow },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, method, path, roles, scopes string
+		status                            int
+	}{
+		{"GET users needs nothing", "GET", "/api/v1/users/1", "reader", "", 200},
+		{"DELETE users without admin", "DELETE", "/api/v1/users/1", "reader", "", 403},
+		{"DELETE users with admin", "DELETE", "/api/v1/users/1", "reader,admin", "", 200},
+		{"DELETE via dot-dot still checked", "DELETE", "/api/v1/x/../users/1", "reader", "", 403},
+		{"orders read without scope", "GET", "/api/v1/orders/9", "admin", "", 403},
+		{"orders read with scope", "GET", "/api/v1/orders/9", "", "orders:read", 200},
+		{"orders POST: method rule wins over path rule", "POST", "/api/v1/orders", "clerk", "orders:write", 200},
+		{"orders POST without write scope", "POST", "/api/v1/orders", "clerk", "orders:read", 403},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := event(tt.method, tt.path, nil)
+			ev.RequestContext.Authorizer["roles"] = tt.roles
+			ev.RequestContext.Authorizer["scopes"] = tt.scopes
+			resp, _ := h.Handle(context.Background(), ev)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("got %d %s, want %d", resp.StatusCode, resp.Body, tt.status)
+			}
+			if tt.status == 403 && !strings.Contains(decode[map[string]string](t, resp.Body)["message"], "Forbidden") {
+				t.Fatalf("got %s, want a JSON Forbidden message", resp.Body)
+			}
+		})
+	}
+	for _, bad := range []string{`[{"path":"api"}]`, `[{"path":"/a"}]`, `[{"path":"/a","anyRole":["x"],"methods":["get"]}]`, `[{"path":"/a","anyRole":["x"]},{"path":"/a","anyRole":["y"]}]`, `[{"path":"/a","anyRole":["x"],"extra":1}]`} {
+		if _, err := ParsePermissions([]byte(bad)); err == nil {
+			t.Errorf("ParsePermissions(%s): got nil error, want one", bad)
+		}
+	}
+}
+
+func TestIdentityHeaders(t *testing.T) {
+	h := newHandler(t, services{"user-service": echo("user-service")}, nil)
+	ev := event("GET", "/api/v1/users/1", map[string][]string{"X-User-Tier": {"enterprise"}, "X-User-Email": {"spoof@evil.test"}})
+	ev.RequestContext.Authorizer["scopes"] = "read write"
+	ev.RequestContext.Authorizer["tier"] = "pro"
+	ev.RequestContext.Authorizer["claim.email"] = "a@example.com"
+	ev.RequestContext.Authorizer["claim.bad name"] = "x"
+	ev.RequestContext.Authorizer["claim.inject"] = "a\r\nX-Admin: 1"
+	resp, _ := h.Handle(context.Background(), ev)
+	got := decode[seen](t, resp.Body)
+	want := map[string]string{"X-User-Scopes": "read write", "X-User-Tier": "pro", "X-User-Email": "a@example.com"}
+	for k, v := range want {
+		if vs := got.Headers[k]; len(vs) != 1 || vs[0] != v {
+			t.Errorf("%s: got %q, want [%q]", k, vs, v)
+		}
+	}
+	for _, k := range []string{"X-User-Inject", "X-Admin", "X-User-Bad Name"} {
+		if _, ok := got.Headers[k]; ok {
+			t.Errorf("%s reached the backend", k)
+		}
+	}
+	ev = event("GET", "/api/v1/users/1", nil)
+	ev.RequestContext.Authorizer["userId"] = "u\r\nX-Admin: 1"
+	if resp, _ := h.Handle(context.Background(), ev); resp.StatusCode != 401 {
+		t.Fatalf("user id with CRLF: got %d, want 401", resp.StatusCode)
+	}
+}
