@@ -1,13 +1,3 @@
-// Package mesh is Portico's sidecar-free service mesh client. Application code
-// makes ordinary HTTP calls to a logical service name, such as
-// http://user-service/users/123, through a Client (an http.RoundTripper); the
-// Client finds the service's instances through a Discoverer (AWS Cloud Map in
-// production, see package mesh/cloudmap), caches them, and sends each request to
-// one of them.
-//
-// This is the walking-skeleton client: discovery with a cache that keeps serving
-// the last known instances when discovery fails, and round-robin balancing.
-// Retries, circuit breaking, outlier detection, traffic policy and mTLS build on it.
 package mesh
 
 import (
@@ -19,16 +9,34 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
-// Sentinel errors.
+// Sentinel errors. Errors returned by the Client wrap one of them.
 var (
-	// ErrNoInstances: discovery answered, but the service has no instance.
+	// ErrNoInstances: discovery answered, but no instance of the service (or
+	// of the version a request was routed to) is available.
 	ErrNoInstances = errors.New("mesh: no instances")
 	// ErrDiscovery: discovery failed and nothing was cached for the service.
 	ErrDiscovery = errors.New("mesh: discovery failed")
+	// ErrOverflow: a circuit-breaking limit (Pool) was reached; the request
+	// was refused at once. The error is an *OverflowError.
+	ErrOverflow = errors.New("mesh: pool overflow")
+	// ErrPerTryTimeout: an attempt got no response headers within the
+	// per-try timeout.
+	ErrPerTryTimeout = errors.New("mesh: per-try timeout")
+	// ErrPolicy: a Policy is invalid.
+	ErrPolicy = errors.New("mesh: invalid policy")
+)
+
+// Health is an instance's health as the registry reports it.
+type Health string
+
+// Health values. Unknown (no health checking) counts as healthy.
+const (
+	HealthUnknown   Health = ""
+	HealthHealthy   Health = "HEALTHY"
+	HealthUnhealthy Health = "UNHEALTHY"
 )
 
 // Instance is one addressable copy of a service.
@@ -41,6 +49,9 @@ type Instance struct {
 	Port int
 	// Attributes are the registry's custom attributes, such as "version".
 	Attributes map[string]string
+	// Health is the registry's health status; the zero value (unknown)
+	// counts as healthy.
+	Health Health
 }
 
 // HostPort returns "address:port".
@@ -48,25 +59,36 @@ func (i Instance) HostPort() string {
 	return net.JoinHostPort(i.Address, strconv.Itoa(i.Port))
 }
 
-// Discoverer lists the instances of a service.
-type Discoverer interface {
-	Discover(ctx context.Context, service string) ([]Instance, error)
-}
-
 // Config configures a Client.
 type Config struct {
-	// Discoverer finds instances. Required.
+	// Discoverer finds instances. Required. If it is also a Reviser, the
+	// Client checks revisions instead of rediscovering every interval.
 	Discoverer Discoverer
-	// RefreshInterval is how long a discovered instance list is used before it is
-	// asked for again. Default 30s. It bounds the discovery call rate per
-	// process at one call per service per interval, whatever the request rate.
+	// RefreshInterval is how long a discovered instance list is used before
+	// the registry is asked again. Default 30s. It bounds the registry call
+	// rate per process at one discovery (or one revision check, plus one
+	// discovery when the revision changed) per service per interval, whatever
+	// the request rate.
 	RefreshInterval time.Duration
+	// ResyncInterval forces a full discovery even when the revision did not
+	// change, to pick up health changes (which do not change a Cloud Map
+	// revision). Default 4 × RefreshInterval. Used only with a Reviser.
+	ResyncInterval time.Duration
 	// Transport sends the rewritten requests. Default http.DefaultTransport.
+	// An *http.Transport is cloned so the Client can count its connections
+	// (Pool.MaxConnections); other RoundTrippers are used as they are.
 	Transport http.RoundTripper
-	// Logger receives discovery failures. Nil discards.
+	// Logger receives discovery failures and ejections. Nil discards.
 	Logger *slog.Logger
-	// Now returns the current time. Nil means time.Now.
-	Now func() time.Time
+	// Policy applies to every service not in Policies. The zero Policy means
+	// the defaults.
+	Policy Policy
+	// Policies are per-service policies, keyed by logical service name.
+	Policies map[string]Policy
+	// Clock is the time source. Nil means the system clock.
+	Clock Clock
+	// Random is the random source. Nil means math/rand/v2.
+	Random Random
 }
 
 // Validate reports an unusable configuration.
@@ -77,26 +99,33 @@ func (c Config) Validate() error {
 	if c.RefreshInterval < 0 {
 		return fmt.Errorf("mesh: config: RefreshInterval %s is negative", c.RefreshInterval)
 	}
+	if c.ResyncInterval < 0 {
+		return fmt.Errorf("mesh: config: ResyncInterval %s is negative", c.ResyncInterval)
+	}
+	if err := c.Policy.Validate(); err != nil {
+		return fmt.Errorf("mesh: config: Policy: %w", err)
+	}
+	for name, p := range c.Policies {
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("mesh: config: Policies[%q]: %w", name, err)
+		}
+	}
 	return nil
 }
 
 // Client routes requests for logical service names to discovered instances.
 // It is an http.RoundTripper and safe for concurrent use.
 type Client struct {
-	cfg      Config
-	mu       sync.Mutex
-	services map[string]*entry
+	cfg       Config
+	log       *slog.Logger
+	clock     Clock
+	rand      Random
+	transport http.RoundTripper
+	services  sync.Map // service name → *entry
+	hosts     sync.Map // "address:port" → *entry, for connection limits
 }
 
 var _ http.RoundTripper = (*Client)(nil)
-
-// entry is the cached state of one service.
-type entry struct {
-	mu        sync.Mutex // held while discovering, so one caller asks per service
-	instances []Instance
-	fetched   time.Time
-	next      atomic.Uint64
-}
 
 // New returns a Client for cfg.
 func New(cfg Config) (*Client, error) {
@@ -106,16 +135,26 @@ func New(cfg Config) (*Client, error) {
 	if cfg.RefreshInterval == 0 {
 		cfg.RefreshInterval = 30 * time.Second
 	}
-	if cfg.Transport == nil {
-		cfg.Transport = http.DefaultTransport
+	if cfg.ResyncInterval == 0 {
+		cfg.ResyncInterval = 4 * cfg.RefreshInterval
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
+	c := &Client{cfg: cfg, log: cfg.Logger, clock: cfg.Clock, rand: cfg.Random, transport: cfg.Transport}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if c.clock == nil {
+		c.clock = systemClock{}
 	}
-	return &Client{cfg: cfg, services: map[string]*entry{}}, nil
+	if c.rand == nil {
+		c.rand = systemRandom{}
+	}
+	if c.transport == nil {
+		c.transport = http.DefaultTransport
+	}
+	if t, ok := c.transport.(*http.Transport); ok {
+		c.transport = c.countConnections(t)
+	}
+	return c, nil
 }
 
 // HTTPClient returns an *http.Client that sends through c.
@@ -123,62 +162,32 @@ func (c *Client) HTTPClient() *http.Client {
 	return &http.Client{Transport: c}
 }
 
-// Pick returns the instance the next request to service goes to.
+// Pick returns the instance a request to service without headers would go
+// to now, following the policy's version weights, outlier ejections and
+// balancer.
 func (c *Client) Pick(ctx context.Context, service string) (Instance, error) {
 	e := c.entry(service)
-	instances, err := c.instances(ctx, service, e)
+	v, err := c.fresh(ctx, e)
 	if err != nil {
 		return Instance{}, err
 	}
-	n := e.next.Add(1) - 1
-	return instances[n%uint64(len(instances))], nil
-}
-
-// RoundTrip sends req to an instance of the service named by req.URL.Host.
-// The request's scheme is kept; its host is replaced by the instance's address.
-func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
-	inst, err := c.Pick(req.Context(), req.URL.Hostname())
+	eps, err := c.route(e, v, nil)
 	if err != nil {
-		return nil, err
+		return Instance{}, err
 	}
-	out := req.Clone(req.Context())
-	out.URL.Host = inst.HostPort()
-	out.Host = inst.HostPort()
-	return c.cfg.Transport.RoundTrip(out)
+	return c.pick(e, eps, nil, c.clock.Now()).inst, nil
 }
 
 func (c *Client) entry(service string) *entry {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.services[service]
+	if e, ok := c.services.Load(service); ok {
+		return e.(*entry)
+	}
+	p, ok := c.cfg.Policies[service]
 	if !ok {
-		e = &entry{}
-		c.services[service] = e
+		p = c.cfg.Policy
 	}
-	return e
-}
-
-// instances returns the cached list, refreshing it when it is stale. A failed
-// refresh keeps the last known list.
-func (c *Client) instances(ctx context.Context, service string, e *entry) ([]Instance, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	now := c.cfg.Now()
-	if e.instances != nil && now.Sub(e.fetched) < c.cfg.RefreshInterval {
-		return e.instances, nil
-	}
-	got, err := c.cfg.Discoverer.Discover(ctx, service)
-	switch {
-	case err != nil && e.instances != nil:
-		c.cfg.Logger.WarnContext(ctx, "mesh: discovery failed, keeping last known instances", "service", service, "err", err)
-		e.fetched = now // do not ask again on every request while discovery is down
-		return e.instances, nil
-	case err != nil:
-		return nil, fmt.Errorf("%w: %s: %w", ErrDiscovery, service, err)
-	case len(got) == 0:
-		e.instances, e.fetched = nil, time.Time{}
-		return nil, fmt.Errorf("%w: %s", ErrNoInstances, service)
-	}
-	e.instances, e.fetched = got, now
-	return got, nil
+	e := &entry{service: service, pol: resolve(p)}
+	e.budget.init(e.pol.budgetRatio, e.pol.budgetMin, e.pol.budgetTTL)
+	got, _ := c.services.LoadOrStore(service, e)
+	return got.(*entry)
 }

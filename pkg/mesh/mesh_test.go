@@ -12,18 +12,7 @@ import (
 	"time"
 )
 
-// fakeDiscoverer answers from a func and counts calls.
-type fakeDiscoverer struct {
-	calls    int
-	discover func(service string) ([]Instance, error)
-}
-
-func (f *fakeDiscoverer) Discover(_ context.Context, service string) ([]Instance, error) {
-	f.calls++
-	return f.discover(service)
-}
-
-func instance(t *testing.T, srv *httptest.Server, id string) Instance {
+func instance(t testing.TB, srv *httptest.Server, id string) Instance {
 	t.Helper()
 	u, _ := url.Parse(srv.URL)
 	port, _ := strconv.Atoi(u.Port())
@@ -45,7 +34,9 @@ func TestRoundTripRoundRobin(t *testing.T) {
 		}
 		return []Instance{instance(t, srvs[0], "a"), instance(t, srvs[1], "b")}, nil
 	}}
-	c, err := New(Config{Discoverer: d})
+	// Round robin makes the order exact; the default, least-request, is
+	// tested in balancer_test.go.
+	c, err := New(Config{Discoverer: d, Policy: Policy{LoadBalancer: RoundRobin}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +65,7 @@ func TestRoundTripRoundRobin(t *testing.T) {
 }
 
 func TestDiscoveryFailureKeepsLastKnown(t *testing.T) {
-	now := time.Unix(0, 0)
+	clock := newClock()
 	fail := false
 	d := &fakeDiscoverer{discover: func(string) ([]Instance, error) {
 		if fail {
@@ -82,7 +73,7 @@ func TestDiscoveryFailureKeepsLastKnown(t *testing.T) {
 		}
 		return []Instance{{ID: "i-1", Address: "127.0.0.1", Port: 8080}}, nil
 	}}
-	c, err := New(Config{Discoverer: d, RefreshInterval: time.Second, Now: func() time.Time { return now }})
+	c, err := New(Config{Discoverer: d, RefreshInterval: time.Second, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +82,7 @@ func TestDiscoveryFailureKeepsLastKnown(t *testing.T) {
 		t.Fatal(err)
 	}
 	fail = true
-	now = now.Add(2 * time.Second)
+	clock.Advance(2 * time.Second)
 	inst, err := c.Pick(ctx, "s")
 	if err != nil || inst.ID != "i-1" {
 		t.Fatalf("got %v, %v; want the last known instance i-1", inst, err)
@@ -110,5 +101,9 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if _, err := New(Config{Discoverer: &fakeDiscoverer{}, RefreshInterval: -1}); err == nil {
 		t.Fatal("got nil error for a negative RefreshInterval, want one")
+	}
+	bad := Policy{Versions: []Weighted{{Version: "v1", Weight: 90}}}
+	if _, err := New(Config{Discoverer: &fakeDiscoverer{}, Policies: map[string]Policy{"s": bad}}); !errors.Is(err, ErrPolicy) {
+		t.Fatalf("got %v for weights summing to 90, want ErrPolicy", err)
 	}
 }

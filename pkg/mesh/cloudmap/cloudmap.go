@@ -1,5 +1,7 @@
 // Package cloudmap is the AWS Cloud Map adapter of package mesh: it discovers a
-// service's instances with DiscoverInstances in one HTTP namespace.
+// service's instances with DiscoverInstances in one HTTP namespace, with their
+// health, and reports revisions with DiscoverInstancesRevision so the mesh
+// client rediscovers only when instances changed.
 package cloudmap
 
 import (
@@ -23,6 +25,7 @@ const (
 // API is the part of the Cloud Map client the Discoverer uses.
 type API interface {
 	DiscoverInstances(ctx context.Context, in *servicediscovery.DiscoverInstancesInput, opts ...func(*servicediscovery.Options)) (*servicediscovery.DiscoverInstancesOutput, error)
+	DiscoverInstancesRevision(ctx context.Context, in *servicediscovery.DiscoverInstancesRevisionInput, opts ...func(*servicediscovery.Options)) (*servicediscovery.DiscoverInstancesRevisionOutput, error)
 }
 
 // Discoverer implements mesh.Discoverer on Cloud Map.
@@ -31,7 +34,10 @@ type Discoverer struct {
 	namespace string
 }
 
-var _ mesh.Discoverer = (*Discoverer)(nil)
+var (
+	_ mesh.Discoverer = (*Discoverer)(nil)
+	_ mesh.Reviser    = (*Discoverer)(nil)
+)
 
 // New returns a Discoverer for the services of namespace (its name, not its ID).
 func New(api API, namespace string) (*Discoverer, error) {
@@ -44,8 +50,9 @@ func New(api API, namespace string) (*Discoverer, error) {
 	return &Discoverer{api: api, namespace: namespace}, nil
 }
 
-// Discover returns the instances of service. It asks for every instance
-// (HealthStatus ALL); instances without a usable address or port are skipped.
+// Discover returns the instances of service with their health. It asks for
+// every instance (HealthStatus ALL) and leaves the healthy-or-else-all choice
+// to the mesh client; instances without a usable address or port are skipped.
 func (d *Discoverer) Discover(ctx context.Context, service string) ([]mesh.Instance, error) {
 	out, err := d.api.DiscoverInstances(ctx, &servicediscovery.DiscoverInstancesInput{
 		NamespaceName: aws.String(d.namespace),
@@ -69,7 +76,32 @@ func (d *Discoverer) Discover(ctx context.Context, service string) ([]mesh.Insta
 				attrs[k] = v
 			}
 		}
-		instances = append(instances, mesh.Instance{ID: aws.ToString(s.InstanceId), Address: addr, Port: port, Attributes: attrs})
+		instances = append(instances, mesh.Instance{ID: aws.ToString(s.InstanceId), Address: addr, Port: port, Attributes: attrs, Health: health(s.HealthStatus)})
 	}
 	return instances, nil
+}
+
+// health maps a Cloud Map health status; UNKNOWN (no health check result yet)
+// counts as healthy, as Cloud Map's own HEALTHY_OR_ELSE_ALL does.
+func health(s sdtypes.HealthStatus) mesh.Health {
+	switch s {
+	case sdtypes.HealthStatusHealthy:
+		return mesh.HealthHealthy
+	case sdtypes.HealthStatusUnhealthy:
+		return mesh.HealthUnhealthy
+	}
+	return mesh.HealthUnknown
+}
+
+// Revision returns the service's instances revision, which changes when an
+// instance is registered or deregistered (not when its health changes).
+func (d *Discoverer) Revision(ctx context.Context, service string) (int64, error) {
+	out, err := d.api.DiscoverInstancesRevision(ctx, &servicediscovery.DiscoverInstancesRevisionInput{
+		NamespaceName: aws.String(d.namespace),
+		ServiceName:   aws.String(service),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cloudmap: revision %s.%s: %s", service, d.namespace, err.Error())
+	}
+	return aws.ToInt64(out.InstancesRevision), nil
 }

@@ -1,0 +1,204 @@
+package mesh
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Discoverer lists the instances of a service. Implementations return every
+// registered instance with its health (HealthStatus ALL in Cloud Map terms);
+// the Client filters by health and attributes itself.
+type Discoverer interface {
+	Discover(ctx context.Context, service string) ([]Instance, error)
+}
+
+// Reviser is implemented by Discoverers that can report, cheaply, a number
+// that changes whenever a service's instances are registered or deregistered
+// (Cloud Map's DiscoverInstancesRevision). The Client then checks the revision
+// each RefreshInterval and discovers again only when it changed, or every
+// ResyncInterval (health changes do not change a Cloud Map revision).
+type Reviser interface {
+	Revision(ctx context.Context, service string) (int64, error)
+}
+
+// coldRetry bounds the discovery rate for a service with nothing cached.
+const coldRetry = time.Second
+
+// entry is the state of one service in one Client.
+type entry struct {
+	service string
+	pol     resolved
+
+	mu    sync.Mutex // held while refreshing, so one caller asks per service
+	view  atomic.Pointer[view]
+	hosts map[string]*host // by instance key; guarded by hostsMu
+	// hostsMu guards hosts; readers are Snapshot and refresh.
+	hostsMu sync.Mutex
+
+	rr       atomic.Uint64 // round-robin position
+	inflight atomic.Int64  // requests in flight (Pool.MaxRequests)
+	conns    atomic.Int64  // open connections (Pool.MaxConnections)
+	budget   budget
+	outlier  outlier
+
+	faultDelays atomic.Uint64
+	faultAborts atomic.Uint64
+}
+
+// view is an immutable, filtered picture of a service's instances.
+type view struct {
+	expires  time.Time // fresh until
+	synced   time.Time // last full Discover
+	revision int64
+	hasRev   bool
+	err      error // discovery failed with nothing cached
+
+	all      []*endpoint            // after Match and health filtering
+	versions map[string][]*endpoint // all, grouped by version, each health-filtered
+}
+
+// endpoint is one instance in one view; its mutable state lives in host,
+// which outlives refreshes.
+type endpoint struct {
+	inst     Instance
+	hostPort string
+	version  string
+	*host
+}
+
+// host is the state of an instance kept across refreshes.
+type host struct {
+	active atomic.Int64 // attempts in flight
+	stats  stats
+	// outlier state
+	consecutive  atomic.Int32
+	ejectedUntil atomic.Int64 // unix nanoseconds; 0 when never ejected
+	timesEjected int          // guarded by outlier.mu
+}
+
+// fresh returns a view that is usable now, refreshing it when it is stale. At
+// most one caller per service refreshes; while one does, others keep using the
+// last known view instead of queueing behind the registry.
+func (c *Client) fresh(ctx context.Context, e *entry) (*view, error) {
+	v := e.view.Load()
+	if v != nil && c.clock.Now().Before(v.expires) {
+		return v.result()
+	}
+	if v != nil && v.err == nil {
+		if !e.mu.TryLock() {
+			return v.result()
+		}
+	} else {
+		e.mu.Lock()
+	}
+	defer e.mu.Unlock()
+	v = e.view.Load()
+	now := c.clock.Now()
+	if v != nil && now.Before(v.expires) {
+		return v.result()
+	}
+	v = c.refresh(ctx, e, v, now)
+	e.view.Store(v)
+	return v.result()
+}
+
+func (v *view) result() (*view, error) {
+	if v.err != nil {
+		return nil, v.err
+	}
+	return v, nil
+}
+
+// refresh asks the registry; e.mu is held. A failed refresh keeps old.
+func (c *Client) refresh(ctx context.Context, e *entry, old *view, now time.Time) *view {
+	var rev int64
+	hasRev := false
+	if r, ok := c.cfg.Discoverer.(Reviser); ok {
+		got, err := r.Revision(ctx, e.service)
+		switch {
+		case err != nil:
+			c.log.DebugContext(ctx, "mesh: revision check failed, discovering", "service", e.service, "err", err)
+		case old != nil && old.err == nil && old.hasRev && old.revision == got && now.Sub(old.synced) < c.cfg.ResyncInterval:
+			nv := *old
+			nv.expires = now.Add(c.cfg.RefreshInterval)
+			return &nv
+		default:
+			rev, hasRev = got, true
+		}
+	}
+	got, err := c.cfg.Discoverer.Discover(ctx, e.service)
+	if err != nil {
+		if old != nil && old.err == nil {
+			c.log.WarnContext(ctx, "mesh: discovery failed, keeping last known instances", "service", e.service, "err", err)
+			nv := *old
+			nv.expires = now.Add(c.cfg.RefreshInterval) // no retry storm while the registry is down
+			return &nv
+		}
+		return &view{expires: now.Add(min(coldRetry, c.cfg.RefreshInterval)), err: fmt.Errorf("%w: %s: %w", ErrDiscovery, e.service, err)}
+	}
+	nv := e.build(got)
+	nv.expires, nv.synced, nv.revision, nv.hasRev = now.Add(c.cfg.RefreshInterval), now, rev, hasRev
+	for _, ep := range nv.all {
+		c.hosts.Store(ep.hostPort, e)
+	}
+	return nv
+}
+
+// build filters instances by Match and groups them by version, each group
+// healthy-or-else-all. Hosts are kept for instances seen before.
+func (e *entry) build(instances []Instance) *view {
+	e.hostsMu.Lock()
+	defer e.hostsMu.Unlock()
+	hosts := make(map[string]*host, len(instances))
+	var eps []*endpoint
+	for _, in := range instances {
+		if !matches(in.Attributes, e.pol.match) {
+			continue
+		}
+		hp := in.HostPort()
+		key := in.ID + "@" + hp
+		h := e.hosts[key]
+		if h == nil {
+			h = &host{}
+		}
+		hosts[key] = h
+		eps = append(eps, &endpoint{inst: in, hostPort: hp, version: in.Attributes[AttrVersion], host: h})
+	}
+	e.hosts = hosts
+	v := &view{all: healthyOrAll(eps), versions: map[string][]*endpoint{}}
+	groups := map[string][]*endpoint{}
+	for _, ep := range eps {
+		groups[ep.version] = append(groups[ep.version], ep)
+	}
+	for ver, g := range groups {
+		v.versions[ver] = healthyOrAll(g)
+	}
+	return v
+}
+
+func matches(attrs, want map[string]string) bool {
+	for k, v := range want {
+		if attrs[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// healthyOrAll returns the healthy endpoints, or all of them when none is
+// healthy (Cloud Map's HEALTHY_OR_ELSE_ALL, done on the client).
+func healthyOrAll(eps []*endpoint) []*endpoint {
+	healthy := make([]*endpoint, 0, len(eps))
+	for _, ep := range eps {
+		if ep.inst.Health != HealthUnhealthy {
+			healthy = append(healthy, ep)
+		}
+	}
+	if len(healthy) == 0 {
+		return eps
+	}
+	return healthy
+}

@@ -1,0 +1,79 @@
+package mesh
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+)
+
+// OverflowError reports a request refused by a circuit-breaking limit. It
+// unwraps to ErrOverflow.
+type OverflowError struct {
+	// Service is the logical service name.
+	Service string
+	// Limit names the limit: "maxRequests" or "maxConnections".
+	Limit string
+	// Max is the limit's value.
+	Max int
+}
+
+func (e *OverflowError) Error() string {
+	return fmt.Sprintf("mesh: %s: %s limit of %d reached", e.Service, e.Limit, e.Max)
+}
+
+// Unwrap returns ErrOverflow.
+func (e *OverflowError) Unwrap() error { return ErrOverflow }
+
+// acquire takes a request slot of e, or fails at once.
+func (e *entry) acquire() error {
+	if e.inflight.Add(1) > int64(e.pol.maxRequests) {
+		e.inflight.Add(-1)
+		return &OverflowError{Service: e.service, Limit: "maxRequests", Max: e.pol.maxRequests}
+	}
+	return nil
+}
+
+// countConnections returns a clone of t whose dials count the open
+// connections per service and refuse those beyond Pool.MaxConnections.
+func (c *Client) countConnections(t *http.Transport) *http.Transport {
+	t = t.Clone()
+	dial := t.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		v, ok := c.hosts.Load(addr)
+		if !ok {
+			return dial(ctx, network, addr)
+		}
+		e := v.(*entry)
+		if e.conns.Add(1) > int64(e.pol.maxConns) {
+			e.conns.Add(-1)
+			return nil, &OverflowError{Service: e.service, Limit: "maxConnections", Max: e.pol.maxConns}
+		}
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			e.conns.Add(-1)
+			return nil, err
+		}
+		return &countedConn{Conn: conn, count: &e.conns}, nil
+	}
+	return t
+}
+
+// countedConn gives its slot back when closed.
+type countedConn struct {
+	net.Conn
+	count  *atomic.Int64
+	closed atomic.Bool
+}
+
+func (c *countedConn) Close() error {
+	if c.closed.CompareAndSwap(false, true) {
+		c.count.Add(-1)
+	}
+	return c.Conn.Close()
+}
