@@ -1,52 +1,161 @@
-// Package ratelimit decides whether a request is within its limit.
-//
-// This is the walking-skeleton limiter: fixed windows counted in a Store, one
-// conditional write per decision. The DynamoDB Store (package ratelimit/dynamo)
-// increments a counter only while it is below the limit, so concurrent callers
-// on many function instances never admit more than the limit per window.
 package ratelimit
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
+	"math/bits"
+	"math/rand/v2"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
 
-// Store counts requests per key and window.
+// Errors returned by a Limiter or a Set.
+var (
+	// ErrUnavailable means the store could not decide in time and the limit
+	// fails closed. The gateway answers 503.
+	ErrUnavailable = errors.New("ratelimit: store unavailable")
+	// ErrConfig means a Config, Rule or Set is unusable.
+	ErrConfig = errors.New("ratelimit: config")
+)
+
+// Store keeps the counters, shared by every instance.
 type Store interface {
-	// Take adds one to the counter of key if it is below limit, creating the
-	// counter if needed with an expiry of expires. It returns the counter's value
-	// after the call and whether the request was counted (admitted).
-	Take(ctx context.Context, key string, limit int64, expires time.Time) (count int64, ok bool, err error)
+	// Add adds up to n to the counter of key without taking it above max,
+	// creating it with an expiry of expires if needed. It returns how much it
+	// added (0 when the counter is already at max, less than n when fewer were
+	// left) and the counter after the call. An implementation may grant less
+	// than is left under contention, never more.
+	Add(ctx context.Context, key string, n, max int64, expires time.Time) (granted, count int64, err error)
+	// Count returns the counter of key, 0 when there is none.
+	Count(ctx context.Context, key string) (int64, error)
 }
+
+// Algorithm is how a limit counts; see the package documentation.
+type Algorithm int
+
+// Algorithms.
+const (
+	// FixedWindow counts per epoch-aligned window.
+	FixedWindow Algorithm = iota
+	// SlidingWindow weighs the previous window into the current one.
+	SlidingWindow
+)
+
+func (a Algorithm) String() string {
+	switch a {
+	case FixedWindow:
+		return "fixed-window"
+	case SlidingWindow:
+		return "sliding-window"
+	}
+	return "Algorithm(" + strconv.Itoa(int(a)) + ")"
+}
+
+// FailMode is what a limit does when its store is unavailable.
+type FailMode int
+
+// Fail modes.
+const (
+	// FailClosed returns an error wrapping ErrUnavailable.
+	FailClosed FailMode = iota
+	// FailOpen decides with a per-instance in-memory limiter (Config.Floor).
+	FailOpen
+)
+
+func (m FailMode) String() string {
+	switch m {
+	case FailClosed:
+		return "fail-closed"
+	case FailOpen:
+		return "fail-open"
+	}
+	return "FailMode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// Retry is the backoff for failed store calls. Delays double from Base up to
+// Max, with jitter (each delay is between half and all of its nominal value),
+// and a retry that would end after the caller's deadline is not attempted.
+type Retry struct {
+	// Attempts is the total number of tries. 0 means 3; 1 means no retry.
+	Attempts int
+	// Base is the first delay. 0 means 10ms.
+	Base time.Duration
+	// Max caps a delay. 0 means 200ms.
+	Max time.Duration
+}
+
+// maxShards is the most shards a limit may have (one bit each in a uint64).
+const maxShards = 64
 
 // Config configures a Limiter.
 type Config struct {
-	// Name identifies the limit in keys and logs, e.g. "ip".
+	// Name identifies the limit in keys and logs, e.g. "ip". Required; no '#'.
 	Name string
 	// Requests is how many requests a key may make per window. Required.
 	Requests int64
-	// Window is the length of a fixed window. Required, at least one second.
+	// Window is the length of a window: a whole number of seconds, at least one
+	// (seconds, minutes, hours, days). Required.
 	Window time.Duration
 	// Store keeps the counters. Required.
 	Store Store
 	// Now returns the current time. Nil means time.Now.
 	Now func() time.Time
+	// Algorithm is FixedWindow (the zero value) or SlidingWindow.
+	Algorithm Algorithm
+	// Lease is how many tokens an instance takes per store write for a key and
+	// spends locally. 0 or 1 means one write per request. At most Requests
+	// (Requests/Shards when sharded).
+	Lease int64
+	// Shards splits each counter over this many items. 0 or 1 means one item;
+	// at most 64 and at most Requests. FixedWindow only.
+	Shards int
+	// FailMode is FailClosed (the zero value) or FailOpen.
+	FailMode FailMode
+	// Floor is how many requests per key and window one instance admits while
+	// failing open. 0 means Requests.
+	Floor int64
+	// Retry is the backoff for failed store calls.
+	Retry Retry
+	// Logger receives a line when a limit fails open. Nil discards.
+	Logger *slog.Logger
 }
 
 // Validate reports an unusable configuration.
 func (c Config) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrConfig, c.Name, fmt.Sprintf(format, args...))
+	}
 	switch {
 	case c.Name == "":
-		return errors.New("ratelimit: config: Name is required")
+		return fmt.Errorf("%w: Name is required", ErrConfig)
+	case strings.Contains(c.Name, "#"):
+		return bad("Name must not contain '#'")
 	case c.Requests < 1:
-		return fmt.Errorf("ratelimit: config: %s: Requests %d: want at least 1", c.Name, c.Requests)
-	case c.Window < time.Second:
-		return fmt.Errorf("ratelimit: config: %s: Window %s: want at least 1s", c.Name, c.Window)
+		return bad("Requests %d: want at least 1", c.Requests)
+	case c.Window < time.Second || c.Window%time.Second != 0:
+		return bad("Window %s: want a whole number of seconds, at least 1s", c.Window)
 	case c.Store == nil:
-		return fmt.Errorf("ratelimit: config: %s: Store is required", c.Name)
+		return bad("Store is required")
+	case c.Algorithm != FixedWindow && c.Algorithm != SlidingWindow:
+		return bad("unknown %s", c.Algorithm)
+	case c.Shards < 0 || c.Shards > maxShards || int64(c.Shards) > c.Requests:
+		return bad("Shards %d: want 0 to %d and at most Requests", c.Shards, maxShards)
+	case c.Shards > 1 && c.Algorithm != FixedWindow:
+		return bad("Shards need %s", FixedWindow)
+	case c.Lease < 0 || c.Lease > c.Requests/int64(max(c.Shards, 1)):
+		return bad("Lease %d: want 0 to Requests/Shards", c.Lease)
+	case c.FailMode != FailClosed && c.FailMode != FailOpen:
+		return bad("unknown %s", c.FailMode)
+	case c.Floor < 0:
+		return bad("Floor %d is negative", c.Floor)
+	case c.Retry.Attempts < 0 || c.Retry.Base < 0 || c.Retry.Max < 0:
+		return bad("Retry %+v: negative", c.Retry)
 	}
 	return nil
 }
@@ -57,16 +166,45 @@ type Decision struct {
 	Allowed bool
 	// Limit is the number of requests allowed per window.
 	Limit int64
-	// Remaining is how many more requests the window admits.
+	// Remaining is how many more requests the window admits (an estimate when
+	// leasing or sharding).
 	Remaining int64
-	// Reset is when the current window ends.
+	// Reset is when the current window ends, or, for a denied request, the
+	// earliest time a retry can succeed.
 	Reset time.Time
+	// Name is the limit that answered.
+	Name string
+	// Degraded says the store was unavailable and the per-instance floor
+	// decided (FailOpen).
+	Degraded bool
 }
 
-// Limiter applies one limit.
+// Limiter applies one limit. It is safe for concurrent use; build it once per
+// instance so that leases and the deny cache survive between requests.
 type Limiter struct {
-	cfg Config
+	cfg   Config
+	sleep func(ctx context.Context, d time.Duration) error
+
+	mu      sync.Mutex
+	keys    map[string]*local
+	sweepAt int
 }
+
+// local is what one instance knows about a key.
+type local struct {
+	window      time.Time // start of the window the fields below describe
+	leased      int64     // tokens taken from the store and not yet spent
+	free        int64     // tokens left in the store at the last write
+	exhausted   uint64    // shards seen full
+	deniedUntil time.Time // deny cache
+	prevKnown   bool      // prev holds the previous window's count (sliding)
+	prev        int64
+	floor       int64         // requests admitted by the fail-open floor in window
+	leaseDone   chan struct{} // closed when a lease in flight ends
+	prevLoad    chan struct{} // closed when a read of prev in flight ends
+}
+
+const minSweep = 4096
 
 // New returns a Limiter.
 func New(cfg Config) (*Limiter, error) {
@@ -76,58 +214,391 @@ func New(cfg Config) (*Limiter, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Limiter{cfg: cfg}, nil
+	if cfg.Lease < 1 {
+		cfg.Lease = 1
+	}
+	if cfg.Shards < 1 {
+		cfg.Shards = 1
+	}
+	if cfg.Floor == 0 {
+		cfg.Floor = cfg.Requests
+	}
+	if cfg.Retry.Attempts == 0 {
+		cfg.Retry.Attempts = 3
+	}
+	if cfg.Retry.Base == 0 {
+		cfg.Retry.Base = 10 * time.Millisecond
+	}
+	if cfg.Retry.Max == 0 {
+		cfg.Retry.Max = 200 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Limiter{cfg: cfg, sleep: sleep, keys: map[string]*local{}, sweepAt: minSweep}, nil
 }
 
-// Allow counts one request for key and decides.
+// Allow counts one request for key and decides. A store failure ends in an
+// error wrapping ErrUnavailable (FailClosed) or a Degraded decision (FailOpen).
 func (l *Limiter) Allow(ctx context.Context, key string) (Decision, error) {
 	now := l.cfg.Now()
 	start := now.Truncate(l.cfg.Window)
-	reset := start.Add(l.cfg.Window)
-	storeKey := fmt.Sprintf("%s#%s#%d", l.cfg.Name, key, start.Unix())
-	// Keep the item one window past its end so late readers still see it.
-	count, ok, err := l.cfg.Store.Take(ctx, storeKey, l.cfg.Requests, reset.Add(l.cfg.Window))
+	l.mu.Lock()
+	st := l.state(key, start, now)
+	for {
+		if now.Before(st.deniedUntil) {
+			until := st.deniedUntil
+			l.mu.Unlock()
+			return l.decision(false, 0, until), nil
+		}
+		if st.leased > 0 {
+			st.leased--
+			remaining := st.free + st.leased
+			l.mu.Unlock()
+			return l.decision(true, remaining, start.Add(l.cfg.Window)), nil
+		}
+		// One lease in flight per key and instance; concurrent callers wait
+		// for it, so that an instance never strands more than one lease.
+		wait := st.leaseDone
+		if wait == nil || l.cfg.Lease == 1 {
+			break
+		}
+		l.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return l.fault(ctx, key, now, start, ctx.Err())
+		}
+		l.mu.Lock()
+		st = l.state(key, start, now)
+	}
+	if l.cfg.Lease > 1 {
+		done := make(chan struct{})
+		st.leaseDone = done
+		defer func() {
+			l.mu.Lock()
+			if st := l.state(key, start, start); st.leaseDone == done {
+				st.leaseDone = nil
+			}
+			close(done)
+			l.mu.Unlock()
+		}()
+	}
+	l.mu.Unlock()
+
+	var d Decision
+	var err error
+	if l.cfg.Algorithm == SlidingWindow {
+		d, err = l.sliding(ctx, key, l.cfg.Lease, now, start)
+	} else {
+		d, err = l.fixed(ctx, key, l.cfg.Lease, start)
+	}
 	if err != nil {
-		return Decision{}, fmt.Errorf("ratelimit: %s: %w", l.cfg.Name, err)
+		return l.fault(ctx, key, now, start, err)
 	}
-	return Decision{Allowed: ok, Limit: l.cfg.Requests, Remaining: max(l.cfg.Requests-count, 0), Reset: reset}, nil
+	return d, nil
 }
 
-// Memory is an in-memory Store for tests and single-process use. Expired
-// counters are dropped lazily.
-type Memory struct {
-	mu       sync.Mutex
-	counters map[string]memoryCounter
-	now      func() time.Time
+// state returns the local state of key, moved to the window that starts at
+// start. The caller holds l.mu.
+func (l *Limiter) state(key string, start, now time.Time) *local {
+	st, ok := l.keys[key]
+	if !ok {
+		if len(l.keys) >= l.sweepAt {
+			l.sweep(start, now)
+		}
+		st = &local{window: start}
+		l.keys[key] = st
+	}
+	switch {
+	case start.Before(st.window):
+		// A slow caller from a window that has ended: its news is stale.
+		return &local{window: start}
+	case start.After(st.window):
+		st.window, st.leased, st.free, st.exhausted, st.floor = start, 0, 0, 0, 0
+		st.prevKnown, st.prevLoad, st.leaseDone = false, nil, nil
+	}
+	return st
 }
 
-type memoryCounter struct {
-	n       int64
-	expires time.Time
+// sweep drops keys that have had no request for two windows and are not in
+// the deny cache, so that many one-off clients do not grow the map for ever.
+func (l *Limiter) sweep(start, now time.Time) {
+	old := start.Add(-l.cfg.Window)
+	for k, st := range l.keys {
+		if st.window.Before(old) && !now.Before(st.deniedUntil) {
+			delete(l.keys, k)
+		}
+	}
+	l.sweepAt = max(minSweep, 2*len(l.keys))
 }
 
-var _ Store = (*Memory)(nil)
-
-// NewMemory returns an empty Memory store. Nil now means time.Now.
-func NewMemory(now func() time.Time) *Memory {
-	if now == nil {
-		now = time.Now
-	}
-	return &Memory{counters: map[string]memoryCounter{}, now: now}
+func (l *Limiter) decision(allowed bool, remaining int64, reset time.Time) Decision {
+	return Decision{Allowed: allowed, Limit: l.cfg.Requests, Remaining: min(max(remaining, 0), l.cfg.Requests), Reset: reset, Name: l.cfg.Name}
 }
 
-// Take implements Store.
-func (m *Memory) Take(_ context.Context, key string, limit int64, expires time.Time) (int64, bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, ok := m.counters[key]
-	if !ok || !m.now().Before(c.expires) {
-		c = memoryCounter{expires: expires}
+// fixed decides with fixed-window counters, possibly sharded.
+func (l *Limiter) fixed(ctx context.Context, key string, n int64, start time.Time) (Decision, error) {
+	reset := start.Add(l.cfg.Window)
+	expires := reset.Add(l.cfg.Window)
+	k := l.cfg.Shards
+	if k == 1 {
+		granted, count, err := l.add(ctx, l.storeKey(key, start, -1), n, l.cfg.Requests, expires)
+		if err != nil {
+			return Decision{}, err
+		}
+		return l.settle(key, start, granted, count, l.cfg.Requests, reset, reset), nil
 	}
-	if c.n >= limit {
-		return c.n, false, nil
+	l.mu.Lock()
+	exhausted := l.state(key, start, start).exhausted
+	l.mu.Unlock()
+	first := rand.IntN(k)
+	for i := range k {
+		shard := (first + i) % k
+		if exhausted&(1<<shard) != 0 {
+			continue
+		}
+		limit := l.cfg.Requests / int64(k)
+		if int64(shard) < l.cfg.Requests%int64(k) {
+			limit++
+		}
+		granted, count, err := l.add(ctx, l.storeKey(key, start, shard), min(n, limit), limit, expires)
+		if err != nil {
+			return Decision{}, err
+		}
+		if granted > 0 {
+			l.mu.Lock()
+			st := l.state(key, start, start)
+			st.leased += granted - 1
+			st.free = (limit - count) * int64(k)
+			remaining := st.free + st.leased
+			l.mu.Unlock()
+			return l.decision(true, remaining, reset), nil
+		}
+		if count >= limit {
+			exhausted |= 1 << shard
+			l.mu.Lock()
+			l.state(key, start, start).exhausted |= 1 << shard
+			l.mu.Unlock()
+		}
 	}
-	c.n++
-	m.counters[key] = c
-	return c.n, true, nil
+	if exhausted == 1<<k-1 {
+		l.mu.Lock()
+		l.state(key, start, start).deniedUntil = reset
+		l.mu.Unlock()
+	}
+	return l.decision(false, 0, reset), nil
+}
+
+// settle records the outcome of a write on a single counter capped at limit
+// and returns the decision. A denial is cached until retry when the counter is
+// known to be full.
+func (l *Limiter) settle(key string, start time.Time, granted, count, limit int64, reset, retry time.Time) Decision {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := l.state(key, start, start)
+	if granted == 0 {
+		if count >= limit {
+			st.deniedUntil = retry
+		}
+		return l.decision(false, 0, retry)
+	}
+	st.leased += granted - 1
+	st.free = limit - count
+	return l.decision(true, st.free+st.leased, reset)
+}
+
+// sliding decides with the sliding-window counter.
+func (l *Limiter) sliding(ctx context.Context, key string, n int64, now, start time.Time) (Decision, error) {
+	w := l.cfg.Window
+	reset := start.Add(w)
+	prev, err := l.previous(ctx, key, start)
+	if err != nil {
+		return Decision{}, err
+	}
+	used := weigh(prev, w-now.Sub(start), w)
+	limit := l.cfg.Requests - used
+	if limit <= 0 {
+		retry := slidingRetry(prev, 0, l.cfg.Requests, start, w)
+		l.mu.Lock()
+		l.state(key, start, now).deniedUntil = retry
+		l.mu.Unlock()
+		return l.decision(false, 0, retry), nil
+	}
+	// The item is read as the previous window during the next one.
+	granted, count, err := l.add(ctx, l.storeKey(key, start, -1), min(n, limit), limit, reset.Add(2*w))
+	if err != nil {
+		return Decision{}, err
+	}
+	return l.settle(key, start, granted, count, limit, reset, slidingRetry(prev, count, l.cfg.Requests, start, w)), nil
+}
+
+// previous returns the final count of the window before start, read once per
+// key, window and instance (concurrent callers wait for one read) and then kept.
+func (l *Limiter) previous(ctx context.Context, key string, start time.Time) (int64, error) {
+	for {
+		l.mu.Lock()
+		st := l.state(key, start, start)
+		if st.prevKnown {
+			prev := st.prev
+			l.mu.Unlock()
+			return prev, nil
+		}
+		if wait := st.prevLoad; wait != nil {
+			l.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			}
+		}
+		done := make(chan struct{})
+		st.prevLoad = done
+		l.mu.Unlock()
+
+		var n int64
+		err := l.retry(ctx, func() error {
+			var err error
+			n, err = l.cfg.Store.Count(ctx, l.storeKey(key, start.Add(-l.cfg.Window), -1))
+			return err
+		})
+		l.mu.Lock()
+		st = l.state(key, start, start)
+		if err == nil {
+			st.prevKnown, st.prev = true, n
+		}
+		if st.prevLoad == done {
+			st.prevLoad = nil
+		}
+		close(done)
+		l.mu.Unlock()
+		return n, err
+	}
+}
+
+// weigh returns floor(n × left / w), exactly.
+func weigh(n int64, left, w time.Duration) int64 {
+	if n <= 0 || left <= 0 {
+		return 0
+	}
+	hi, lo := bits.Mul64(uint64(n), uint64(left))
+	q, _ := bits.Div64(hi, lo, uint64(w))
+	return int64(q)
+}
+
+// slidingRetry returns the earliest time at which a request can be admitted
+// when the window that starts at start has count cur and the one before it
+// prev: the first instant at which floor(prev × (w − e) / w) + cur < limit.
+func slidingRetry(prev, cur, limit int64, start time.Time, w time.Duration) time.Time {
+	if cur >= limit {
+		// Not in this window; in the next, this window is the previous one.
+		prev, cur, start = cur, 0, start.Add(w)
+	}
+	if prev <= 0 {
+		return start
+	}
+	// floor(prev × left / w) ≤ limit − cur − 1  ⇔  left < (limit − cur) × w / prev.
+	hi, lo := bits.Mul64(uint64(limit-cur), uint64(w))
+	if hi >= uint64(prev) {
+		return start // the bound is beyond any left ≤ w
+	}
+	q, r := bits.Div64(hi, lo, uint64(prev))
+	ceil := int64(q)
+	if r != 0 {
+		ceil++
+	}
+	// The largest admissible left is ceil − 1, reached at e = w − ceil + 1.
+	e := w - time.Duration(ceil) + 1
+	if e <= 0 {
+		return start
+	}
+	return start.Add(e)
+}
+
+// add calls Store.Add with retries.
+func (l *Limiter) add(ctx context.Context, key string, n, limit int64, expires time.Time) (granted, count int64, err error) {
+	err = l.retry(ctx, func() error {
+		var err error
+		granted, count, err = l.cfg.Store.Add(ctx, key, n, limit, expires)
+		return err
+	})
+	return granted, count, err
+}
+
+// retry calls op until it succeeds, the attempts are spent, or the next delay
+// would pass ctx's deadline.
+func (l *Limiter) retry(ctx context.Context, op func() error) error {
+	delay := l.cfg.Retry.Base
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil || attempt >= l.cfg.Retry.Attempts || ctx.Err() != nil {
+			return err
+		}
+		d := delay/2 + rand.N(delay/2+1)
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= d {
+			return err
+		}
+		if l.sleep(ctx, d) != nil {
+			return err
+		}
+		delay = min(2*delay, l.cfg.Retry.Max)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// fault applies the FailMode after the store failed.
+func (l *Limiter) fault(ctx context.Context, key string, now, start time.Time, err error) (Decision, error) {
+	if l.cfg.FailMode == FailClosed {
+		return Decision{}, fmt.Errorf("ratelimit: %s: %w: %w", l.cfg.Name, ErrUnavailable, err)
+	}
+	l.cfg.Logger.WarnContext(ctx, "rate limit store unavailable, failing open", "limit", l.cfg.Name, "err", err)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := l.state(key, start, now)
+	reset := start.Add(l.cfg.Window)
+	if st.floor >= l.cfg.Floor {
+		d := l.decision(false, 0, reset)
+		d.Degraded = true
+		return d, nil
+	}
+	st.floor++
+	d := l.decision(true, l.cfg.Floor-st.floor, reset)
+	d.Degraded = true
+	return d, nil
+}
+
+// maxKeyLen is the longest client key stored as is; longer ones are hashed so
+// that a client cannot inflate items (DynamoDB keys take at most 2 KB).
+const maxKeyLen = 128
+
+// storeKey is name#key#window-start-unix, with #shard when sharded. The name
+// has no '#' and the window is always last (or before the shard), so distinct
+// limits, keys and windows never share an item.
+func (l *Limiter) storeKey(key string, start time.Time, shard int) string {
+	if len(key) > maxKeyLen {
+		sum := sha256.Sum256([]byte(key))
+		key = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	b := make([]byte, 0, len(l.cfg.Name)+len(key)+24)
+	b = append(b, l.cfg.Name...)
+	b = append(b, '#')
+	b = append(b, key...)
+	b = append(b, '#')
+	b = strconv.AppendInt(b, start.Unix(), 10)
+	if shard >= 0 {
+		b = append(b, "#s"...)
+		b = strconv.AppendInt(b, int64(shard), 10)
+	}
+	return string(b)
 }

@@ -1,6 +1,22 @@
-// Package dynamo is the DynamoDB Store of package ratelimit. Each counter is one
-// item {pk: key, n: count, ttl: expiry}; a decision is one conditional
-// UpdateItem that adds 1 only while n is below the limit.
+// Package dynamo is the DynamoDB Store of package ratelimit.
+//
+// Each counter is one item
+//
+//	{pk: "<limit>#<key>#<window start, Unix s>[#s<shard>]", n: count, ttl: expiry (Unix s)}
+//
+// in a table whose hash key is pk (string) and whose TTL attribute is ttl. A
+// decision or a lease is one conditional UpdateItem,
+//
+//	ADD n :n SET ttl = if_not_exists(ttl, :ttl)
+//	condition: attribute_not_exists(n) OR n <= :max − :n
+//
+// which never takes n above the limit. When the condition fails, DynamoDB
+// returns the item as it was (ReturnValuesOnConditionCheckFailure ALL_OLD);
+// if fewer than :n tokens are left, the Store asks again for what is left.
+// The sliding window reads the previous window's item once with GetItem.
+//
+// Configure the SDK client with few or no retries of its own
+// (RetryMaxAttempts 1): the Limiter retries within the caller's deadline.
 package dynamo
 
 import (
@@ -24,9 +40,19 @@ const (
 	TTLAttr   = "ttl"
 )
 
+// Condition and update of every write, exported for tests that evaluate them.
+const (
+	Update    = "ADD #n :n SET #ttl = if_not_exists(#ttl, :ttl)"
+	Condition = "attribute_not_exists(#n) OR #n <= :cap"
+)
+
+// maxTries bounds the "take what is left" rounds of one Add under contention.
+const maxTries = 4
+
 // API is the part of the DynamoDB client the Store uses.
 type API interface {
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 }
 
 // Store implements ratelimit.Store on a DynamoDB table.
@@ -48,39 +74,114 @@ func New(api API, table string) (*Store, error) {
 	return &Store{api: api, table: table}, nil
 }
 
-// Take implements ratelimit.Store with one conditional write. A failed condition
-// means the limit is reached: the request is denied and nothing is written.
-func (s *Store) Take(ctx context.Context, key string, limit int64, expires time.Time) (int64, bool, error) {
+// Add implements ratelimit.Store: one conditional write when n tokens are
+// left, a second one for what is left when fewer are, and none when the
+// counter is known to be full (a failed condition writes nothing).
+func (s *Store) Add(ctx context.Context, key string, n, limit int64, expires time.Time) (int64, int64, error) {
+	n = min(n, limit)
+	var count int64
+	for range maxTries {
+		if n <= 0 {
+			return 0, count, nil
+		}
+		c, ok, err := s.update(ctx, key, n, limit, expires)
+		if err != nil {
+			return 0, 0, err
+		}
+		if ok {
+			return n, c, nil
+		}
+		if c < 0 {
+			// No old item in the answer: only "full" is certain for n = 1.
+			if n == 1 {
+				return 0, limit, nil
+			}
+			n = 1
+			continue
+		}
+		count = c
+		n = min(n, limit-c)
+	}
+	return 0, count, nil
+}
+
+// update adds n if the counter stays at or below limit. It returns the count
+// after the write, or, when the condition failed, the count before it (-1 if
+// DynamoDB did not return the item).
+func (s *Store) update(ctx context.Context, key string, n, limit int64, expires time.Time) (int64, bool, error) {
 	out, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.table),
 		Key:                 map[string]ddbtypes.AttributeValue{KeyAttr: &ddbtypes.AttributeValueMemberS{Value: key}},
-		UpdateExpression:    aws.String("ADD #n :one SET #ttl = if_not_exists(#ttl, :ttl)"),
-		ConditionExpression: aws.String("attribute_not_exists(#n) OR #n < :limit"),
+		UpdateExpression:    aws.String(Update),
+		ConditionExpression: aws.String(Condition),
 		ExpressionAttributeNames: map[string]string{
 			"#n":   CountAttr,
 			"#ttl": TTLAttr,
 		},
 		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{
-			":one":   &ddbtypes.AttributeValueMemberN{Value: "1"},
-			":limit": &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(limit, 10)},
-			":ttl":   &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(expires.Unix(), 10)},
+			":n":   &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)},
+			":cap": &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(limit-n, 10)},
+			":ttl": &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(expires.Unix(), 10)},
 		},
-		ReturnValues: ddbtypes.ReturnValueUpdatedNew,
+		ReturnValues:                        ddbtypes.ReturnValueUpdatedNew,
+		ReturnValuesOnConditionCheckFailure: ddbtypes.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	var failed *ddbtypes.ConditionalCheckFailedException
-	switch {
-	case errors.As(err, &failed):
-		return limit, false, nil
-	case err != nil:
+	if errors.As(err, &failed) {
+		if failed.Item == nil {
+			return -1, false, nil
+		}
+		c, err := count(failed.Item)
+		if err != nil {
+			return 0, false, fmt.Errorf("ratelimit/dynamo: update counter %q: %w", key, err)
+		}
+		return c, false, nil
+	}
+	if err != nil {
+		// The SDK's error types stay inside this package.
 		return 0, false, fmt.Errorf("ratelimit/dynamo: update counter %q: %s", key, err.Error())
 	}
-	n, ok := out.Attributes[CountAttr].(*ddbtypes.AttributeValueMemberN)
-	if !ok {
-		return 0, false, fmt.Errorf("ratelimit/dynamo: update counter %q: no %s in the answer", key, CountAttr)
-	}
-	count, err := strconv.ParseInt(n.Value, 10, 64)
+	c, err := count(out.Attributes)
 	if err != nil {
-		return 0, false, fmt.Errorf("ratelimit/dynamo: update counter %q: count %q: %w", key, n.Value, err)
+		return 0, false, fmt.Errorf("ratelimit/dynamo: update counter %q: %w", key, err)
 	}
-	return count, true, nil
+	return c, true, nil
+}
+
+// Count implements ratelimit.Store with a strongly consistent GetItem. An
+// item past its TTL that DynamoDB has not deleted yet counts as none.
+func (s *Store) Count(ctx context.Context, key string) (int64, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            map[string]ddbtypes.AttributeValue{KeyAttr: &ddbtypes.AttributeValueMemberS{Value: key}},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("ratelimit/dynamo: read counter %q: %s", key, err.Error())
+	}
+	if out.Item == nil {
+		return 0, nil
+	}
+	if ttl, ok := out.Item[TTLAttr].(*ddbtypes.AttributeValueMemberN); ok {
+		if exp, err := strconv.ParseInt(ttl.Value, 10, 64); err == nil && time.Now().Unix() >= exp {
+			return 0, nil
+		}
+	}
+	c, err := count(out.Item)
+	if err != nil {
+		return 0, fmt.Errorf("ratelimit/dynamo: read counter %q: %w", key, err)
+	}
+	return c, nil
+}
+
+func count(item map[string]ddbtypes.AttributeValue) (int64, error) {
+	n, ok := item[CountAttr].(*ddbtypes.AttributeValueMemberN)
+	if !ok {
+		return 0, fmt.Errorf("no %s in the item", CountAttr)
+	}
+	c, err := strconv.ParseInt(n.Value, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("count %q: %w", n.Value, err)
+	}
+	return c, nil
 }

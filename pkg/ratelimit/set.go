@@ -1,0 +1,207 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Dimension is what a limit counts per.
+type Dimension string
+
+// Dimensions, from the design chapter.
+const (
+	// Global counts every request together.
+	Global Dimension = "global"
+	// IP counts per client IP.
+	IP Dimension = "ip"
+	// APIKey counts per API key.
+	APIKey Dimension = "apikey"
+	// Endpoint counts per API key on one route (Rule.Route).
+	Endpoint Dimension = "endpoint"
+	// Tier counts per API key for the keys of one tier (Rule.Tier).
+	Tier Dimension = "tier"
+)
+
+// Request is what a Set knows about a request.
+type Request struct {
+	// IP is the client's address.
+	IP string
+	// APIKey identifies the client's key; empty for anonymous requests.
+	APIKey string
+	// Path is the cleaned request path.
+	Path string
+	// Tier is the subscription tier of the key or token, e.g. "free".
+	Tier string
+}
+
+// Rule is one limit of a Set, as data: what it counts per, which requests it
+// applies to, and the limit.
+type Rule struct {
+	// Limit is the limit; its Name must be unique in the Set. A nil Store is the
+	// Set's store.
+	Limit Config
+	// Dimension is what the limit counts per. Required.
+	Dimension Dimension
+	// Route is the path (and everything below it) an Endpoint rule applies to,
+	// e.g. "/api/v1/search". Required for Endpoint, empty otherwise.
+	Route string
+	// Tier is the tier a Tier rule applies to. Required for Tier, empty otherwise.
+	Tier string
+}
+
+// Validate reports an unusable rule.
+func (r Rule) Validate() error {
+	switch r.Dimension {
+	case Global, IP, APIKey:
+		if r.Route != "" || r.Tier != "" {
+			return fmt.Errorf("%w: %s: Route and Tier are for %s and %s rules", ErrConfig, r.Limit.Name, Endpoint, Tier)
+		}
+	case Endpoint:
+		if !strings.HasPrefix(r.Route, "/") || r.Tier != "" {
+			return fmt.Errorf("%w: %s: an %s rule needs a Route starting with / and no Tier", ErrConfig, r.Limit.Name, Endpoint)
+		}
+	case Tier:
+		if r.Tier == "" || r.Route != "" {
+			return fmt.Errorf("%w: %s: a %s rule needs a Tier and no Route", ErrConfig, r.Limit.Name, Tier)
+		}
+	default:
+		return fmt.Errorf("%w: %s: unknown dimension %q", ErrConfig, r.Limit.Name, r.Dimension)
+	}
+	return r.Limit.Validate()
+}
+
+// key returns the counter key of req under r, and false when r does not apply.
+func (r Rule) key(req Request) (string, bool) {
+	switch r.Dimension {
+	case Global:
+		return "all", true
+	case IP:
+		return req.IP, req.IP != ""
+	case APIKey:
+		return req.APIKey, req.APIKey != ""
+	case Endpoint:
+		under := req.Path == r.Route || strings.HasPrefix(req.Path, strings.TrimSuffix(r.Route, "/")+"/")
+		return req.APIKey, req.APIKey != "" && under
+	case Tier:
+		return req.APIKey, req.APIKey != "" && req.Tier == r.Tier
+	}
+	return "", false
+}
+
+// ChapterRules returns the design chapter's limits as data: global 10,000/s,
+// per IP 100/min, per API key 1,000/min, search 10/min per key, and the tiers
+// free 100/h, pro 1,000/h, enterprise 10,000/h. The global limit is sharded and
+// leased, the per-key limits slide; the global and IP limits fail open, the
+// others closed. Stores are left nil for NewSet to fill.
+func ChapterRules() []Rule {
+	return []Rule{
+		{Dimension: Global, Limit: Config{Name: "global", Requests: 10_000, Window: time.Second, Shards: 10, Lease: 10, FailMode: FailOpen}},
+		{Dimension: IP, Limit: Config{Name: "ip", Requests: 100, Window: time.Minute, FailMode: FailOpen}},
+		{Dimension: APIKey, Limit: Config{Name: "key", Requests: 1_000, Window: time.Minute, Algorithm: SlidingWindow, Lease: 10}},
+		{Dimension: Endpoint, Route: "/api/v1/search", Limit: Config{Name: "search", Requests: 10, Window: time.Minute}},
+		{Dimension: Tier, Tier: "free", Limit: Config{Name: "tier-free", Requests: 100, Window: time.Hour}},
+		{Dimension: Tier, Tier: "pro", Limit: Config{Name: "tier-pro", Requests: 1_000, Window: time.Hour}},
+		{Dimension: Tier, Tier: "enterprise", Limit: Config{Name: "tier-enterprise", Requests: 10_000, Window: time.Hour, Lease: 10}},
+	}
+}
+
+// Set applies several limits to each request; all that apply are checked and
+// the tightest answers. Every applicable limit counts the request, also when
+// another one denies it.
+type Set struct {
+	rules    []Rule
+	limiters []*Limiter
+}
+
+// NewSet returns a Set of rules; rules without a Store use store.
+func NewSet(store Store, rules []Rule) (*Set, error) {
+	s := &Set{}
+	names := map[string]bool{}
+	for _, r := range rules {
+		if r.Limit.Store == nil {
+			r.Limit.Store = store
+		}
+		if err := r.Validate(); err != nil {
+			return nil, err
+		}
+		if names[r.Limit.Name] {
+			return nil, fmt.Errorf("%w: two rules named %q", ErrConfig, r.Limit.Name)
+		}
+		names[r.Limit.Name] = true
+		l, err := New(r.Limit)
+		if err != nil {
+			return nil, err
+		}
+		s.rules = append(s.rules, r)
+		s.limiters = append(s.limiters, l)
+	}
+	if len(s.rules) == 0 {
+		return nil, fmt.Errorf("%w: a Set needs at least one rule", ErrConfig)
+	}
+	return s, nil
+}
+
+// Allow counts req under every rule that applies, concurrently, and returns the
+// tightest decision: a denial over an admission, the later Reset among
+// denials, the fewest Remaining among admissions. With no rule applying, req is
+// allowed with Limit 0. An error (a FailClosed limit whose store is down) wraps
+// ErrUnavailable.
+func (s *Set) Allow(ctx context.Context, req Request) (Decision, error) {
+	type result struct {
+		d   Decision
+		err error
+	}
+	var idx [8]int
+	apply, keys := idx[:0], make([]string, 0, len(s.rules))
+	for i, r := range s.rules {
+		if k, ok := r.key(req); ok {
+			apply = append(apply, i)
+			keys = append(keys, k)
+		}
+	}
+	switch len(apply) {
+	case 0:
+		return Decision{Allowed: true}, nil
+	case 1:
+		return s.limiters[apply[0]].Allow(ctx, keys[0])
+	}
+	results := make([]result, len(apply))
+	var wg sync.WaitGroup
+	for j, i := range apply {
+		wg.Go(func() {
+			d, err := s.limiters[i].Allow(ctx, keys[j])
+			results[j] = result{d, err}
+		})
+	}
+	wg.Wait()
+	var errs []error
+	best := results[0].d
+	for _, r := range results {
+		if r.err != nil {
+			errs = append(errs, r.err)
+		} else if Tighter(r.d, best) {
+			best = r.d
+		}
+	}
+	if len(errs) > 0 {
+		return Decision{}, errors.Join(errs...)
+	}
+	return best, nil
+}
+
+// Tighter reports whether a is more restrictive than b.
+func Tighter(a, b Decision) bool {
+	switch {
+	case a.Allowed != b.Allowed:
+		return !a.Allowed
+	case !a.Allowed:
+		return a.Reset.After(b.Reset)
+	case a.Remaining != b.Remaining:
+		return a.Remaining < b.Remaining
+	}
+	return a.Reset.After(b.Reset)
+}
