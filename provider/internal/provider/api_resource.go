@@ -65,6 +65,7 @@ type APIResourceModel struct {
 	DeploymentID          types.String `tfsdk:"deployment_id"`
 	ExecutionARN          types.String `tfsdk:"execution_arn"`
 	InvokeURL             types.String `tfsdk:"invoke_url"`
+	GatewayResponses      types.Map    `tfsdk:"gateway_responses"`
 }
 
 // NewAPIResource returns a portico_api resource.
@@ -82,7 +83,8 @@ func (r *APIResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The regional REST API (API Gateway v1) of Portico's request path: `ANY /` and " +
 			"`ANY /{proxy+}` are authorized by a `REQUEST` Lambda authorizer named `portico` (identity source: the " +
-			"`Authorization` header) and proxied (`AWS_PROXY`) to the aggregator function, then deployed to a stage.",
+			"`Authorization` header) and proxied (`AWS_PROXY`) to the aggregator function, then deployed to a stage. " +
+			"Optionally customizes the gateway responses API Gateway answers with when it rejects a request itself.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "REST API id.",
@@ -150,6 +152,7 @@ func (r *APIResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *
 				Computed:      true,
 				PlanModifiers: keep,
 			},
+			"gateway_responses": gatewayResponsesSchema(),
 		},
 	}
 }
@@ -186,7 +189,12 @@ func statementID(apiID, role string) string {
 }
 
 func (r *APIResource) caller(ctx context.Context) (caller, error) {
-	out, err := r.clients.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	return callerIdentity(ctx, r.clients.STS)
+}
+
+// callerIdentity asks STS who the provider runs as.
+func callerIdentity(ctx context.Context, stsClient *sts.Client) (caller, error) {
+	out, err := stsClient.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return caller{}, fmt.Errorf("get caller identity: %w", err)
 	}
@@ -312,6 +320,16 @@ func (r *APIResource) build(ctx context.Context, data *APIResourceModel, who cal
 		if err := r.addPermission(ctx, fn, statementID(apiID, role), sourceARN); err != nil {
 			return err
 		}
+	}
+
+	// Gateway responses take effect with the deployment that follows.
+	responses, err := gatewayResponsesFrom(ctx, data.GatewayResponses)
+	if err != nil {
+		return err
+	}
+	put, _ := diffGatewayResponses(nil, responses)
+	if err := r.putGatewayResponses(ctx, apiID, responses, put); err != nil {
+		return err
 	}
 	return r.deploy(ctx, data)
 }
@@ -477,6 +495,9 @@ func (r *APIResource) read(ctx context.Context, data *APIResourceModel, warn fun
 		}
 	}
 
+	if err := r.readGatewayResponses(ctx, data); err != nil {
+		return true, err
+	}
 	if err := r.readStage(ctx, data, warn); err != nil {
 		return true, err
 	}
@@ -640,7 +661,24 @@ func (r *APIResource) update(ctx context.Context, plan, state *APIResourceModel)
 		}
 	}
 
-	// Authorizer and integration changes reach callers only through a deployment.
+	have, err := gatewayResponsesFrom(ctx, state.GatewayResponses)
+	if err != nil {
+		return err
+	}
+	want, err := gatewayResponsesFrom(ctx, plan.GatewayResponses)
+	if err != nil {
+		return err
+	}
+	put, del := diffGatewayResponses(have, want)
+	if err := r.deleteGatewayResponses(ctx, apiID, del); err != nil {
+		return err
+	}
+	if err := r.putGatewayResponses(ctx, apiID, want, put); err != nil {
+		return err
+	}
+
+	// Authorizer, integration and gateway response changes reach callers only
+	// through a deployment.
 	tflog.Info(ctx, "redeploying REST API", map[string]any{"api_id": apiID, "stage": plan.StageName.ValueString()})
 	if err := r.deploy(ctx, plan); err != nil {
 		return err

@@ -162,9 +162,12 @@ func (p *PorticoProvider) Resources(_ context.Context) []func() resource.Resourc
 	}
 }
 
-// DataSources lists every data source of the provider; there are none yet.
+// DataSources lists every data source of the provider.
 func (p *PorticoProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{
+		NewAPIDataSource,
+		NewServiceInstancesDataSource,
+	}
 }
 
 // clientsFrom extracts the Clients that Configure stored, for a resource's

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -61,7 +62,7 @@ func TestResources(t *testing.T) {
 	want := map[string][]string{
 		"portico_table":             {"id", "name", "hash_key", "range_key", "ttl_attribute", "arn"},
 		"portico_function":          {"id", "name", "filename", "source_code_hash", "role_arn", "handler", "runtime", "architecture", "memory_size", "timeout", "environment", "arn", "invoke_arn"},
-		"portico_api":               {"id", "name", "authorizer_function_arn", "aggregator_function_arn", "authorizer_ttl", "stage_name", "root_resource_id", "proxy_resource_id", "authorizer_id", "deployment_id", "execution_arn", "invoke_url"},
+		"portico_api":               {"id", "name", "authorizer_function_arn", "aggregator_function_arn", "authorizer_ttl", "stage_name", "root_resource_id", "proxy_resource_id", "authorizer_id", "deployment_id", "execution_arn", "invoke_url", "gateway_responses"},
 		"portico_service_namespace": {"id", "name", "description", "arn"},
 		"portico_service":           {"id", "name", "namespace_id", "description", "arn"},
 		"portico_service_instance":  {"id", "service_id", "instance_id", "address", "port", "attributes"},
@@ -105,6 +106,61 @@ func TestResources(t *testing.T) {
 	}
 	if len(got) != len(want) {
 		t.Errorf("got %d resources, want %d", len(got), len(want))
+	}
+}
+
+func TestDataSources(t *testing.T) {
+	ctx := context.Background()
+	want := map[string][]string{
+		"portico_api":               {"id", "stage_name", "name", "invoke_url", "execution_arn"},
+		"portico_service_instances": {"id", "namespace_name", "service_name", "instances"},
+	}
+	p := New("test")()
+	got := map[string]bool{}
+	for _, newDataSource := range p.DataSources(ctx) {
+		d := newDataSource()
+		var meta datasource.MetadataResponse
+		d.Metadata(ctx, datasource.MetadataRequest{ProviderTypeName: "portico"}, &meta)
+		t.Run(meta.TypeName, func(t *testing.T) {
+			if got[meta.TypeName] {
+				t.Fatalf("type name %q: registered twice", meta.TypeName)
+			}
+			got[meta.TypeName] = true
+			if _, ok := d.(datasource.DataSourceWithConfigure); !ok {
+				t.Errorf("got no Configure, want one")
+			}
+			var resp datasource.SchemaResponse
+			d.Schema(ctx, datasource.SchemaRequest{}, &resp)
+			if resp.Diagnostics.HasError() {
+				t.Fatalf("Schema: got diagnostics %v, want none", resp.Diagnostics)
+			}
+			if diags := resp.Schema.ValidateImplementation(ctx); diags.HasError() {
+				t.Fatalf("ValidateImplementation: got %v, want none", diags)
+			}
+			if resp.Schema.MarkdownDescription == "" {
+				t.Errorf("data source: got no MarkdownDescription")
+			}
+			attrs, ok := want[meta.TypeName]
+			if !ok {
+				t.Fatalf("unexpected data source %q", meta.TypeName)
+			}
+			if len(resp.Schema.Attributes) != len(attrs) {
+				t.Errorf("got %d attributes, want %d (%v)", len(resp.Schema.Attributes), len(attrs), attrs)
+			}
+			for _, name := range attrs {
+				a, ok := resp.Schema.Attributes[name]
+				if !ok {
+					t.Errorf("attribute %q: missing", name)
+					continue
+				}
+				if a.GetMarkdownDescription() == "" {
+					t.Errorf("attribute %q: got no MarkdownDescription", name)
+				}
+			}
+		})
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %d data sources, want %d", len(got), len(want))
 	}
 }
 

@@ -1,0 +1,81 @@
+//go:build e2e
+
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+)
+
+// tableARNPattern matches the ARN of table name.
+func tableARNPattern(name string) *regexp.Regexp {
+	return regexp.MustCompile(`^arn:aws:dynamodb:[a-z0-9-]+:[0-9]{12}:table/` + regexp.QuoteMeta(name) + `$`)
+}
+
+func TestAccTable(t *testing.T) {
+	name := accName("table")
+	clients := accClients(t)
+	config := func(ttl string) string {
+		return accProviderConfig() + fmt.Sprintf(`
+resource "portico_table" "test" {
+  name          = %q
+  hash_key      = "pk"
+  range_key     = "sk"
+  ttl_attribute = %q
+}
+`, name, ttl)
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { accPreCheck(t) },
+		ProtoV6ProviderFactories: accProviders,
+		CheckDestroy: accCheckGone("portico_table", func(ctx context.Context, id string, _ map[string]string) (bool, error) {
+			_, err := clients.DynamoDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(id)})
+			return accGone(err)
+		}),
+		Steps: []resource.TestStep{
+			{
+				Config: config("ttl"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("portico_table.test", "id", name),
+					resource.TestCheckResourceAttr("portico_table.test", "hash_key", "pk"),
+					resource.TestCheckResourceAttr("portico_table.test", "range_key", "sk"),
+					resource.TestCheckResourceAttr("portico_table.test", "ttl_attribute", "ttl"),
+					resource.TestMatchResourceAttr("portico_table.test", "arn", tableARNPattern(name)),
+				),
+			},
+			{
+				ResourceName:      "portico_table.test",
+				ImportState:       true,
+				ImportStateId:     name,
+				ImportStateVerify: true,
+			},
+			{
+				Config: config("expires_at"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("portico_table.test", plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("portico_table.test", "ttl_attribute", "expires_at"),
+					func(*terraform.State) error {
+						out, err := clients.DynamoDB.DescribeTimeToLive(context.Background(), &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
+						if err != nil {
+							return err
+						}
+						if got := aws.ToString(out.TimeToLiveDescription.AttributeName); got != "expires_at" {
+							return fmt.Errorf("TTL attribute in DynamoDB: got %q, want expires_at", got)
+						}
+						return nil
+					},
+				),
+			},
+		},
+	})
+}
