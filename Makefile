@@ -13,6 +13,7 @@ GO ?= go
 PYTHON ?= python3
 
 TERRAFORM_VERSION := v1.5.7
+TFPLUGINDOCS_VERSION := v0.25.0
 MINISTACK_VERSION := 1.5.33
 TERRAFORM := $(TOOLS)/bin/terraform
 VENV := $(TOOLS)/venv
@@ -21,7 +22,7 @@ MINISTACK_STAMP := $(VENV)/.ministack-$(MINISTACK_VERSION)
 HOST_ARCH := $(shell $(GO) env GOARCH)
 LAMBDA_ARCH := $(if $(filter arm64,$(HOST_ARCH)),arm64,x86_64)
 BUILD := $(STATE)/build
-GOFLAGS_LAMBDA := -trimpath -buildvcs=false -tags lambda.norpc -ldflags=-s\ -w
+GOFLAGS_LAMBDA := -trimpath -buildvcs=false -tags lambda.norpc,nethttpomithttp2 -ldflags=-s\ -w
 
 ifeq ($(EMULATOR),localstack)
 ENDPOINT ?= https://localhost.localstack.cloud:4566
@@ -161,7 +162,7 @@ TF_LOCAL_VARS = -var name=$(DEMO_NAME) -var endpoint=$(ENDPOINT) \
 	$(if $(CA_CERT),-var ca_bundle=$(CA_CERT),) \
 	-var architecture=$(LAMBDA_ARCH) \
 	-var authorizer_zip=$(BUILD)/local/authorizer.zip -var aggregator_zip=$(BUILD)/local/aggregator.zip \
-	-var jwt_public_key=$(STATE)/keys/demo.pub.pem -var jwt_issuer=$(DEMO_ISSUER) -var jwt_audience=$(DEMO_AUDIENCE) \
+	-var jwt_public_key=$(STATE)/keys/demo.pub.pem -var jwt_kid=$(DEMO_KID) -var jwt_issuer=$(DEMO_ISSUER) -var jwt_audience=$(DEMO_AUDIENCE) \
 	-var backend_host=$(BACKEND_HOST)
 
 .PHONY: demo
@@ -198,7 +199,7 @@ unit: ## Unit tests: offline, no emulator.
 	$(GO) test -count=1 ./...
 
 .PHONY: e2e
-e2e: tools provider lambdas tls ## End-to-end tests against the emulator (starts it if needed).
+e2e: tools provider lambdas tls ## End-to-end and provider acceptance tests against the emulator (starts it if needed).
 	$(call step,end-to-end tests against $(EMULATOR) at $(ENDPOINT))
 	@started=0; \
 	if ! EMULATOR=$(EMULATOR) localstack/emulator.sh status >/dev/null 2>&1; then \
@@ -209,8 +210,28 @@ e2e: tools provider lambdas tls ## End-to-end tests against the emulator (starts
 	PORTICO_BACKEND_HOST=$(BACKEND_HOST) PORTICO_BACKEND_BIND=$(BACKEND_BIND) PORTICO_LAMBDA_ARCH=$(LAMBDA_ARCH) \
 	PORTICO_AUTHORIZER_ZIP=$(BUILD)/local/authorizer.zip PORTICO_AGGREGATOR_ZIP=$(BUILD)/local/aggregator.zip \
 	  $(GO) test -tags e2e -count=1 -timeout 20m -v ./tests/... || rc=$$?; \
+	printf '\033[1m==> provider acceptance tests against $(EMULATOR)\033[0m\n'; \
+	PORTICO_ENDPOINT=$(ENDPOINT) PORTICO_CA_CERT=$(CA_CERT) PORTICO_TERRAFORM=$(TERRAFORM) \
+	PORTICO_BACKEND_HOST=$(BACKEND_HOST) PORTICO_BACKEND_BIND=$(BACKEND_BIND) PORTICO_LAMBDA_ARCH=$(LAMBDA_ARCH) \
+	PORTICO_AUTHORIZER_ZIP=$(BUILD)/local/authorizer.zip PORTICO_AGGREGATOR_ZIP=$(BUILD)/local/aggregator.zip \
+	TF_ACC=1 TF_ACC_TERRAFORM_PATH=$(TERRAFORM) \
+	  $(GO) test -tags e2e -count=1 ./provider/... || rc=$$?; \
 	if [ $$started = 1 ]; then $(MAKE) --no-print-directory emulator-down; fi; \
 	exit $$rc
+
+# docs exports the provider schema with the installed Terraform (a dev override,
+# no init, nothing downloaded) and hands it to tfplugindocs, which then builds
+# nothing and runs no Terraform of its own. tfplugindocs looks the schema up
+# as registry.terraform.io/hashicorp/<name>, hence that address here.
+.PHONY: docs
+docs: $(TERRAFORM) provider ## Generate provider/docs from the schema and provider/examples with tfplugindocs.
+	$(call step,generating provider/docs with tfplugindocs $(TFPLUGINDOCS_VERSION))
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	printf 'provider_installation {\n  dev_overrides {\n    "registry.terraform.io/hashicorp/portico" = "%s"\n  }\n  direct {}\n}\n' "$(STATE)/plugins" > $$tmp/terraformrc; \
+	printf 'provider "portico" {}\n' > $$tmp/main.tf; \
+	(cd $$tmp && TF_CLI_CONFIG_FILE=$$tmp/terraformrc $(TERRAFORM) providers schema -json > schema.json 2> terraform.log) || { cat $$tmp/terraform.log; exit 1; }; \
+	$(GO) run github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@$(TFPLUGINDOCS_VERSION) generate \
+	  --provider-dir provider --provider-name portico --rendered-provider-name Portico --providers-schema $$tmp/schema.json
 
 .PHONY: tf-check
 tf-check: $(TERRAFORM) provider ## terraform fmt -check and validate of every root.

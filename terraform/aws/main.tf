@@ -63,6 +63,23 @@ resource "portico_api" "gateway" {
   aggregator_function_arn = portico_function.aggregator.arn
   authorizer_ttl          = var.authorizer_ttl
   stage_name              = var.stage_name
+
+  # What API Gateway answers itself when the authorizer rejects a request; these
+  # take effect with the deployment the provider makes. UNAUTHORIZED: no
+  # Authorization header. ACCESS_DENIED: the authorizer answered Deny with a
+  # context message ("Token expired" or "Invalid token").
+  gateway_responses = {
+    UNAUTHORIZED = {
+      status_code = "401"
+      templates   = { "application/json" = jsonencode({ message = "Missing token" }) }
+      headers     = { "WWW-Authenticate" = "Bearer realm=\"portico\"" }
+    }
+    ACCESS_DENIED = {
+      status_code = "401"
+      templates   = { "application/json" = jsonencode({ message = "$context.authorizer.message" }) }
+      headers     = { "WWW-Authenticate" = "Bearer realm=\"portico\", error=\"invalid_token\"" }
+    }
+  }
 }
 
 resource "portico_service_namespace" "mesh" {

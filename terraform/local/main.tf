@@ -36,9 +36,17 @@ resource "portico_function" "authorizer" {
   architecture     = var.architecture
   timeout          = 10
   environment = {
-    PORTICO_JWT_PUBLIC_KEY = file(var.jwt_public_key)
-    PORTICO_JWT_ISSUER     = var.jwt_issuer
-    PORTICO_JWT_AUDIENCE   = var.jwt_audience
+    # The authorizer's settings document (internal/authorizer.Settings).
+    PORTICO_AUTH_CONFIG = jsonencode({
+      issuers = [{
+        issuer        = var.jwt_issuer
+        audiences     = [var.jwt_audience]
+        algorithms    = ["RS256", "ES256", "EdDSA"]
+        publicKeys    = { (var.jwt_kid) = file(var.jwt_public_key) }
+        claimMappings = { email = "email" }
+      }]
+      cacheTtlSeconds = 60
+    })
   }
 }
 
@@ -53,6 +61,7 @@ resource "portico_function" "aggregator" {
     PORTICO_NAMESPACE               = portico_service_namespace.mesh.name
     PORTICO_TABLE                   = portico_table.state.name
     PORTICO_LIMIT_PER_IP_PER_MINUTE = tostring(var.limit_per_ip_per_minute)
+    PORTICO_PERMISSIONS             = jsonencode(var.permissions)
   }
 }
 
@@ -62,6 +71,23 @@ resource "portico_api" "gateway" {
   aggregator_function_arn = portico_function.aggregator.arn
   authorizer_ttl          = var.authorizer_ttl
   stage_name              = "v1"
+
+  # What API Gateway answers itself when the authorizer rejects a request; these
+  # take effect with the deployment the provider makes. UNAUTHORIZED: no
+  # Authorization header. ACCESS_DENIED: the authorizer answered Deny with a
+  # context message ("Token expired" or "Invalid token").
+  gateway_responses = {
+    UNAUTHORIZED = {
+      status_code = "401"
+      templates   = { "application/json" = jsonencode({ message = "Missing token" }) }
+      headers     = { "WWW-Authenticate" = "Bearer realm=\"portico\"" }
+    }
+    ACCESS_DENIED = {
+      status_code = "401"
+      templates   = { "application/json" = jsonencode({ message = "$context.authorizer.message" }) }
+      headers     = { "WWW-Authenticate" = "Bearer realm=\"portico\", error=\"invalid_token\"" }
+    }
+  }
 }
 
 resource "portico_service_namespace" "mesh" {

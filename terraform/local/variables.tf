@@ -43,6 +43,12 @@ variable "jwt_public_key" {
   type        = string
 }
 
+variable "jwt_kid" {
+  description = "Key ID of the signing key; tokens naming no kid are checked against it too."
+  type        = string
+  default     = "portico-demo-1"
+}
+
 variable "jwt_issuer" {
   description = "Required iss claim of tokens."
   type        = string
@@ -82,4 +88,18 @@ variable "backend_ports" {
     "notification-service" = 18083
     "product-service"      = 18084
   }
+}
+
+variable "permissions" {
+  description = "Per-route role and scope requirements the aggregator enforces (see internal/gateway.Permission)."
+  type = list(object({
+    path      = string
+    methods   = optional(list(string), [])
+    anyRole   = optional(list(string), [])
+    allScopes = optional(list(string), [])
+  }))
+  default = [
+    { path = "/api/v1/users", methods = ["POST", "PUT", "PATCH", "DELETE"], anyRole = ["admin"] },
+    { path = "/api/v1/orders", methods = ["POST", "PUT", "PATCH", "DELETE"], anyRole = ["admin", "clerk"] },
+  ]
 }
