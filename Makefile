@@ -15,6 +15,7 @@ PYTHON ?= python3
 TERRAFORM_VERSION := v1.5.7
 TFPLUGINDOCS_VERSION := v0.25.0
 MINISTACK_VERSION := 1.5.33
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 TERRAFORM := $(TOOLS)/bin/terraform
 VENV := $(TOOLS)/venv
 MINISTACK_STAMP := $(VENV)/.ministack-$(MINISTACK_VERSION)
@@ -244,6 +245,13 @@ tf-check: $(TERRAFORM) provider ## terraform fmt -check and validate of every ro
 
 .PHONY: test
 test: unit tf-check e2e ## Unit tests, Terraform checks, then end-to-end tests.
+
+.PHONY: bench-coldstart
+bench-coldstart: lambdas ## Cold start of the authorizer under the Lambda Runtime Interface Emulator.
+	$(call step,cold start under aws-lambda-rie)
+	@test -x $(TOOLS)/bin/aws-lambda-rie || GOBIN=$(TOOLS)/bin $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
+	@ls -l $(BUILD)/local/authorizer/bootstrap | awk '{printf "bootstrap size (host arch): %d bytes\n", $$5}'
+	$(GO) run ./localstack/cmd/coldstart -rie $(TOOLS)/bin/aws-lambda-rie -bootstrap $(BUILD)/local/authorizer/bootstrap -runs 30
 
 .PHONY: fmt
 fmt: ## gofmt and terraform fmt.

@@ -159,6 +159,7 @@ func (p *PorticoProvider) Resources(_ context.Context) []func() resource.Resourc
 		NewServiceNamespaceResource,
 		NewServiceResource,
 		NewServiceInstanceResource,
+		NewAPIKeyResource,
 	}
 }
 

@@ -66,6 +66,7 @@ func TestResources(t *testing.T) {
 		"portico_service_namespace": {"id", "name", "description", "arn"},
 		"portico_service":           {"id", "name", "namespace_id", "description", "arn"},
 		"portico_service_instance":  {"id", "service_id", "instance_id", "address", "port", "attributes"},
+		"portico_api_key":           {"id", "table_name", "name", "key", "key_hash", "tier", "enabled"},
 	}
 	p := New("test")()
 	got := map[string]bool{}
