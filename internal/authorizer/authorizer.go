@@ -223,11 +223,14 @@ func (h *Handler) log(ctx context.Context, d Decision) {
 	h.cfg.Logger.InfoContext(ctx, "deny", "reason", d.Message, "err", d.Err)
 }
 
+// invokeAction is shared by every policy; nothing modifies it.
+var invokeAction = []string{"execute-api:Invoke"}
+
 func policy(effect, resource string) events.APIGatewayCustomAuthorizerPolicy {
 	return events.APIGatewayCustomAuthorizerPolicy{
 		Version: "2012-10-17",
 		Statement: []events.IAMPolicyStatement{{
-			Action:   []string{"execute-api:Invoke"},
+			Action:   invokeAction,
 			Effect:   effect,
 			Resource: []string{resource},
 		}},

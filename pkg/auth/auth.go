@@ -136,6 +136,7 @@ type Identity struct {
 	Claims map[string]string
 
 	context map[string]any // built once by a Cache; see Context
+	jwksKid string         // kid of the JWKS key that verified the token, if any
 }
 
 // issuer is a configured Issuer, ready to check tokens.
@@ -148,6 +149,7 @@ type issuer struct {
 // keySource finds a key by kid; the JWKS implementation may refresh.
 type keySource interface {
 	Key(ctx context.Context, kid, alg string) (crypto.PublicKey, error)
+	Has(ctx context.Context, kid string) bool
 }
 
 // Verifier checks tokens. It is safe for concurrent use.
@@ -236,6 +238,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Identity, error) {
 		return Identity{}, fmt.Errorf("%w: want three dot-separated parts", ErrMalformedToken)
 	}
 	var is *issuer
+	var fromJWKS string // the kid, when a JWKS key verified the token
 	claims := jwt.MapClaims{}
 	_, err := v.parser.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
 		for _, h := range forbiddenHeaders {
@@ -251,7 +254,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Identity, error) {
 		if !slices.Contains(is.Algorithms, t.Method.Alg()) {
 			return nil, fmt.Errorf("algorithm %s is not allowed for issuer %q", t.Method.Alg(), iss)
 		}
-		return is.key(ctx, t)
+		key, jwksKid, err := is.key(ctx, t)
+		fromJWKS = jwksKid
+		return key, err
 	})
 	switch {
 	case err == nil:
@@ -262,38 +267,58 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Identity, error) {
 	default:
 		return Identity{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
-	return is.identity(claims)
+	id, err := is.identity(claims)
+	if err == nil && fromJWKS != "" {
+		id.jwksKid = fromJWKS
+	}
+	return id, err
 }
 
-// key returns the verification key(s) for t.
-func (is *issuer) key(ctx context.Context, t *jwt.Token) (any, error) {
+// StillTrusted reports whether the key that verified id is still in its
+// issuer's key set: false once a JWKS refresh has removed (revoked) it. A
+// Cache asks on every hit, so a revoked key stops cached decisions at once.
+func (v *Verifier) StillTrusted(ctx context.Context, id Identity) bool {
+	if id.jwksKid == "" {
+		return true // static keys change only with the configuration
+	}
+	is := v.issuers[id.Issuer]
+	if is == nil || is.jwks == nil {
+		return false
+	}
+	return is.jwks.Has(ctx, id.jwksKid)
+}
+
+// key returns the verification key(s) for t, and the kid when the key came
+// from the JWKS.
+func (is *issuer) key(ctx context.Context, t *jwt.Token) (any, string, error) {
 	kidValue, hasKid := t.Header["kid"]
 	kid, ok := kidValue.(string)
 	if hasKid && !ok {
-		return nil, errors.New("kid header is not a string")
+		return nil, "", errors.New("kid header is not a string")
 	}
 	if !hasKid {
 		if len(is.static) == 0 {
-			return nil, errors.New("token has no kid and the issuer has no static keys")
+			return nil, "", errors.New("token has no kid and the issuer has no static keys")
 		}
 		set := jwt.VerificationKeySet{}
 		for _, k := range is.static {
 			set.Keys = append(set.Keys, k)
 		}
-		return set, nil
+		return set, "", nil
 	}
 	if k, ok := is.static[kid]; ok {
-		return k, nil
+		return k, "", nil
 	}
 	if is.jwks == nil {
 		// A single static key configured without an ID verifies tokens whatever
 		// kid they name: the signature still has to match it.
 		if k, ok := is.static[""]; ok {
-			return k, nil
+			return k, "", nil
 		}
-		return nil, fmt.Errorf("unknown kid %q", kid)
+		return nil, "", fmt.Errorf("unknown kid %q", kid)
 	}
-	return is.jwks.Key(ctx, kid, t.Method.Alg())
+	k, err := is.jwks.Key(ctx, kid, t.Method.Alg())
+	return k, kid, err
 }
 
 // identity builds the Identity from verified claims.

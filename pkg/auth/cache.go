@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // TokenVerifier checks a raw token.
@@ -26,7 +27,9 @@ type CacheConfig struct {
 
 // Cache remembers successful verifications for a warm function instance, keyed
 // by the SHA-256 of the token (the token itself is not kept). Failures are not
-// cached: a token with an unknown kid may become valid after a key rotation.
+// cached: a token with an unknown kid may become valid after a key rotation. A
+// hit whose JWKS key has been revoked since (removed from the key set by a
+// refresh) is verified again, and fails.
 // It is safe for concurrent use.
 type Cache struct {
 	next    TokenVerifier
@@ -68,12 +71,14 @@ func (c *Cache) Verify(ctx context.Context, token string) (Identity, error) {
 	if token == "" || len(token) > MaxTokenBytes {
 		return c.next.Verify(ctx, token)
 	}
-	key := sha256.Sum256([]byte(token))
+	// Hash the string's bytes in place: Sum256 only reads them, and copying
+	// a token of up to 8 KiB would be the hit path's largest cost.
+	key := sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
 	now := c.cfg.Now()
 	c.mu.Lock()
 	e, ok := c.entries[key]
 	c.mu.Unlock()
-	if ok && now.Before(e.expires) {
+	if ok && now.Before(e.expires) && c.stillTrusted(ctx, e.id) {
 		return e.id, nil
 	}
 	id, err := c.next.Verify(ctx, token)
@@ -92,6 +97,16 @@ func (c *Cache) Verify(ctx context.Context, token string) (Identity, error) {
 	id = id.withContext()
 	c.entries[key] = cacheEntry{id: id, expires: expires}
 	return id, nil
+}
+
+// trustChecker is implemented by a Verifier whose keys can be revoked.
+type trustChecker interface {
+	StillTrusted(ctx context.Context, id Identity) bool
+}
+
+func (c *Cache) stillTrusted(ctx context.Context, id Identity) bool {
+	tc, ok := c.next.(trustChecker)
+	return !ok || tc.StillTrusted(ctx, id)
 }
 
 // Clear forgets every decision, e.g. after keys were revoked.

@@ -78,3 +78,9 @@ func (j *jwks) Key(ctx context.Context, kid, alg string) (crypto.PublicKey, erro
 	}
 	return checkKey(key)
 }
+
+// Has reports whether kid is in the cached key set, without fetching.
+func (j *jwks) Has(ctx context.Context, kid string) bool {
+	_, err := j.storage.KeyRead(ctx, kid)
+	return err == nil
+}

@@ -156,3 +156,25 @@ func TestJWKSDownAtStart(t *testing.T) {
 		t.Fatalf("got %v, want valid once the JWKS is back (refresh on unknown kid)", err)
 	}
 }
+
+func TestCacheDropsDecisionsOfRevokedKeys(t *testing.T) {
+	srv := newJWKSServer(t, map[string]*rsa.PublicKey{"k1": &rsaKey.PublicKey})
+	v := newJWKSVerifier(t, srv.URL)
+	c, err := NewCache(v, CacheConfig{TTL: time.Hour, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok1 := sign(t, jwt.SigningMethodRS256, rsaKey, kid("k1"), goodClaims())
+	if _, err := c.Verify(deadline(t), tok1); err != nil {
+		t.Fatalf("k1: got %v, want valid", err)
+	}
+	// k1 is revoked: the next refresh (caused here by a token with the new kid)
+	// removes it from the key set.
+	srv.set(map[string]*rsa.PublicKey{"k2": &rsaOther.PublicKey}, false)
+	if _, err := c.Verify(deadline(t), sign(t, jwt.SigningMethodRS256, rsaOther, kid("k2"), goodClaims())); err != nil {
+		t.Fatalf("k2: got %v, want valid", err)
+	}
+	if _, err := c.Verify(deadline(t), tok1); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("cached decision for revoked k1: got %v, want ErrInvalidToken", err)
+	}
+}
