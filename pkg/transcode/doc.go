@@ -1,0 +1,30 @@
+// Package transcode lets REST/JSON clients call gRPC/Protobuf backends: the
+// protocol translation of the design chapter's gateway, in the manner of
+// Envoy's gRPC-JSON transcoder and grpc-gateway.
+//
+// Backends' services are data, not generated code: Load reads a binary
+// FileDescriptorSet (from protoc, buf, or package protoset) into Descriptors.
+// Routes bind HTTP methods and path templates to gRPC methods; they are
+// derived from google.api.http annotations (Descriptors.Routes) or declared
+// explicitly, and Descriptors.Check validates them, refusing client-streaming
+// and bidirectional methods with ErrStreaming.
+//
+// A Transcoder serves the routes of one backend. For each Request it
+//
+//   - matches the method and path against the routes' templates;
+//   - decodes the JSON body with protojson semantics (lowerCamel or proto
+//     field names, enums by name or number, the well-known types) into the
+//     request message, or into the field the route's Body names, then binds
+//     path variables and query parameters to request fields; unknown JSON
+//     fields are a 400 naming the field unless the route allows them;
+//   - resolves the backend's address through the consumer's Resolver (the
+//     gateway passes the mesh client's Pick) and calls the method with
+//     dynamic messages, the context's deadline sent as grpc-timeout and the
+//     identity and trace headers (X-User-*, X-Request-Id, X-Amzn-Trace-Id,
+//     Traceparent, ...) sent as gRPC metadata;
+//   - answers with the response in JSON, a server-streaming method's
+//     messages as a JSON array (or newline-delimited JSON for Accept:
+//     application/x-ndjson), and a gRPC error status as grpc-gateway does:
+//     the HTTP status of HTTPStatusFromCode and an ErrorBody with the code,
+//     message and details.
+package transcode
