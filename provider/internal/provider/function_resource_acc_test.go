@@ -96,6 +96,29 @@ func TestAccFunction(t *testing.T) {
 					},
 				),
 			},
+			{
+				// Drift: memory changed behind Terraform's back; the plan changes it back in place.
+				PreConfig: func() {
+					ctx := context.Background()
+					if _, err := clients.Lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String(name), MemorySize: aws.Int32(512)}); err != nil {
+						t.Fatalf("change memory behind Terraform's back: %v", err)
+					}
+				},
+				Config: accProviderConfig() + accFunctionConfig("test", name, zipV2, 256, "bonjour"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: func(*terraform.State) error {
+					out, err := clients.Lambda.GetFunction(context.Background(), &lambda.GetFunctionInput{FunctionName: aws.String(name)})
+					if err != nil {
+						return err
+					}
+					if got := aws.ToInt32(out.Configuration.MemorySize); got != 256 {
+						return fmt.Errorf("MemorySize in Lambda after repair: got %d, want 256", got)
+					}
+					return nil
+				},
+			},
 		},
 	})
 }

@@ -34,6 +34,7 @@ func TestAccServiceInstance(t *testing.T) {
 	ns := accName("inst") + ".local"
 	clients := accClients(t)
 	const addr = "portico_service_instance.test"
+	var serviceID string
 	config := func(port int, version string) string {
 		return accProviderConfig() + accNamespaceConfig(ns, "acceptance test") + accServiceConfig("users", "users") +
 			accInstanceConfig(port, version)
@@ -61,6 +62,7 @@ func TestAccServiceInstance(t *testing.T) {
 					resource.TestCheckResourceAttr(addr, "attributes.%", "1"),
 					resource.TestCheckResourceAttr(addr, "attributes.version", "v1"),
 					resource.TestMatchResourceAttr(addr, "id", regexpMust(`^srv-[^/]+/users-1$`)),
+					resource.TestCheckResourceAttrWith(addr, "service_id", func(v string) error { serviceID = v; return nil }),
 				),
 			},
 			{
@@ -93,6 +95,24 @@ func TestAccServiceInstance(t *testing.T) {
 						return nil
 					},
 				),
+			},
+			{
+				// Drift: the instance is re-registered on another port behind
+				// Terraform's back; the plan puts it back in place.
+				PreConfig: func() {
+					_, err := clients.ServiceDiscovery.RegisterInstance(context.Background(), &servicediscovery.RegisterInstanceInput{
+						ServiceId: aws.String(serviceID), InstanceId: aws.String("users-1"),
+						Attributes: map[string]string{attrIPv4: "127.0.0.1", attrPort: "19999", "version": "v2"},
+					})
+					if err != nil {
+						t.Fatalf("re-register behind Terraform's back: %v", err)
+					}
+				},
+				Config: config(18091, "v2"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.TestCheckResourceAttr(addr, "port", "18091"),
 			},
 		},
 	})

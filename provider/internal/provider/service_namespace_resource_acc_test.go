@@ -77,6 +77,19 @@ func TestAccServiceNamespace(t *testing.T) {
 					},
 				),
 			},
+			{
+				// Drift: the namespace is deleted behind Terraform's back; the plan re-creates it.
+				PreConfig: func() {
+					if _, err := clients.ServiceDiscovery.DeleteNamespace(context.Background(), &servicediscovery.DeleteNamespaceInput{Id: aws.String(id)}); err != nil {
+						t.Fatalf("delete the namespace behind Terraform's back: %v", err)
+					}
+				},
+				Config: accProviderConfig() + accNamespaceConfig(name, "second"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)},
+				},
+				Check: resource.TestCheckResourceAttr(addr, "description", "second"),
+			},
 		},
 	})
 }

@@ -76,6 +76,19 @@ resource "portico_table" "test" {
 					},
 				),
 			},
+			{
+				// Drift: the table is deleted behind Terraform's back; the plan re-creates it.
+				PreConfig: func() {
+					if _, err := clients.DynamoDB.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
+						t.Fatalf("delete the table behind Terraform's back: %v", err)
+					}
+				},
+				Config: config("expires_at"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("portico_table.test", plancheck.ResourceActionCreate)},
+				},
+				Check: resource.TestCheckResourceAttr("portico_table.test", "ttl_attribute", "expires_at"),
+			},
 		},
 	})
 }
