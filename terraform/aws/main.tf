@@ -1,12 +1,11 @@
 # Portico on real AWS. Build the arm64 zips with `make build`, then:
 #
-#   terraform -chdir=terraform/aws apply \
-#     -var authorizer_role_arn=... -var aggregator_role_arn=... \
+#   terraform -chdir=terraform/aws apply -var region=eu-west-1 \
 #     -var jwt_public_key=path/to/public.pem -var jwt_issuer=... -var jwt_audience=...
 #
-# The two execution roles are created outside this root (see lambda-roles.md for
-# their least-privilege policies); the demo services are replaced by your own
-# services registered in the Cloud Map namespace.
+# Each function gets its own least-privilege execution role (lambda-roles.md
+# explains them); the demo services are replaced by your own services
+# registered in the Cloud Map namespace.
 
 terraform {
   required_version = ">= 1.5.0"
@@ -21,6 +20,37 @@ provider "portico" {
   region = var.region
 }
 
+data "portico_caller" "current" {}
+
+locals {
+  log_group_arn = "arn:aws:logs:${var.region}:${data.portico_caller.current.account_id}:log-group:/aws/lambda"
+}
+
+resource "portico_lambda_role" "authorizer" {
+  name = "${var.name}-authorizer"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      { Effect = "Allow", Action = ["logs:CreateLogGroup"], Resource = "${local.log_group_arn}/${var.name}-authorizer" },
+      { Effect = "Allow", Action = ["logs:CreateLogStream", "logs:PutLogEvents"], Resource = "${local.log_group_arn}/${var.name}-authorizer:*" },
+    ]
+  })
+}
+
+resource "portico_lambda_role" "aggregator" {
+  name = "${var.name}-aggregator"
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      { Effect = "Allow", Action = ["logs:CreateLogGroup"], Resource = "${local.log_group_arn}/${var.name}-aggregator" },
+      { Effect = "Allow", Action = ["logs:CreateLogStream", "logs:PutLogEvents"], Resource = "${local.log_group_arn}/${var.name}-aggregator:*" },
+      { Effect = "Allow", Action = ["dynamodb:UpdateItem", "dynamodb:GetItem"], Resource = portico_table.state.arn },
+      # DiscoverInstances has no resource-level permissions.
+      { Effect = "Allow", Action = ["servicediscovery:DiscoverInstances", "servicediscovery:DiscoverInstancesRevision"], Resource = "*" },
+    ]
+  })
+}
+
 resource "portico_table" "state" {
   name          = "${var.name}-state"
   hash_key      = "pk"
@@ -31,7 +61,7 @@ resource "portico_function" "authorizer" {
   name             = "${var.name}-authorizer"
   filename         = var.authorizer_zip
   source_code_hash = filebase64sha256(var.authorizer_zip)
-  role_arn         = var.authorizer_role_arn
+  role_arn         = portico_lambda_role.authorizer.arn
   architecture     = "arm64"
   memory_size      = 256
   timeout          = 10
@@ -46,7 +76,7 @@ resource "portico_function" "aggregator" {
   name             = "${var.name}-aggregator"
   filename         = var.aggregator_zip
   source_code_hash = filebase64sha256(var.aggregator_zip)
-  role_arn         = var.aggregator_role_arn
+  role_arn         = portico_lambda_role.aggregator.arn
   architecture     = "arm64"
   memory_size      = 512
   timeout          = 29

@@ -33,16 +33,6 @@ variable "aggregator_zip" {
   default     = "../../.portico/build/aws/aggregator.zip"
 }
 
-variable "authorizer_role_arn" {
-  description = "Execution role of the authorizer: CloudWatch Logs only."
-  type        = string
-}
-
-variable "aggregator_role_arn" {
-  description = "Execution role of the aggregator: CloudWatch Logs, dynamodb:UpdateItem on the table, servicediscovery:DiscoverInstances."
-  type        = string
-}
-
 variable "jwt_public_key" {
   description = "Path of the PEM public key that verifies tokens."
   type        = string

@@ -18,6 +18,7 @@ var notFoundCodes = map[string]bool{
 	"ServiceNotFound":           true, // Cloud Map
 	"InstanceNotFound":          true, // Cloud Map
 	"OperationNotFound":         true, // Cloud Map
+	"NoSuchEntity":              true, // IAM
 }
 
 // isNotFound reports whether err is an AWS error saying the resource is gone.

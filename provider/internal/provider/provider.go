@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -45,6 +46,7 @@ type Clients struct {
 	APIGateway       *apigateway.Client
 	ServiceDiscovery *servicediscovery.Client
 	STS              *sts.Client
+	IAM              *iam.Client
 	// Region is the region the clients talk to.
 	Region string
 	// Endpoint is the emulator base URL without a trailing slash, or empty for AWS.
@@ -145,6 +147,7 @@ func newClients(cfg aws.Config) *Clients {
 			}
 		}),
 		STS:      sts.NewFromConfig(cfg),
+		IAM:      iam.NewFromConfig(cfg),
 		Region:   cfg.Region,
 		Endpoint: endpoint,
 	}
@@ -160,6 +163,7 @@ func (p *PorticoProvider) Resources(_ context.Context) []func() resource.Resourc
 		NewServiceResource,
 		NewServiceInstanceResource,
 		NewAPIKeyResource,
+		NewLambdaRoleResource,
 	}
 }
 
@@ -168,6 +172,7 @@ func (p *PorticoProvider) DataSources(_ context.Context) []func() datasource.Dat
 	return []func() datasource.DataSource{
 		NewAPIDataSource,
 		NewServiceInstancesDataSource,
+		NewCallerDataSource,
 	}
 }
 

@@ -67,6 +67,7 @@ func TestResources(t *testing.T) {
 		"portico_service":           {"id", "name", "namespace_id", "description", "arn"},
 		"portico_service_instance":  {"id", "service_id", "instance_id", "address", "port", "attributes"},
 		"portico_api_key":           {"id", "table_name", "name", "key", "key_hash", "tier", "enabled"},
+		"portico_lambda_role":       {"id", "name", "policy", "arn"},
 	}
 	p := New("test")()
 	got := map[string]bool{}
@@ -115,6 +116,7 @@ func TestDataSources(t *testing.T) {
 	want := map[string][]string{
 		"portico_api":               {"id", "stage_name", "name", "invoke_url", "execution_arn"},
 		"portico_service_instances": {"id", "namespace_name", "service_name", "instances"},
+		"portico_caller":            {"account_id", "arn", "region"},
 	}
 	p := New("test")()
 	got := map[string]bool{}

@@ -1,0 +1,269 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+var (
+	_ resource.Resource                = &LambdaRoleResource{}
+	_ resource.ResourceWithConfigure   = &LambdaRoleResource{}
+	_ resource.ResourceWithImportState = &LambdaRoleResource{}
+)
+
+// lambdaTrustPolicy lets Lambda assume the role, and nothing else.
+const lambdaTrustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+// roleNamePattern is IAM's rule for role names.
+var roleNamePattern = regexp.MustCompile(`^[\w+=,.@-]+$`)
+
+// inlinePolicyName is the name of the role's one inline policy.
+const inlinePolicyName = "portico"
+
+// LambdaRoleResource manages a Lambda execution role with one inline policy.
+type LambdaRoleResource struct {
+	clients *Clients
+}
+
+// LambdaRoleResourceModel is the state of a portico_lambda_role.
+type LambdaRoleResourceModel struct {
+	ID     types.String `tfsdk:"id"`
+	Name   types.String `tfsdk:"name"`
+	Policy types.String `tfsdk:"policy"`
+	ARN    types.String `tfsdk:"arn"`
+}
+
+// NewLambdaRoleResource returns a portico_lambda_role resource.
+func NewLambdaRoleResource() resource.Resource {
+	return &LambdaRoleResource{}
+}
+
+func (r *LambdaRoleResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_lambda_role"
+}
+
+func (r *LambdaRoleResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "An IAM role that only Lambda may assume, with one inline policy (named `portico`): " +
+			"the least-privilege execution role of a Portico function.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "The role name.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Role name. Changing it replaces the role.",
+				Required:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators: []validator.String{
+					stringvalidator.LengthBetween(1, 64),
+					stringvalidator.RegexMatches(roleNamePattern, "may contain only letters, digits and +=,.@_-"),
+				},
+			},
+			"policy": schema.StringAttribute{
+				MarkdownDescription: "The inline policy document, as JSON (write it with `jsonencode`). Updated in place.",
+				Required:            true,
+				Validators:          []validator.String{policyDocumentValidator{}},
+			},
+			"arn": schema.StringAttribute{
+				MarkdownDescription: "The role ARN, for `portico_function.role_arn`.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+		},
+	}
+}
+
+func (r *LambdaRoleResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.clients = clientsFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *LambdaRoleResource) putPolicy(ctx context.Context, data LambdaRoleResourceModel) error {
+	_, err := r.clients.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
+		RoleName:       aws.String(data.Name.ValueString()),
+		PolicyName:     aws.String(inlinePolicyName),
+		PolicyDocument: aws.String(data.Policy.ValueString()),
+	})
+	return err
+}
+
+func (r *LambdaRoleResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var data LambdaRoleResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	out, err := r.clients.IAM.CreateRole(ctx, &iam.CreateRoleInput{
+		RoleName:                 aws.String(data.Name.ValueString()),
+		AssumeRolePolicyDocument: aws.String(lambdaTrustPolicy),
+		Description:              aws.String("Portico Lambda execution role (managed by Terraform)"),
+	})
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "create", "IAM role", data.Name.ValueString(), err)
+		return
+	}
+	data.ID = data.Name
+	data.ARN = types.StringValue(aws.ToString(out.Role.Arn))
+	if err := r.putPolicy(ctx, data); err != nil {
+		addAWSError(&resp.Diagnostics, "attach the inline policy to", "IAM role", data.Name.ValueString(), err)
+		// The role exists: keep it in state (tainted) so that destroy removes it.
+		resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *LambdaRoleResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var data LambdaRoleResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	role, err := r.clients.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(data.ID.ValueString())})
+	if isNotFound(err) {
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "read", "IAM role", data.ID.ValueString(), err)
+		return
+	}
+	data.Name = types.StringValue(aws.ToString(role.Role.RoleName))
+	data.ARN = types.StringValue(aws.ToString(role.Role.Arn))
+	pol, err := r.clients.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: role.Role.RoleName, PolicyName: aws.String(inlinePolicyName)})
+	switch {
+	case isNotFound(err):
+		data.Policy = types.StringValue("")
+	case err != nil:
+		addAWSError(&resp.Diagnostics, "read the inline policy of", "IAM role", data.ID.ValueString(), err)
+		return
+	default:
+		doc, err := decodePolicyDocument(aws.ToString(pol.PolicyDocument))
+		if err != nil {
+			resp.Diagnostics.AddError("Cannot read IAM policy", fmt.Sprintf("The inline policy of role %q is not a JSON document: %s", data.ID.ValueString(), err))
+			return
+		}
+		// Keep the configured spelling when the documents mean the same.
+		if !sameJSON(doc, data.Policy.ValueString()) {
+			data.Policy = types.StringValue(doc)
+		}
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *LambdaRoleResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var data, state LambdaRoleResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	data.ID, data.ARN = state.ID, state.ARN
+	if err := r.putPolicy(ctx, data); err != nil {
+		addAWSError(&resp.Diagnostics, "update the inline policy of", "IAM role", data.Name.ValueString(), err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *LambdaRoleResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var data LambdaRoleResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := aws.String(data.ID.ValueString())
+	if _, err := r.clients.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: name, PolicyName: aws.String(inlinePolicyName)}); err != nil && !isNotFound(err) {
+		addAWSError(&resp.Diagnostics, "delete the inline policy of", "IAM role", data.ID.ValueString(), err)
+		return
+	}
+	if _, err := r.clients.IAM.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: name}); err != nil && !isNotFound(err) {
+		addAWSError(&resp.Diagnostics, "delete", "IAM role", data.ID.ValueString(), err)
+	}
+}
+
+// ImportState takes the role name.
+func (r *LambdaRoleResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	resource.ImportStatePassthroughID(ctx, path.Root("id"), req, resp)
+}
+
+// decodePolicyDocument undoes the URL encoding IAM applies to policy documents
+// (some implementations return them plain) and compacts the JSON.
+func decodePolicyDocument(doc string) (string, error) {
+	if unescaped, err := url.QueryUnescape(doc); err == nil && json.Valid([]byte(unescaped)) {
+		doc = unescaped
+	}
+	return canonicalJSON(doc)
+}
+
+// canonicalJSON re-encodes a JSON document with sorted keys and no spaces, as
+// Terraform's jsonencode writes it.
+func canonicalJSON(doc string) (string, error) {
+	var v any
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+// sameJSON reports whether two documents are the same JSON value.
+func sameJSON(a, b string) bool {
+	ca, errA := canonicalJSON(a)
+	cb, errB := canonicalJSON(b)
+	return errA == nil && errB == nil && ca == cb
+}
+
+// policyDocumentValidator checks that a policy is a JSON object with a
+// Statement, at plan time.
+type policyDocumentValidator struct{}
+
+func (policyDocumentValidator) Description(context.Context) string {
+	return "must be a JSON IAM policy document with Version and Statement"
+}
+
+func (v policyDocumentValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (policyDocumentValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if msg := checkPolicyDocument(req.ConfigValue.ValueString()); msg != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid IAM policy document", msg)
+	}
+}
+
+// checkPolicyDocument returns what is wrong with doc, or "".
+func checkPolicyDocument(doc string) string {
+	var p struct {
+		Version   string          `json:"Version"`
+		Statement json.RawMessage `json:"Statement"`
+	}
+	if err := json.Unmarshal([]byte(doc), &p); err != nil {
+		return fmt.Sprintf("The policy is not a JSON object: %s. Write it with jsonencode({...}).", err)
+	}
+	if p.Version != "2012-10-17" {
+		return fmt.Sprintf("Version is %q; want \"2012-10-17\".", p.Version)
+	}
+	if len(p.Statement) == 0 || string(p.Statement) == "null" || string(p.Statement) == "[]" {
+		return "The policy has no Statement; give at least one."
+	}
+	return ""
+}
