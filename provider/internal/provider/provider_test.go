@@ -68,6 +68,7 @@ func TestResources(t *testing.T) {
 		"portico_service_instance":  {"id", "service_id", "instance_id", "address", "port", "attributes"},
 		"portico_api_key":           {"id", "table_name", "name", "key", "key_hash", "tier", "enabled"},
 		"portico_lambda_role":       {"id", "name", "policy", "arn"},
+		"portico_limits":            {"id", "table_name", "document"},
 	}
 	p := New("test")()
 	got := map[string]bool{}
