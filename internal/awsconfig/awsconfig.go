@@ -6,12 +6,15 @@ package awsconfig
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -56,6 +59,19 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		}
 		defer f.Close()
 		opts = append(opts, config.WithCustomCABundle(f))
+	}
+	if o.Endpoint != "" {
+		// Emulators get HTTP/1.1: MiniStack's HTTP/2 drops streams under
+		// concurrent load (the SDK then retries writes whose outcome is unknown),
+		// and AWS itself gains nothing from HTTP/2 for these APIs.
+		opts = append(opts, config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+			tr.ForceAttemptHTTP2 = false
+			tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+			if tr.TLSClientConfig == nil {
+				tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+			}
+			tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
+		})))
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
