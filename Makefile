@@ -181,6 +181,8 @@ demo: tools provider lambdas tls keys emulator-up backends-up ## Run Portico loc
 	printf '\033[1m==> GET /user-dashboard\033[0m\n'; \
 	curl -sS --fail-with-body $(if $(CA_CERT),--cacert $(CA_CERT),) -H "Authorization: Bearer $$token" "$$url/user-dashboard" | jq . ; \
 	printf '\nStop everything with: make demo-down\n'
+	$(call step,mesh demo: order → payment → fraud → bank through the mesh client)
+	$(GO) run ./localstack/cmd/meshdemo -endpoint $(ENDPOINT) $(if $(CA_CERT),-ca-cert $(CA_CERT),) -orders 200
 
 .PHONY: demo-down
 demo-down: ## Stop everything make demo started.

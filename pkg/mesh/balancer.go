@@ -27,7 +27,7 @@ func (c *Client) pick(e *entry, eps []*endpoint, tried []*endpoint, now time.Tim
 	if len(ok) == 1 {
 		return ok[0]
 	}
-	if e.pol.balancer == RoundRobin {
+	if e.pol().balancer == RoundRobin {
 		return ok[(e.rr.Add(1)-1)%uint64(len(ok))]
 	}
 	// Power of two choices: two distinct random endpoints, the less loaded wins.

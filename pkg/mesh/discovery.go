@@ -30,7 +30,9 @@ const coldRetry = time.Second
 // entry is the state of one service in one Client.
 type entry struct {
 	service string
-	pol     resolved
+	policy  atomic.Pointer[resolved] // the policy in effect; replaced by refresh
+
+	policyNext time.Time // when to read the PolicySource again; guarded by mu
 
 	mu    sync.Mutex // held while refreshing, so one caller asks per service
 	view  atomic.Pointer[view]
@@ -46,6 +48,9 @@ type entry struct {
 
 	faultDelays atomic.Uint64
 	faultAborts atomic.Uint64
+
+	policyUpdates atomic.Uint64 // control-plane policies put in effect
+	policyErrors  atomic.Uint64 // control-plane policies that failed to read or validate
 }
 
 // view is an immutable, filtered picture of a service's instances.
@@ -56,9 +61,13 @@ type view struct {
 	hasRev   bool
 	err      error // discovery failed with nothing cached
 
+	raw      []Instance             // as discovered, to rebuild when the policy changes
 	all      []*endpoint            // after Match and health filtering
 	versions map[string][]*endpoint // all, grouped by version, each health-filtered
 }
+
+// pol returns the policy in effect.
+func (e *entry) pol() *resolved { return e.policy.Load() }
 
 // endpoint is one instance in one view; its mutable state lives in host,
 // which outlives refreshes.
@@ -114,6 +123,27 @@ func (v *view) result() (*view, error) {
 
 // refresh asks the registry; e.mu is held. A failed refresh keeps old.
 func (c *Client) refresh(ctx context.Context, e *entry, old *view, now time.Time) *view {
+	changed := c.updatePolicy(ctx, e, now)
+	nv, kept := c.refreshInstances(ctx, e, old, now)
+	if changed && kept {
+		// Same instances, new policy (Match may differ): rebuild from them.
+		rebuilt := e.build(nv.raw)
+		rebuilt.expires, rebuilt.synced, rebuilt.revision, rebuilt.hasRev = nv.expires, nv.synced, nv.revision, nv.hasRev
+		nv = rebuilt
+	}
+	// Every endpoint a request may reach: a version's group can hold
+	// instances that v.all leaves out (when all of them are unhealthy).
+	for _, eps := range nv.versions {
+		for _, ep := range eps {
+			c.hosts.Store(ep.hostPort, e)
+		}
+	}
+	return nv
+}
+
+// refreshInstances returns the view to use from now, and whether it is a copy
+// of old with a new expiry (the registry reported no change, or failed).
+func (c *Client) refreshInstances(ctx context.Context, e *entry, old *view, now time.Time) (*view, bool) {
 	var rev int64
 	hasRev := false
 	if r, ok := c.cfg.Discoverer.(Reviser); ok {
@@ -124,7 +154,7 @@ func (c *Client) refresh(ctx context.Context, e *entry, old *view, now time.Time
 		case old != nil && old.err == nil && old.hasRev && old.revision == got && now.Sub(old.synced) < c.cfg.ResyncInterval:
 			nv := *old
 			nv.expires = now.Add(c.cfg.RefreshInterval)
-			return &nv
+			return &nv, true
 		default:
 			rev, hasRev = got, true
 		}
@@ -135,16 +165,13 @@ func (c *Client) refresh(ctx context.Context, e *entry, old *view, now time.Time
 			c.log.WarnContext(ctx, "mesh: discovery failed, keeping last known instances", "service", e.service, "err", err)
 			nv := *old
 			nv.expires = now.Add(c.cfg.RefreshInterval) // no retry storm while the registry is down
-			return &nv
+			return &nv, true
 		}
-		return &view{expires: now.Add(min(coldRetry, c.cfg.RefreshInterval)), err: fmt.Errorf("%w: %s: %w", ErrDiscovery, e.service, err)}
+		return &view{expires: now.Add(min(coldRetry, c.cfg.RefreshInterval)), err: fmt.Errorf("%w: %s: %w", ErrDiscovery, e.service, err)}, false
 	}
 	nv := e.build(got)
 	nv.expires, nv.synced, nv.revision, nv.hasRev = now.Add(c.cfg.RefreshInterval), now, rev, hasRev
-	for _, ep := range nv.all {
-		c.hosts.Store(ep.hostPort, e)
-	}
-	return nv
+	return nv, false
 }
 
 // build filters instances by Match and groups them by version, each group
@@ -153,9 +180,10 @@ func (e *entry) build(instances []Instance) *view {
 	e.hostsMu.Lock()
 	defer e.hostsMu.Unlock()
 	hosts := make(map[string]*host, len(instances))
+	pol := e.pol()
 	var eps []*endpoint
 	for _, in := range instances {
-		if !matches(in.Attributes, e.pol.match) {
+		if !matches(in.Attributes, pol.match) {
 			continue
 		}
 		hp := in.HostPort()
@@ -168,7 +196,7 @@ func (e *entry) build(instances []Instance) *view {
 		eps = append(eps, &endpoint{inst: in, hostPort: hp, version: in.Attributes[AttrVersion], host: h})
 	}
 	e.hosts = hosts
-	v := &view{all: healthyOrAll(eps), versions: map[string][]*endpoint{}}
+	v := &view{raw: instances, all: healthyOrAll(eps), versions: map[string][]*endpoint{}}
 	groups := map[string][]*endpoint{}
 	for _, ep := range eps {
 		groups[ep.version] = append(groups[ep.version], ep)

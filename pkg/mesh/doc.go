@@ -23,11 +23,21 @@
 //   - retries failed attempts (5xx, connect failure, connection reset,
 //     per-try timeout) of idempotent requests with jittered backoff, within a
 //     retry budget and never past the caller's deadline;
-//   - records per service, version and instance metrics (Snapshot, WriteEMF).
+//   - records per service, version and instance metrics (Snapshot, WriteEMF);
+//   - with Config.TLS, connects to instances over TLS and checks each one's
+//     identity (package mesh/mtls: mutual TLS with certificate and CA
+//     rotation);
+//   - with Config.Tracer, records a span per call and propagates the trace
+//     header (package trace: X-Ray segments).
 //
 // A service's traffic policy is data: a JSON-serialisable Policy, validated by
-// Policy.Validate, given per service in Config.Policies (the Terraform provider
-// writes the same JSON as a Cloud Map service attribute). The zero Policy means
+// Policy.Validate (ParsePolicy reads it strictly). The control plane is the
+// Terraform provider, which writes it as a Cloud Map service attribute
+// (portico_service's policy); with Config.PolicySource (mesh/cloudmap's
+// Policies) the Client reads it at most once per service per PolicyInterval
+// and keeps the last good one when a new one fails to read or validate.
+// Config.Policies and Config.Policy apply where the control plane holds
+// none. The zero Policy means
 // the defaults of the design chapter: 3 attempts, 2 s per try, 5 consecutive 5xx
 // eject an instance for 60 s × times ejected (at most 300 s, at most 50 % of
 // instances), at most 100 connections and 1,000 concurrent requests per service.

@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -78,6 +79,18 @@ type Config struct {
 	// An *http.Transport is cloned so the Client can count its connections
 	// (Pool.MaxConnections); other RoundTrippers are used as they are.
 	Transport http.RoundTripper
+	// TLS, when set, makes the Client connect to instances with TLS (the
+	// request's scheme becomes https) using the configuration TLS gives for
+	// the service, which checks the instance's identity; package mesh/mtls
+	// provides one with mutual TLS and rotation. It needs Transport to be an
+	// *http.Transport (or nil). An instance address must belong to one
+	// service.
+	TLS ClientTLS
+	// Tracer, when set, records a span per call (not per attempt) with the
+	// service, and the version, instance and retries of its last attempt,
+	// and propagates the trace header to the instance. Package trace
+	// provides one that writes X-Ray segments.
+	Tracer Tracer
 	// Logger receives discovery failures and ejections. Nil discards.
 	Logger *slog.Logger
 	// Policy applies to every service not in Policies. The zero Policy means
@@ -85,19 +98,52 @@ type Config struct {
 	Policy Policy
 	// Policies are per-service policies, keyed by logical service name.
 	Policies map[string]Policy
+	// PolicySource, when set, supplies services' policies from the control
+	// plane; they take precedence over Policies and Policy. A policy that
+	// fails to read or to validate leaves the last good one in effect.
+	PolicySource PolicySource
+	// PolicyInterval is how often a service's policy is read from the
+	// PolicySource, at most; default RefreshInterval. Changes are picked up
+	// within one interval of a request to the service.
+	PolicyInterval time.Duration
 	// Clock is the time source. Nil means the system clock.
 	Clock Clock
 	// Random is the random source. Nil means math/rand/v2.
 	Random Random
 }
 
+// Tracer records calls as spans of a distributed trace. *trace.Tracer
+// implements it.
+type Tracer interface {
+	// StartCall starts a span for a call to service with req, as a child of
+	// the span in ctx, and returns a context that carries it.
+	StartCall(ctx context.Context, req *http.Request, service string) context.Context
+	// Inject writes the propagation header of ctx's span into h.
+	Inject(ctx context.Context, h http.Header)
+	// EndCall ends ctx's span with the response status (0 for none), the
+	// error and annotations.
+	EndCall(ctx context.Context, status int, err error, annotations map[string]any)
+}
+
+// ClientTLS gives the TLS configuration for connections to the instances of
+// a service. *mtls.Credentials implements it.
+type ClientTLS interface {
+	ClientConfig(service string) *tls.Config
+}
+
 // Validate reports an unusable configuration.
 func (c Config) Validate() error {
+	if _, ok := c.Transport.(*http.Transport); c.TLS != nil && c.Transport != nil && !ok {
+		return fmt.Errorf("mesh: config: TLS needs Transport to be an *http.Transport, got %T", c.Transport)
+	}
 	if c.Discoverer == nil {
 		return errors.New("mesh: config: Discoverer is required")
 	}
 	if c.RefreshInterval < 0 {
 		return fmt.Errorf("mesh: config: RefreshInterval %s is negative", c.RefreshInterval)
+	}
+	if c.PolicyInterval < 0 {
+		return fmt.Errorf("mesh: config: PolicyInterval %s is negative", c.PolicyInterval)
 	}
 	if c.ResyncInterval < 0 {
 		return fmt.Errorf("mesh: config: ResyncInterval %s is negative", c.ResyncInterval)
@@ -137,6 +183,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.ResyncInterval == 0 {
 		cfg.ResyncInterval = 4 * cfg.RefreshInterval
+	}
+	if cfg.PolicyInterval == 0 {
+		cfg.PolicyInterval = cfg.RefreshInterval
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger, clock: cfg.Clock, rand: cfg.Random, transport: cfg.Transport}
 	if c.log == nil {
@@ -182,12 +231,10 @@ func (c *Client) entry(service string) *entry {
 	if e, ok := c.services.Load(service); ok {
 		return e.(*entry)
 	}
-	p, ok := c.cfg.Policies[service]
-	if !ok {
-		p = c.cfg.Policy
-	}
-	e := &entry{service: service, pol: resolve(p)}
-	e.budget.init(e.pol.budgetRatio, e.pol.budgetMin, e.pol.budgetTTL)
+	r := resolve(c.configured(service))
+	r.origin = OriginConfig
+	e := &entry{service: service}
+	e.setPolicy(&r)
 	got, _ := c.services.LoadOrStore(service, e)
 	return got.(*entry)
 }

@@ -87,6 +87,10 @@ type Stats struct {
 	// FaultDelays and FaultAborts count injected faults (service rows only).
 	FaultDelays uint64 `json:"faultDelays,omitempty"`
 	FaultAborts uint64 `json:"faultAborts,omitempty"`
+	// PolicyUpdates counts policies from the PolicySource put in effect, and
+	// PolicyErrors those that failed to read or validate (service rows only).
+	PolicyUpdates uint64 `json:"policyUpdates,omitempty"`
+	PolicyErrors  uint64 `json:"policyErrors,omitempty"`
 	// Active is the number of attempts in flight now.
 	Active int64 `json:"active"`
 	// P50, P95 and P99 are latency percentiles until response headers,
@@ -117,7 +121,8 @@ func (c *Client) Snapshot() Snapshot {
 	})
 	sort.Slice(entries, func(i, j int) bool { return entries[i].service < entries[j].service })
 	for _, e := range entries {
-		svc := Stats{Service: e.service, FaultDelays: e.faultDelays.Load(), FaultAborts: e.faultAborts.Load(), hist: make([]uint64, histBuckets)}
+		svc := Stats{Service: e.service, FaultDelays: e.faultDelays.Load(), FaultAborts: e.faultAborts.Load(),
+			PolicyUpdates: e.policyUpdates.Load(), PolicyErrors: e.policyErrors.Load(), hist: make([]uint64, histBuckets)}
 		versions := map[string]*Stats{}
 		var insts []Stats
 		if v := e.view.Load(); v != nil {
@@ -238,6 +243,8 @@ func (s Snapshot) Since(prev Snapshot) Snapshot {
 			r.Ejections -= o.Ejections
 			r.FaultDelays -= o.FaultDelays
 			r.FaultAborts -= o.FaultAborts
+			r.PolicyUpdates -= o.PolicyUpdates
+			r.PolicyErrors -= o.PolicyErrors
 			h := make([]uint64, len(r.hist))
 			for j := range r.hist {
 				h[j] = r.hist[j]

@@ -1,9 +1,13 @@
 package mesh
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -191,16 +195,24 @@ func (p Policy) Validate() error {
 		}
 	}
 	for i, r := range p.Routes {
-		if r.Header == "" || r.Version == "" {
-			return bad("routes[%d]: header and version are required", i)
+		switch {
+		case r.Header == "":
+			return bad("routes[%d]: header is required", i)
+		case r.Version == "":
+			return bad("routes[%d]: version is required", i)
+		case !validHeaderName(r.Header):
+			return bad("routes[%d]: header %q is not a valid HTTP header name", i, r.Header)
 		}
 	}
 	f := p.Fault
-	if f.DelayPercent < 0 || f.DelayPercent > 100 || f.AbortPercent < 0 || f.AbortPercent > 100 {
-		return bad("fault: percentages must be within 0..100")
+	if f.DelayPercent < 0 || f.DelayPercent > 100 {
+		return bad("fault: delayPercent %g is not within 0..100", f.DelayPercent)
+	}
+	if f.AbortPercent < 0 || f.AbortPercent > 100 {
+		return bad("fault: abortPercent %g is not within 0..100", f.AbortPercent)
 	}
 	if f.Delay < 0 || (f.DelayPercent > 0 && f.Delay == 0) {
-		return bad("fault: delay must be positive when delayPercent is set")
+		return bad("fault: delay must be positive when delayPercent is set, got %s", f.Delay)
 	}
 	if f.AbortPercent > 0 && (f.AbortStatus < 200 || f.AbortStatus > 599) {
 		return bad("fault: abortStatus %d is not within 200..599", f.AbortStatus)
@@ -209,30 +221,109 @@ func (p Policy) Validate() error {
 	if r.Attempts < 0 || r.Attempts > 10 {
 		return bad("retry: attempts %d is not within 0..10", r.Attempts)
 	}
-	if r.PerTryTimeout < 0 || r.BackoffBase < 0 || r.BackoffMax < 0 || r.Budget.TTL < 0 {
-		return bad("retry: durations must not be negative")
+	for _, d := range []struct {
+		name string
+		d    Duration
+	}{
+		{"retry: perTryTimeout", r.PerTryTimeout}, {"retry: backoffBase", r.BackoffBase}, {"retry: backoffMax", r.BackoffMax},
+		{"retry: budget: ttl", r.Budget.TTL}, {"outlier: baseEjection", p.Outlier.BaseEjection},
+		{"outlier: maxEjection", p.Outlier.MaxEjection}, {"outlier: interval", p.Outlier.Interval},
+	} {
+		if d.d < 0 {
+			return bad("%s %s is negative", d.name, d.d)
+		}
 	}
-	if r.Budget.Ratio < 0 || r.Budget.MinPerSecond < 0 {
-		return bad("retry: budget must not be negative")
+	if r.Budget.Ratio < 0 {
+		return bad("retry: budget: ratio %g is negative", r.Budget.Ratio)
+	}
+	if r.Budget.MinPerSecond < 0 {
+		return bad("retry: budget: minPerSecond %d is negative", r.Budget.MinPerSecond)
 	}
 	if r.Budget.TTL != 0 && r.Budget.TTL < Duration(budgetSlots*time.Millisecond) {
-		return bad("retry: budget ttl %s is below %s", r.Budget.TTL, budgetSlots*time.Millisecond)
+		return bad("retry: budget: ttl %s is below %s", r.Budget.TTL, budgetSlots*time.Millisecond)
 	}
 	o := p.Outlier
-	if o.Consecutive5xx < 0 || o.BaseEjection < 0 || o.MaxEjection < 0 || o.Interval < 0 {
-		return bad("outlier: values must not be negative")
+	if o.Consecutive5xx < 0 {
+		return bad("outlier: consecutive5xx %d is negative", o.Consecutive5xx)
 	}
 	if o.MaxEjectionPercent < 0 || o.MaxEjectionPercent > 100 {
 		return bad("outlier: maxEjectionPercent %d is not within 0..100", o.MaxEjectionPercent)
 	}
-	if p.Pool.MaxConnections < 0 || p.Pool.MaxRequests < 0 {
-		return bad("pool: limits must not be negative")
+	if p.Pool.MaxConnections < 0 {
+		return bad("pool: maxConnections %d is negative", p.Pool.MaxConnections)
+	}
+	if p.Pool.MaxRequests < 0 {
+		return bad("pool: maxRequests %d is negative", p.Pool.MaxRequests)
 	}
 	return nil
 }
 
+// validHeaderName reports whether s is an HTTP token (RFC 9110).
+func validHeaderName(s string) bool {
+	for _, c := range []byte(s) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// ParsePolicy reads a Policy from JSON and validates it. Unlike
+// json.Unmarshal it refuses unknown fields (a misspelt "weigth" would
+// otherwise be ignored) and trailing data. Errors wrap ErrPolicy and say
+// where the problem is.
+func ParsePolicy(b []byte) (Policy, error) {
+	var p Policy
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&p)
+	if err == nil {
+		var extra json.RawMessage
+		if dec.Decode(&extra) != io.EOF {
+			err = errors.New("unexpected data after the policy object")
+		}
+	}
+	if err != nil {
+		return Policy{}, fmt.Errorf("%w: %s", ErrPolicy, jsonProblem(b, err))
+	}
+	if err := p.Validate(); err != nil {
+		return Policy{}, err
+	}
+	return p, nil
+}
+
+// jsonProblem describes a JSON decoding error with its line and column.
+func jsonProblem(b []byte, err error) string {
+	at := func(off int64) string {
+		off = min(max(off, 0), int64(len(b)))
+		line := 1 + bytes.Count(b[:off], []byte("\n"))
+		col := off - int64(bytes.LastIndexByte(b[:off], '\n'))
+		return fmt.Sprintf("line %d, column %d", line, col)
+	}
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("not valid JSON at %s: %s", at(syn.Offset-1), syn.Error())
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "the policy"
+		}
+		return fmt.Sprintf("%s: got a JSON %s, want %s (%s)", field, typ.Value, typ.Type, at(typ.Offset))
+	case errors.Is(err, io.EOF):
+		return "empty document, want a JSON object"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the JSON ends too early"
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(err.Error(), "json: "), "mesh: ")
+}
+
 // resolved is a Policy with its defaults applied, ready for the request path.
 type resolved struct {
+	src    Policy // as given
+	origin PolicyOrigin
+
 	balancer Balancer
 	match    map[string]string
 	versions []Weighted
@@ -264,6 +355,7 @@ func orDefault[T comparable](v, def T) T {
 
 func resolve(p Policy) resolved {
 	r := resolved{
+		src:           p,
 		balancer:      orDefault(p.LoadBalancer, LeastRequest),
 		match:         p.Match,
 		versions:      p.Versions,

@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -29,9 +30,9 @@ func (e *OverflowError) Unwrap() error { return ErrOverflow }
 
 // acquire takes a request slot of e, or fails at once.
 func (e *entry) acquire() error {
-	if e.inflight.Add(1) > int64(e.pol.maxRequests) {
+	if e.inflight.Add(1) > int64(e.pol().maxRequests) {
 		e.inflight.Add(-1)
-		return &OverflowError{Service: e.service, Limit: "maxRequests", Max: e.pol.maxRequests}
+		return &OverflowError{Service: e.service, Limit: "maxRequests", Max: e.pol().maxRequests}
 	}
 	return nil
 }
@@ -50,9 +51,9 @@ func (c *Client) countConnections(t *http.Transport) *http.Transport {
 			return dial(ctx, network, addr)
 		}
 		e := v.(*entry)
-		if e.conns.Add(1) > int64(e.pol.maxConns) {
+		if e.conns.Add(1) > int64(e.pol().maxConns) {
 			e.conns.Add(-1)
-			return nil, &OverflowError{Service: e.service, Limit: "maxConnections", Max: e.pol.maxConns}
+			return nil, &OverflowError{Service: e.service, Limit: "maxConnections", Max: e.pol().maxConns}
 		}
 		conn, err := dial(ctx, network, addr)
 		if err != nil {
@@ -60,6 +61,27 @@ func (c *Client) countConnections(t *http.Transport) *http.Transport {
 			return nil, err
 		}
 		return &countedConn{Conn: conn, count: &e.conns}, nil
+	}
+	if c.cfg.TLS != nil {
+		plain := t.DialContext
+		t.ForceAttemptHTTP2 = false
+		t.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			v, ok := c.hosts.Load(addr)
+			if !ok {
+				return nil, fmt.Errorf("mesh: tls: %s is no known service's instance; refusing to connect without an expected identity", addr)
+			}
+			service := v.(*entry).service
+			conn, err := plain(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			tc := tls.Client(conn, c.cfg.TLS.ClientConfig(service))
+			if err := tc.HandshakeContext(ctx); err != nil {
+				conn.Close()
+				return nil, fmt.Errorf("mesh: %s: %s: tls handshake: %w", service, addr, err)
+			}
+			return tc, nil
+		}
 	}
 	return t
 }

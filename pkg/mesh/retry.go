@@ -17,8 +17,41 @@ import (
 // instance's address. Close the response body: it holds the request's slot
 // (Pool.MaxRequests) and the instance's in-flight count until then.
 func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
 	e := c.entry(req.URL.Hostname())
+	if c.cfg.Tracer == nil {
+		return c.roundTrip(req.Context(), req, e, nil)
+	}
+	ctx := c.cfg.Tracer.StartCall(req.Context(), req, e.service)
+	var call callInfo
+	resp, err := c.roundTrip(ctx, req, e, &call)
+	status := 0
+	if resp != nil {
+		status = resp.StatusCode
+	}
+	c.cfg.Tracer.EndCall(ctx, status, err, call.annotations(e.service))
+	return resp, err
+}
+
+// callInfo is what a call's span reports: where its last attempt went.
+type callInfo struct {
+	ep       *endpoint
+	attempts int
+}
+
+func (ci *callInfo) annotations(service string) map[string]any {
+	a := map[string]any{"service": service, "retries": max(0, ci.attempts-1)}
+	if ci.ep != nil {
+		a["instance"] = ci.ep.inst.ID
+		if ci.ep.version != "" {
+			a["version"] = ci.ep.version
+		}
+	}
+	return a
+}
+
+// roundTrip is RoundTrip with ctx (which may carry a span) and, when
+// tracing, the call's information to fill in.
+func (c *Client) roundTrip(ctx context.Context, req *http.Request, e *entry, call *callInfo) (*http.Response, error) {
 	v, err := c.fresh(ctx, e)
 	if err != nil {
 		closeBody(req)
@@ -33,7 +66,7 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, err
 	}
-	if f := e.pol.fault; f.DelayPercent > 0 || f.AbortPercent > 0 {
+	if f := e.pol().fault; f.DelayPercent > 0 || f.AbortPercent > 0 {
 		if f.DelayPercent > 0 && c.rand.Float64()*100 < f.DelayPercent {
 			e.faultDelays.Add(1)
 			if err := sleep(ctx, c.clock, time.Duration(f.Delay)); err != nil {
@@ -49,7 +82,7 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 			return faultAbort(req, f.AbortStatus), nil
 		}
 	}
-	resp, err := c.send(ctx, req, e, v, eps)
+	resp, err := c.send(ctx, req, e, v, eps, call)
 	if err != nil {
 		e.inflight.Add(-1)
 		return nil, err
@@ -59,24 +92,27 @@ func (c *Client) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // send makes the attempts of one request.
-func (c *Client) send(ctx context.Context, req *http.Request, e *entry, v *view, eps []*endpoint) (*http.Response, error) {
+func (c *Client) send(ctx context.Context, req *http.Request, e *entry, v *view, eps []*endpoint, call *callInfo) (*http.Response, error) {
 	now := c.clock.Now()
 	e.budget.deposit(now)
-	retryable := e.pol.attempts > 1 && replayable(req) && (e.pol.nonIdempotent || idempotent(req))
+	retryable := e.pol().attempts > 1 && replayable(req) && (e.pol().nonIdempotent || idempotent(req))
 	var triedBuf [4]*endpoint
 	tried := triedBuf[:0]
 	body := req.Body
 	for attempt := 1; ; attempt++ {
 		ep := c.pick(e, eps, tried, now)
 		tried = append(tried, ep)
+		if call != nil {
+			call.ep, call.attempts = ep, attempt
+		}
 		resp, err := c.try(ctx, req, body, e, ep, attempt)
 		overflow := errors.Is(err, ErrOverflow)
 		failed := (err != nil && !overflow && ctx.Err() == nil) || (resp != nil && resp.StatusCode >= 500)
 		now = c.clock.Now()
-		if d, ok := e.outlier.record(e.pol.outlier, ep.host, v.all, failed, now); ok {
+		if d, ok := e.outlier.record(e.pol().outlier, ep.host, v.all, failed, now); ok {
 			c.log.InfoContext(ctx, "mesh: instance ejected", "service", e.service, "instance", ep.inst.ID, "for", d)
 		}
-		if !failed || !retryable || overflow || attempt >= e.pol.attempts || ctx.Err() != nil {
+		if !failed || !retryable || overflow || attempt >= e.pol().attempts || ctx.Err() != nil {
 			return resp, err
 		}
 		delay := c.backoff(e, attempt)
@@ -107,11 +143,17 @@ func (c *Client) send(ctx context.Context, req *http.Request, e *entry, v *view,
 // response headers arrive.
 func (c *Client) try(ctx context.Context, req *http.Request, body io.ReadCloser, e *entry, ep *endpoint, attempt int) (*http.Response, error) {
 	actx, cancel := context.WithCancelCause(ctx)
-	stop := c.clock.AfterFunc(e.pol.perTry, func() { cancel(ErrPerTryTimeout) })
+	stop := c.clock.AfterFunc(e.pol().perTry, func() { cancel(ErrPerTryTimeout) })
 	out := req.Clone(actx)
 	out.Body = body
 	out.URL.Host = ep.hostPort
 	out.Host = ep.hostPort
+	if c.cfg.TLS != nil {
+		out.URL.Scheme = "https"
+	}
+	if c.cfg.Tracer != nil {
+		c.cfg.Tracer.Inject(actx, out.Header)
+	}
 	ep.active.Add(1)
 	start := c.clock.Now()
 	resp, err := c.transport.RoundTrip(out)
@@ -121,7 +163,7 @@ func (c *Client) try(ctx context.Context, req *http.Request, body io.ReadCloser,
 		ep.active.Add(-1)
 		ep.stats.observe(0, took, attempt > 1)
 		if errors.Is(context.Cause(actx), ErrPerTryTimeout) && ctx.Err() == nil {
-			err = fmt.Errorf("mesh: %s: %s: %w after %s", e.service, ep.hostPort, ErrPerTryTimeout, e.pol.perTry)
+			err = fmt.Errorf("mesh: %s: %s: %w after %s", e.service, ep.hostPort, ErrPerTryTimeout, e.pol().perTry)
 		}
 		cancel(nil)
 		return nil, err
@@ -155,9 +197,9 @@ func (b *trackedBody) Close() error {
 // backoff returns the wait before retry number attempt: full jitter below
 // BackoffBase × 2^(attempt-1), capped at BackoffMax.
 func (c *Client) backoff(e *entry, attempt int) time.Duration {
-	ceil := e.pol.backoffMax
+	ceil := e.pol().backoffMax
 	if attempt < 20 {
-		ceil = min(e.pol.backoffBase<<(attempt-1), e.pol.backoffMax)
+		ceil = min(e.pol().backoffBase<<(attempt-1), e.pol().backoffMax)
 	}
 	return time.Duration(c.rand.Float64() * float64(ceil))
 }
@@ -200,8 +242,16 @@ type budgetSlot struct {
 	reqs, retries int64
 }
 
+// init sets the budget's parameters; when the window changes, the counts
+// start again.
 func (b *budget) init(ratio float64, minPerSecond int, ttl time.Duration) {
-	b.ratio, b.floor, b.slot = ratio, float64(minPerSecond)*ttl.Seconds(), max(1, int64(ttl/budgetSlots))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	slot := max(1, int64(ttl/budgetSlots))
+	if slot != b.slot {
+		b.slots = [budgetSlots]budgetSlot{}
+	}
+	b.ratio, b.floor, b.slot = ratio, float64(minPerSecond)*ttl.Seconds(), slot
 }
 
 func (b *budget) current(now time.Time) (*budgetSlot, int64) {

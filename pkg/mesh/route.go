@@ -10,14 +10,14 @@ import (
 // versions, else all. header may be nil.
 func (c *Client) route(e *entry, v *view, header http.Header) ([]*endpoint, error) {
 	version, routed := "", false
-	for _, r := range e.pol.routes {
+	for _, r := range e.pol().routes {
 		if vals, ok := header[r.Header]; ok && len(vals) > 0 && vals[0] == r.Value {
 			version, routed = r.Version, true
 			break
 		}
 	}
-	if !routed && len(e.pol.versions) > 0 {
-		version, routed = weighted(e.pol.versions, c.rand.Float64()*100), true
+	if !routed && len(e.pol().versions) > 0 {
+		version, routed = weighted(e.pol().versions, c.rand.Float64()*100), true
 	}
 	eps := v.all
 	if routed {

@@ -1,7 +1,9 @@
 // Package cloudmap is the AWS Cloud Map adapter of package mesh: it discovers a
 // service's instances with DiscoverInstances in one HTTP namespace, with their
 // health, and reports revisions with DiscoverInstancesRevision so the mesh
-// client rediscovers only when instances changed.
+// client rediscovers only when instances changed. Policies reads services'
+// traffic policies from their service attributes (GetServiceAttributes),
+// where the Terraform provider writes them with EncodePolicy.
 package cloudmap
 
 import (

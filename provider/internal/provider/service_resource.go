@@ -8,6 +8,7 @@ import (
 	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 	"github.com/google/uuid"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -35,6 +36,7 @@ type ServiceResourceModel struct {
 	Name        types.String `tfsdk:"name"`
 	NamespaceID types.String `tfsdk:"namespace_id"`
 	Description types.String `tfsdk:"description"`
+	Policy      types.String `tfsdk:"policy"`
 	ARN         types.String `tfsdk:"arn"`
 }
 
@@ -75,6 +77,14 @@ func (r *ServiceResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Optional:            true,
 				Validators:          []validator.String{stringvalidator.LengthAtMost(1024)},
 			},
+			"policy": schema.StringAttribute{
+				MarkdownDescription: "Traffic policy of the service for Portico's mesh client, as JSON (use `jsonencode`): " +
+					"load balancer, version weights (canary), header routes, fault injection, retries, outlier detection and pool limits; " +
+					"see `pkg/mesh.Policy`. Validated at plan time. Stored in the service's Cloud Map attributes (`portico.policy`), " +
+					"where clients pick it up within their refresh interval. Changes in place; removing it removes the attributes.",
+				Optional:   true,
+				Validators: []validator.String{policyValidator{}},
+			},
 			"arn": schema.StringAttribute{
 				MarkdownDescription: "ARN of the service.",
 				Computed:            true,
@@ -107,6 +117,16 @@ func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest
 		return
 	}
 	setService(&data, out.Service)
+	if !data.Policy.IsNull() {
+		if err := r.writePolicy(ctx, data.ID.ValueString(), data.Policy); err != nil {
+			// The service exists: keep it in state (without the policy) so
+			// the next apply writes the policy instead of creating it again.
+			data.Policy = types.StringNull()
+			resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+			addAWSError(&resp.Diagnostics, "write the traffic policy of", "Cloud Map service", name, err)
+			return
+		}
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
 
@@ -119,14 +139,15 @@ func setService(data *ServiceResourceModel, s *sdtypes.Service) {
 	data.Description = types.StringPointerValue(stringOrNil(aws.ToString(s.Description)))
 }
 
-// read refreshes data from GetService; isNotFound recognises a missing service.
-func (r *ServiceResource) read(ctx context.Context, data *ServiceResourceModel) error {
+// read refreshes data from GetService and GetServiceAttributes; isNotFound
+// recognises a missing service.
+func (r *ServiceResource) read(ctx context.Context, data *ServiceResourceModel, diags *diag.Diagnostics) error {
 	out, err := r.clients.ServiceDiscovery.GetService(ctx, &servicediscovery.GetServiceInput{Id: aws.String(data.ID.ValueString())})
 	if err != nil {
 		return err
 	}
 	setService(data, out.Service)
-	return nil
+	return r.readPolicy(ctx, data, diags)
 }
 
 func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -135,7 +156,7 @@ func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	err := r.read(ctx, &data)
+	err := r.read(ctx, &data, &resp.Diagnostics)
 	if isNotFound(err) {
 		tflog.Warn(ctx, "Cloud Map service is gone, removing it from state", map[string]any{"id": data.ID.ValueString()})
 		resp.State.RemoveResource(ctx)
@@ -170,8 +191,15 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 			return
 		}
 	}
+	if !plan.Policy.Equal(state.Policy) {
+		tflog.Info(ctx, "updating Cloud Map service traffic policy", map[string]any{"id": state.ID.ValueString()})
+		if err := r.writePolicy(ctx, state.ID.ValueString(), plan.Policy); err != nil {
+			addAWSError(&resp.Diagnostics, "write the traffic policy of", "Cloud Map service", name, err)
+			return
+		}
+	}
 	plan.ID = state.ID
-	if err := r.read(ctx, &plan); err != nil {
+	if err := r.read(ctx, &plan, &resp.Diagnostics); err != nil {
 		addAWSError(&resp.Diagnostics, "read", "Cloud Map service", name, err)
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/portico-gw/portico/pkg/mesh/cloudmap"
 )
 
 // accServiceConfig is a portico_service named name, addressed as
@@ -80,6 +81,91 @@ func TestAccService(t *testing.T) {
 						return nil
 					},
 				),
+			},
+		},
+	})
+}
+
+// TestAccServicePolicy writes a traffic policy to the service's Cloud Map
+// attributes, changes it in place, refuses an invalid one at plan time and
+// removes it.
+func TestAccServicePolicy(t *testing.T) {
+	ns := accName("pol") + ".local"
+	clients := accClients(t)
+	const addr = "portico_service.test"
+	var id string
+	config := func(policy string) string {
+		attr := ""
+		if policy != "" {
+			attr = "  policy       = " + policy + "\n"
+		}
+		return accProviderConfig() + accNamespaceConfig(ns, "acceptance test") + fmt.Sprintf(`
+resource "portico_service" "test" {
+  name         = "payment"
+  namespace_id = portico_service_namespace.test.id
+%s}
+`, attr)
+	}
+	canary := func(v1, v2 int) string {
+		return fmt.Sprintf(`jsonencode({
+    versions = [{ version = "v1", weight = %d }, { version = "v2", weight = %d }]
+    routes   = [{ header = "X-Test-User", value = "true", version = "v2" }]
+  })`, v1, v2)
+	}
+	// inCloudMap checks the policy the mesh client would read.
+	inCloudMap := func(wantV2 int, wantPolicy bool) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			out, err := clients.ServiceDiscovery.GetServiceAttributes(context.Background(), &servicediscovery.GetServiceAttributesInput{ServiceId: aws.String(id)})
+			if err != nil {
+				return err
+			}
+			p, ok, err := cloudmap.DecodePolicy(out.ServiceAttributes.Attributes)
+			switch {
+			case err != nil:
+				return err
+			case ok != wantPolicy:
+				return fmt.Errorf("policy in Cloud Map: got present=%v, want %v (attributes %v)", ok, wantPolicy, out.ServiceAttributes.Attributes)
+			case ok && (len(p.Versions) != 2 || p.Versions[1].Weight != wantV2):
+				return fmt.Errorf("policy in Cloud Map: got versions %+v, want v2 at %d", p.Versions, wantV2)
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { accPreCheck(t) },
+		ProtoV6ProviderFactories: accProviders,
+		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(accCheckServiceGone(clients), accCheckNamespaceGone(clients)),
+		Steps: []resource.TestStep{
+			{
+				Config: config(canary(95, 5)),
+				Check:  resource.ComposeAggregateTestCheckFunc(accCaptureID(addr, &id), func(s *terraform.State) error { return inCloudMap(5, true)(s) }),
+			},
+			{
+				// Import reads the policy back as compact JSON, whose text
+				// differs from jsonencode's; its meaning is checked above.
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"policy"},
+			},
+			{
+				Config:      config(canary(95, 10)),
+				PlanOnly:    true,
+				ExpectError: regexpMust(`versions: weights sum to 105, want 100`),
+			},
+			{
+				Config: config(canary(50, 50)),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: func(s *terraform.State) error { return inCloudMap(50, true)(s) },
+			},
+			{
+				Config: config(""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: func(s *terraform.State) error { return inCloudMap(0, false)(s) },
 			},
 		},
 	})

@@ -1,0 +1,90 @@
+package mesh
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/portico-gw/portico/pkg/trace"
+)
+
+type segments struct {
+	mu   sync.Mutex
+	list []trace.Segment
+}
+
+func (s *segments) Send(seg *trace.Segment) error {
+	s.mu.Lock()
+	s.list = append(s.list, *seg)
+	s.mu.Unlock()
+	return nil
+}
+
+var _ Tracer = (*trace.Tracer)(nil)
+
+// With a Tracer, a call is one subsegment (not one per attempt) annotated
+// with the service and the last attempt's version, instance and retries, and
+// every attempt carries a header that makes the instance's segment its child.
+func TestClientTracing(t *testing.T) {
+	sent := &segments{}
+	tracer := func(service string) *trace.Tracer {
+		tr, err := trace.New(trace.Config{Service: service, Sender: sent})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	payment := tracer("payment")
+	failing := httptest.NewServer(payment.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})))
+	defer failing.Close()
+	ok := httptest.NewServer(payment.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	defer ok.Close()
+	a, b := instance(t, failing, "a"), instance(t, ok, "b")
+	a.Attributes, b.Attributes = map[string]string{"version": "v1"}, map[string]string{"version": "v2"}
+	order := tracer("order")
+	c := newClient(t, Config{Discoverer: static(a, b), Tracer: order, Policy: Policy{LoadBalancer: RoundRobin}})
+
+	ctx, seg := order.StartSegment(context.Background(), "order", trace.Header{}, true)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://payment/charge", nil)
+	resp, err := c.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	seg.End()
+	if req.Header.Get(trace.HeaderName) != "" {
+		t.Fatal("got a trace header on the caller's request, want it left unchanged")
+	}
+
+	var subs, servers []trace.Segment
+	for _, s := range sent.list {
+		switch {
+		case s.Type == "subsegment":
+			subs = append(subs, s)
+		case s.Name == "payment":
+			servers = append(servers, s)
+		}
+	}
+	if len(subs) != 1 || len(servers) != 2 {
+		t.Fatalf("got %d subsegments and %d payment segments, want 1 and 2 (two attempts)", len(subs), len(servers))
+	}
+	sub := subs[0]
+	if sub.TraceID != seg.TraceID() || sub.Name != "payment" || sub.HTTP.Response.Status != 200 {
+		t.Errorf("got subsegment %+v, want payment in trace %s with status 200", sub, seg.TraceID())
+	}
+	want := map[string]any{"service": "payment", "version": "v2", "instance": "b", "retries": 1}
+	for k, v := range want {
+		if sub.Annotations[k] != v {
+			t.Errorf("annotation %s: got %v, want %v", k, sub.Annotations[k], v)
+		}
+	}
+	for _, s := range servers {
+		if s.TraceID != sub.TraceID || s.ParentID != sub.ID {
+			t.Errorf("got payment segment in trace %s under %s, want trace %s under %s", s.TraceID, s.ParentID, sub.TraceID, sub.ID)
+		}
+	}
+}
