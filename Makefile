@@ -236,8 +236,14 @@ docs: $(TERRAFORM) provider ## Generate provider/docs from the schema and provid
 	$(GO) run github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs@$(TFPLUGINDOCS_VERSION) generate \
 	  --provider-dir provider --provider-name portico --rendered-provider-name Portico --providers-schema $$tmp/schema.json
 
+.PHONY: docs-check
+docs-check: docs ## Fail when provider/docs differs from what tfplugindocs generates.
+	@if [ -n "$$(git status --porcelain -- provider/docs)" ]; then \
+	  echo "provider/docs is out of date: run make docs and commit the result:"; git status --short -- provider/docs; exit 1; \
+	else echo "provider/docs: up to date"; fi
+
 .PHONY: tf-check
-tf-check: $(TERRAFORM) provider ## terraform fmt -check and validate of every root.
+tf-check: $(TERRAFORM) provider docs-check ## terraform fmt -check and validate of every root, docs up to date.
 	$(call step,terraform fmt and validate)
 	$(TERRAFORM) fmt -check -recursive -diff terraform
 	@for root in terraform/local terraform/aws; do \

@@ -1,0 +1,5 @@
+data "portico_caller" "current" {}
+
+output "account_id" {
+  value = data.portico_caller.current.account_id
+}

@@ -1,0 +1,1 @@
+terraform import portico_lambda_role.authorizer portico-authorizer

@@ -1,0 +1,1 @@
+terraform import portico_limits.this portico-state
