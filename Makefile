@@ -42,7 +42,7 @@ DEMO_STATE := $(STATE)/demo.tfstate
 DEMO_ISSUER := https://portico.local
 DEMO_AUDIENCE := portico
 DEMO_KID := portico-demo-1
-BACKEND_PORTS := user-service=18081,order-service=18082,notification-service=18083,product-service=18084
+BACKEND_PORTS := user-service=18081,order-service=18082,notification-service=18083,product-service=18084,french-content-service=18085,api-v2-service=18086
 
 export TF_CLI_CONFIG_FILE := $(STATE)/terraformrc
 export TF_IN_AUTOMATION := 1

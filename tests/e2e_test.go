@@ -413,7 +413,13 @@ func TestUserDashboardMergesThreeServices(t *testing.T) {
 	if a.status != http.StatusOK {
 		t.Fatalf("got status %d body %s, want 200", a.status, a.body)
 	}
-	got := jsonBody[map[string]backend.Answer](t, a)
+	// The answer also has _meta (each call's status and latency), checked by
+	// TestDashboardAggregation.
+	parts := jsonBody[map[string]json.RawMessage](t, a)
+	got := map[string]backend.Answer{}
+	for _, k := range []string{"user", "orders", "notifications"} {
+		got[k] = jsonBody[backend.Answer](t, answer{status: a.status, body: parts[k]})
+	}
 	if u := got["user"]; u.Service != "user-service" || u.User["id"] != "user-42" {
 		t.Errorf("user: got %+v, want user-service's user-42", u)
 	}

@@ -2,13 +2,22 @@
 // internal/gateway). Configuration comes from the environment:
 //
 //	PORTICO_NAMESPACE                Cloud Map HTTP namespace of the services (required)
-//	PORTICO_TABLE                    DynamoDB table for rate-limit counters (optional;
-//	                                 without it no limit is applied)
-//	PORTICO_LIMIT_PER_IP_PER_MINUTE  requests per client IP per minute (default 100)
+//	PORTICO_TABLE                    DynamoDB state table: rate-limit counters and, by
+//	                                 default, the route table item
+//	PORTICO_ROUTES_TABLE             table of the route table item (default PORTICO_TABLE;
+//	                                 one of the two is required)
+//	PORTICO_ROUTES_KEY               partition key of the route table item
+//	                                 (default "config#routes")
+//	PORTICO_ROUTES_REFRESH           how often the route table is re-read, a Go duration
+//	                                 (default 30s); an invalid document is never used
+//	PORTICO_LIMIT_PER_IP_PER_MINUTE  requests per client IP per minute (default 100;
+//	                                 applied only with PORTICO_TABLE)
 //	PORTICO_PERMISSIONS              per-route role and scope requirements (JSON array,
 //	                                 see gateway.Permission; optional)
 //
-// AWS_ENDPOINT_URL and AWS_CA_BUNDLE, read by the AWS SDK, point it at an emulator.
+// Logs (one JSON access line per request) and CloudWatch embedded-metric-format
+// lines go to stdout. AWS_ENDPOINT_URL and AWS_CA_BUNDLE, read by the AWS SDK,
+// point it at an emulator.
 package main
 
 import (
@@ -27,6 +36,8 @@ import (
 	"github.com/portico-gw/portico/internal/awsconfig"
 	"github.com/portico-gw/portico/internal/gateway"
 	"github.com/portico-gw/portico/internal/logging"
+	"github.com/portico-gw/portico/internal/route"
+	routedynamo "github.com/portico-gw/portico/internal/route/dynamo"
 	"github.com/portico-gw/portico/pkg/mesh"
 	"github.com/portico-gw/portico/pkg/mesh/cloudmap"
 	"github.com/portico-gw/portico/pkg/ratelimit"
@@ -50,10 +61,27 @@ func build(ctx context.Context, log *slog.Logger) (*gateway.Handler, error) {
 	if namespace == "" {
 		return nil, fmt.Errorf("PORTICO_NAMESPACE is required")
 	}
+	table := os.Getenv("PORTICO_TABLE")
+	routesTable := os.Getenv("PORTICO_ROUTES_TABLE")
+	if routesTable == "" {
+		routesTable = table
+	}
+	if routesTable == "" {
+		return nil, fmt.Errorf("PORTICO_ROUTES_TABLE or PORTICO_TABLE is required (the route table item)")
+	}
+	refresh := 30 * time.Second
+	if v := os.Getenv("PORTICO_ROUTES_REFRESH"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("PORTICO_ROUTES_REFRESH %q: want a positive duration such as 30s", v)
+		}
+		refresh = d
+	}
 	cfg, err := awsconfig.Load(ctx, awsconfig.Options{})
 	if err != nil {
 		return nil, err
 	}
+	ddb := dynamodb.NewFromConfig(cfg)
 	sd := servicediscovery.NewFromConfig(cfg, func(o *servicediscovery.Options) {
 		if awsconfig.UsesCustomEndpoint(cfg) {
 			o.APIOptions = append(o.APIOptions, awsconfig.DisableHostPrefix)
@@ -63,26 +91,40 @@ func build(ctx context.Context, log *slog.Logger) (*gateway.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The mesh's per-try timeouts follow the route table's timeouts.
+	policies := gateway.NewTimeoutPolicies(nil, mesh.Policy{}, nil)
 	client, err := mesh.New(mesh.Config{
-		Discoverer: disc,
-		Logger:     log,
+		Discoverer:   disc,
+		Logger:       log,
+		PolicySource: policies,
 		Transport: &http.Transport{
-			DialContext:           (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConnsPerHost:   100,
-			IdleConnTimeout:       90 * time.Second,
-			ResponseHeaderTimeout: 30 * time.Second,
+			DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConnsPerHost: 100,
+			IdleConnTimeout:     90 * time.Second,
 		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	gcfg := gateway.Config{Client: client.HTTPClient(), Logger: log}
+	src, err := routedynamo.New(ddb, routesTable, os.Getenv("PORTICO_ROUTES_KEY"))
+	if err != nil {
+		return nil, err
+	}
+	routes, err := route.NewStore(route.StoreConfig{Source: src, Refresh: refresh, Logger: log, OnChange: policies.Use})
+	if err != nil {
+		return nil, err
+	}
+	if err := routes.Load(ctx); err != nil {
+		// Not fatal: the store retries, and serves 503 until a table loads.
+		log.Error("cold start: no route table yet", "err", err)
+	}
+	gcfg := gateway.Config{Routes: routes, Client: client.HTTPClient(), Logger: log, Metrics: os.Stdout}
 	if doc := os.Getenv("PORTICO_PERMISSIONS"); doc != "" {
 		if gcfg.Permissions, err = gateway.ParsePermissions([]byte(doc)); err != nil {
 			return nil, err
 		}
 	}
-	if table := os.Getenv("PORTICO_TABLE"); table != "" {
+	if table != "" {
 		perMinute := int64(100)
 		if v := os.Getenv("PORTICO_LIMIT_PER_IP_PER_MINUTE"); v != "" {
 			perMinute, err = strconv.ParseInt(v, 10, 64)
@@ -90,7 +132,7 @@ func build(ctx context.Context, log *slog.Logger) (*gateway.Handler, error) {
 				return nil, fmt.Errorf("PORTICO_LIMIT_PER_IP_PER_MINUTE %q: %w", v, err)
 			}
 		}
-		store, err := dynamo.New(dynamodb.NewFromConfig(cfg), table)
+		store, err := dynamo.New(ddb, table)
 		if err != nil {
 			return nil, err
 		}

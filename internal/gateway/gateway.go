@@ -10,16 +10,16 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
+	"github.com/portico-gw/portico/internal/route"
 	"github.com/portico-gw/portico/pkg/auth"
+	"github.com/portico-gw/portico/pkg/mesh"
 	"github.com/portico-gw/portico/pkg/ratelimit"
 )
 
@@ -28,13 +28,31 @@ type Limiter interface {
 	Allow(ctx context.Context, key string) (ratelimit.Decision, error)
 }
 
+// Routes gives the route table in effect: a *route.Store, or a fixed
+// *route.Table. A nil table means none has loaded yet (503).
+type Routes interface {
+	Current(ctx context.Context) *route.Table
+}
+
+// Doer sends one backend request; *http.Client (over the mesh client) is one.
+type Doer interface {
+	Do(req *http.Request) (*http.Response, error)
+}
+
+// Defaults of Config.
+const (
+	DefaultMaxBodyBytes   = 5 << 20
+	DefaultMaxQueryParams = 1000
+	DefaultDeadlineMargin = 100 * time.Millisecond
+)
+
 // Config configures a Handler.
 type Config struct {
-	// Routes is the route table. Nil means DefaultRoutes().
-	Routes []Route
-	// Client sends requests to http://<service>/<path>; in production it is the
-	// mesh client. Required.
-	Client *http.Client
+	// Routes is the route table. Required.
+	Routes Routes
+	// Client sends requests to http://<service>/<path>; in production an
+	// *http.Client over the mesh client. Required.
+	Client Doer
 	// Permissions are the per-route role and scope requirements.
 	Permissions []Permission
 	// Limiter, when set, limits requests per client IP. A limiter error lets the
@@ -43,8 +61,18 @@ type Config struct {
 	// MaxBodyBytes caps request and backend response bodies. Default 5 MiB,
 	// under Lambda's 6 MB payload limit.
 	MaxBodyBytes int64
-	// Logger receives one line per request. Nil discards.
+	// MaxQueryParams caps the number of query values a request may carry;
+	// more is 400. Default 1000, under what common backends accept, so a
+	// backend sees every value the gateway checked.
+	MaxQueryParams int
+	// DeadlineMargin is kept from the function's deadline to answer 504
+	// before Lambda ends the invocation. Default 100ms.
+	DeadlineMargin time.Duration
+	// Logger receives one access line per request, and failures. Nil discards.
 	Logger *slog.Logger
+	// Metrics receives one CloudWatch embedded-metric-format line per request
+	// (in Lambda, stdout). Nil writes none.
+	Metrics io.Writer
 	// Now returns the current time. Nil means time.Now.
 	Now func() time.Time
 	// NewID returns a new request ID. Nil means a random UUID.
@@ -53,33 +81,37 @@ type Config struct {
 
 // Validate reports an unusable configuration.
 func (c Config) Validate() error {
+	if c.Routes == nil {
+		return errors.New("gateway: config: Routes is required")
+	}
 	if c.Client == nil {
 		return errors.New("gateway: config: Client is required")
 	}
-	if c.MaxBodyBytes < 0 {
-		return errors.New("gateway: config: MaxBodyBytes is negative")
+	if c.MaxBodyBytes < 0 || c.MaxQueryParams < 0 || c.DeadlineMargin < 0 {
+		return errors.New("gateway: config: MaxBodyBytes, MaxQueryParams and DeadlineMargin must not be negative")
 	}
-	if err := validatePermissions(c.Permissions); err != nil {
-		return err
-	}
-	return validateRoutes(c.Routes)
+	return validatePermissions(c.Permissions)
 }
 
 // Handler serves API Gateway proxy events.
 type Handler struct {
 	cfg Config
+	log *slog.Logger
 }
 
 // New returns a Handler for cfg.
 func New(cfg Config) (*Handler, error) {
-	if cfg.Routes == nil {
-		cfg.Routes = DefaultRoutes()
-	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if cfg.MaxBodyBytes == 0 {
-		cfg.MaxBodyBytes = 5 << 20
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxQueryParams == 0 {
+		cfg.MaxQueryParams = DefaultMaxQueryParams
+	}
+	if cfg.DeadlineMargin == 0 {
+		cfg.DeadlineMargin = DefaultDeadlineMargin
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -88,9 +120,9 @@ func New(cfg Config) (*Handler, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.NewID == nil {
-		cfg.NewID = func() string { return uuid.NewString() }
+		cfg.NewID = uuid.NewString
 	}
-	return &Handler{cfg: cfg}, nil
+	return &Handler{cfg: cfg, log: cfg.Logger}, nil
 }
 
 // request is what the handler knows about one client request.
@@ -101,34 +133,39 @@ type request struct {
 	query    url.Values
 	header   http.Header // sanitized and enriched, ready for a backend
 	body     []byte
-	userID   string
+	ident    identity
 	clientIP string
+	start    time.Time
+	log      accessRecord
 }
 
-// Handle serves one proxy event. It never returns an error: every failure is an
-// HTTP answer with a JSON body.
+// Handle serves one proxy event. It never returns an error: every failure is
+// an HTTP answer with a JSON body {"message", "requestId"}.
+//
+// A composite route answers 200 with one JSON object: each call's JSON answer
+// under its key, null for an optional call that failed, and "_meta" with every
+// call's service, status and latency (and error, when it failed). A required
+// call that fails makes the answer 502 (504 when it timed out) naming the call,
+// and the calls still running are cancelled.
 func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	start := h.cfg.Now()
-	req := &request{id: h.cfg.NewID(), method: ev.HTTPMethod, clientIP: ev.RequestContext.Identity.SourceIP}
-	resp := h.serve(ctx, ev, req, start)
+	req := &request{id: h.cfg.NewID(), method: ev.HTTPMethod, clientIP: ev.RequestContext.Identity.SourceIP, start: start}
+	resp := h.serve(ctx, ev, req)
 	if resp.MultiValueHeaders == nil {
 		resp.MultiValueHeaders = map[string][]string{}
 	}
 	resp.MultiValueHeaders["X-Request-Id"] = []string{req.id}
-	h.cfg.Logger.InfoContext(ctx, "request",
-		"requestId", req.id, "method", ev.HTTPMethod, "path", ev.Path, "status", resp.StatusCode,
-		"userId", req.userID, "clientIp", req.clientIP, "durationMs", h.cfg.Now().Sub(start).Milliseconds())
+	h.observe(ctx, req, resp.StatusCode, h.cfg.Now().Sub(start))
 	return resp, nil
 }
 
-func (h *Handler) serve(ctx context.Context, ev events.APIGatewayProxyRequest, req *request, start time.Time) events.APIGatewayProxyResponse {
+func (h *Handler) serve(ctx context.Context, ev events.APIGatewayProxyRequest, req *request) events.APIGatewayProxyResponse {
 	// Identity: the authorizer's context is the only source.
 	authz := ev.RequestContext.Authorizer
 	userID, _ := authz[auth.ContextUserID].(string)
 	if userID == "" {
 		return errorResponse(http.StatusUnauthorized, "Unauthorized", req.id)
 	}
-	req.userID = userID
 	if exp, ok := contextInt(authz[auth.ContextExpiresAt]); ok && !h.cfg.Now().Before(time.Unix(exp, 0)) {
 		return errorResponse(http.StatusUnauthorized, "Token expired", req.id)
 	}
@@ -136,34 +173,46 @@ func (h *Handler) serve(ctx context.Context, ev events.APIGatewayProxyRequest, r
 	if !id.valid() {
 		return errorResponse(http.StatusUnauthorized, "Invalid token", req.id)
 	}
+	req.ident = id
+	req.log.userID = userID
 
 	var limitHeaders map[string][]string
 	if h.cfg.Limiter != nil {
 		d, err := h.cfg.Limiter.Allow(ctx, req.clientIP)
-		if err != nil {
-			h.cfg.Logger.WarnContext(ctx, "rate limit unavailable, failing open", "requestId", req.id, "err", err)
-		} else {
+		switch {
+		case err != nil:
+			req.log.limit = "error"
+			h.log.WarnContext(ctx, "rate limit unavailable, failing open", "xRequestId", req.id, "err", err)
+		case !d.Allowed:
+			req.log.limit = "limited"
 			limitHeaders = rateLimitHeaders(d, h.cfg.Now())
-			if !d.Allowed {
-				resp := errorResponse(http.StatusTooManyRequests, "Too Many Requests", req.id)
-				mergeHeaders(resp.MultiValueHeaders, limitHeaders)
-				resp.MultiValueHeaders["Retry-After"] = limitHeaders["RateLimit-Reset"]
-				return resp
-			}
+			resp := errorResponse(http.StatusTooManyRequests, "Too Many Requests", req.id)
+			mergeHeaders(resp.MultiValueHeaders, limitHeaders)
+			resp.MultiValueHeaders["Retry-After"] = limitHeaders["RateLimit-Reset"]
+			return resp
+		default:
+			req.log.limit = "allowed"
+			limitHeaders = rateLimitHeaders(d, h.cfg.Now())
 		}
 	}
+	return withHeaders(h.route(ctx, ev, req), limitHeaders)
+}
 
-	p, err := cleanPath(ev.Path)
+func (h *Handler) route(ctx context.Context, ev events.APIGatewayProxyRequest, req *request) events.APIGatewayProxyResponse {
+	p, err := route.Clean(ev.Path)
 	if err != nil {
-		return withHeaders(errorResponse(http.StatusBadRequest, "Bad request path", req.id), limitHeaders)
+		return errorResponse(http.StatusBadRequest, "Bad request path", req.id)
 	}
 	req.path = p
 	req.query = url.Values(ev.MultiValueQueryStringParameters)
-	if req.query == nil {
-		req.query = url.Values{}
+	if req.query == nil && len(ev.QueryStringParameters) > 0 {
+		req.query = make(url.Values, len(ev.QueryStringParameters))
 		for k, v := range ev.QueryStringParameters {
-			req.query.Set(k, v)
+			req.query[k] = []string{v}
 		}
+	}
+	if n := countValues(req.query); n > h.cfg.MaxQueryParams {
+		return errorResponse(http.StatusBadRequest, fmt.Sprintf("Too many query parameters: %d, limit %d", n, h.cfg.MaxQueryParams), req.id)
 	}
 	body, err := decodeBody(ev.Body, ev.IsBase64Encoded, h.cfg.MaxBodyBytes)
 	if err != nil {
@@ -171,38 +220,67 @@ func (h *Handler) serve(ctx context.Context, ev events.APIGatewayProxyRequest, r
 		if errors.Is(err, errTooLarge) {
 			status = http.StatusRequestEntityTooLarge
 		}
-		return withHeaders(errorResponse(status, err.Error(), req.id), limitHeaders)
+		return errorResponse(status, err.Error(), req.id)
 	}
 	req.body = body
-	req.header = backendHeaders(ev, req.id, id, start)
+	in := eventHeaders(ev)
+	trace := traceHeader(ctx, in)
+	clientID, validClientID := clientRequestID(in)
+	req.header = backendHeaders(in, req.ident, req.clientIP, trace, req.start) // reuses in
+	req.log.trace = trace
 
+	tbl := h.cfg.Routes.Current(ctx)
+	if tbl == nil {
+		return errorResponse(http.StatusServiceUnavailable, "Route table not loaded", req.id)
+	}
+	res := tbl.Lookup(req.method, p, req.header)
+	if res.Route == nil {
+		if len(res.Allow) > 0 {
+			resp := errorResponse(http.StatusMethodNotAllowed, "Method "+req.method+" not allowed on "+p, req.id)
+			resp.MultiValueHeaders["Allow"] = []string{joinComma(res.Allow)}
+			return resp
+		}
+		return errorResponse(http.StatusNotFound, "No route for "+p, req.id)
+	}
+	req.log.route = res.Route.ID
+	if res.Route.AllowClientRequestID && validClientID {
+		req.id = clientID
+	}
+	req.header.Set("X-Request-Id", req.id)
 	if perm, ok := permissionFor(h.cfg.Permissions, req.method, p); ok {
-		if ok, reason := allowed(perm, id.roles, id.scopes); !ok {
-			return withHeaders(forbidden(reason, req.id), limitHeaders)
+		if ok, reason := allowed(perm, req.ident.roles, req.ident.scopes); !ok {
+			return forbidden(reason, req.id)
 		}
 	}
-	var resp events.APIGatewayProxyResponse
-	if p == DashboardPath {
-		resp = h.dashboard(ctx, req)
-	} else if route, ok := match(h.cfg.Routes, p); ok {
-		resp = h.proxy(ctx, req, route)
-	} else {
-		resp = errorResponse(http.StatusNotFound, "No route for "+p, req.id)
+	if res.Route.Composite != nil {
+		return h.composite(ctx, req, res)
 	}
-	return withHeaders(resp, limitHeaders)
+	return h.proxy(ctx, req, res)
 }
 
 // proxy forwards req to the route's service.
-func (h *Handler) proxy(ctx context.Context, req *request, route Route) events.APIGatewayProxyResponse {
-	target := strings.TrimPrefix(req.path, route.Strip)
-	if target == "" {
-		target = "/"
-	}
-	res, err := h.call(ctx, route.Service, req.method, target, req.query, req.header, req.body, route.Timeout)
+func (h *Handler) proxy(ctx context.Context, req *request, res route.Result) events.APIGatewayProxyResponse {
+	service := res.Route.Service
+	u := &url.URL{Scheme: "http", Host: service, Path: res.Target(req.path), RawQuery: req.query.Encode()}
+	start := h.cfg.Now()
+	out, err := h.send(ctx, req.method, u, req.header, req.body, res.Timeout())
+	stat := backendStat{Service: service, LatencyMs: ms(h.cfg.Now().Sub(start))}
 	if err != nil {
-		return h.backendError(ctx, req, route.Service, err)
+		stat.Status = failureStatus(err)
+		req.log.backends = append(req.log.backends, stat)
+		h.log.WarnContext(ctx, "backend call failed", "xRequestId", req.id, "route", res.Route.ID, "service", service, "err", err)
+		msg := "Upstream " + service + " unavailable"
+		switch stat.Status {
+		case http.StatusGatewayTimeout:
+			msg = "Upstream " + service + " timed out"
+		case http.StatusServiceUnavailable:
+			msg = "Upstream " + service + " is at its concurrency limit"
+		}
+		return errorResponse(stat.Status, msg, req.id)
 	}
-	return proxyResponse(res)
+	stat.Status = out.status
+	req.log.backends = append(req.log.backends, stat)
+	return proxyResponse(out)
 }
 
 // backendResponse is a fully read backend answer.
@@ -214,20 +292,24 @@ type backendResponse struct {
 
 var errTooLarge = errors.New("body too large")
 
-// call sends one request to service and reads the whole answer, within timeout
-// and the caller's deadline.
-func (h *Handler) call(ctx context.Context, service, method, p string, query url.Values, header http.Header, body []byte, timeout time.Duration) (*backendResponse, error) {
-	if timeout == 0 {
-		timeout = DefaultTimeout
+// send makes one backend request and reads the whole answer, within timeout,
+// the caller's deadline less the margin, and the body cap.
+func (h *Handler) send(ctx context.Context, method string, u *url.URL, header http.Header, body []byte, timeout time.Duration) (*backendResponse, error) {
+	ctx, cancel, err := h.bound(ctx, timeout)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", u.Host, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	u := url.URL{Scheme: "http", Host: service, Path: p, RawQuery: query.Encode()}
-	hreq, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	var rd io.Reader = http.NoBody
+	if len(body) > 0 {
+		rd = bytes.NewReader(body)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, method, "http://placeholder/", rd)
 	if err != nil {
 		return nil, err
 	}
-	hreq.Header = header.Clone()
+	hreq.URL, hreq.Host = u, u.Host
+	hreq.Header = header
 	res, err := h.cfg.Client.Do(hreq)
 	if err != nil {
 		return nil, err
@@ -238,92 +320,44 @@ func (h *Handler) call(ctx context.Context, service, method, p string, query url
 		return nil, err
 	}
 	if int64(len(b)) > h.cfg.MaxBodyBytes {
-		return nil, fmt.Errorf("%s: response %w", service, errTooLarge)
+		return nil, fmt.Errorf("%s: response %w (limit %d bytes)", u.Host, errTooLarge, h.cfg.MaxBodyBytes)
 	}
 	return &backendResponse{status: res.StatusCode, header: res.Header, body: b}, nil
 }
 
-func (h *Handler) backendError(ctx context.Context, req *request, service string, err error) events.APIGatewayProxyResponse {
-	h.cfg.Logger.WarnContext(ctx, "backend call failed", "requestId", req.id, "service", service, "err", err)
-	if errors.Is(err, context.DeadlineExceeded) {
-		return errorResponse(http.StatusGatewayTimeout, "Upstream "+service+" timed out", req.id)
+// bound returns ctx limited to timeout from now and to the caller's deadline
+// less DeadlineMargin. Contexts keep wall-clock time, so this uses time.Now,
+// not Config.Now.
+func (h *Handler) bound(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc, error) {
+	deadline := time.Now().Add(timeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Add(-h.cfg.DeadlineMargin).Before(deadline) {
+		deadline = dl.Add(-h.cfg.DeadlineMargin)
+		if !time.Now().Before(deadline) {
+			return ctx, func() {}, fmt.Errorf("no time left before the deadline: %w", context.DeadlineExceeded)
+		}
 	}
-	return errorResponse(http.StatusBadGateway, "Upstream "+service+" unavailable", req.id)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	return ctx, cancel, nil
 }
 
-// hopByHop are the headers that describe one connection (RFC 9110 §7.6.1).
-var hopByHop = []string{"Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Proxy-Connection", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
-
-// backendHeaders builds the headers a backend receives: the client's, less
-// anything that describes the connection, the client's credentials, or claims
-// only the gateway may make, plus the gateway's identity and enrichment headers.
-func backendHeaders(ev events.APIGatewayProxyRequest, requestID string, id identity, start time.Time) http.Header {
-	in := http.Header{}
-	if ev.MultiValueHeaders != nil {
-		for k, vs := range ev.MultiValueHeaders {
-			for _, v := range vs {
-				in.Add(k, v)
-			}
-		}
-	} else {
-		for k, v := range ev.Headers {
-			in.Add(k, v)
-		}
+// failureStatus is the status a failed backend call answers: 504 for a
+// timeout (the route's, the deadline's or the mesh's per-try timeout), 503
+// when the mesh's circuit breaker refused the call at once (pool overflow),
+// 502 otherwise.
+func failureStatus(err error) int {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mesh.ErrPerTryTimeout):
+		return http.StatusGatewayTimeout
+	case errors.Is(err, mesh.ErrOverflow):
+		return http.StatusServiceUnavailable
 	}
-	out := http.Header{}
-	drop := map[string]bool{"Host": true, "Content-Length": true, "Authorization": true}
-	for _, h := range hopByHop {
-		drop[h] = true
-	}
-	for _, v := range in.Values("Connection") {
-		for _, name := range strings.Split(v, ",") {
-			drop[textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name))] = true
-		}
-	}
-	for k, vs := range in {
-		switch {
-		case drop[k], strings.HasPrefix(k, "X-User-"), strings.HasPrefix(k, "X-Forwarded-"),
-			k == "X-Request-Id", k == "X-Request-Start", k == "X-Real-Ip":
-			continue
-		}
-		out[k] = vs
-	}
-	// Set after filtering, so that nothing a client names in Connection can
-	// remove them.
-	out.Set("X-User-Id", id.userID)
-	out.Set("X-User-Roles", strings.Join(id.roles, ","))
-	if len(id.scopes) > 0 {
-		out.Set("X-User-Scopes", strings.Join(id.scopes, " "))
-	}
-	if id.tier != "" {
-		out.Set("X-User-Tier", id.tier)
-	}
-	for k, v := range id.claims {
-		out.Set("X-User-"+k, v)
-	}
-	out.Set("X-Request-Id", requestID)
-	if ip := ev.RequestContext.Identity.SourceIP; ip != "" {
-		out.Set("X-Forwarded-For", ip)
-	}
-	out.Set("X-Forwarded-Proto", "https")
-	out.Set("X-Request-Start", "t="+strconv.FormatInt(start.UnixMilli(), 10))
-	return out
+	return http.StatusBadGateway
 }
 
-// proxyResponse turns a backend answer into a proxy response. Hop-by-hop
-// headers are not passed back; the body is base64 when it is not UTF-8 text.
+// proxyResponse turns a backend answer into a proxy response. Headers go
+// through responseHeaders; the body is base64 when it is not UTF-8 text.
 func proxyResponse(res *backendResponse) events.APIGatewayProxyResponse {
-	hdr := map[string][]string{}
-	skip := map[string]bool{"Content-Length": true}
-	for _, h := range hopByHop {
-		skip[h] = true
-	}
-	for k, vs := range res.header {
-		if !skip[k] {
-			hdr[k] = vs
-		}
-	}
-	out := events.APIGatewayProxyResponse{StatusCode: res.status, MultiValueHeaders: hdr}
+	out := events.APIGatewayProxyResponse{StatusCode: res.status, MultiValueHeaders: responseHeaders(res.header)}
 	if utf8.Valid(res.body) {
 		out.Body = string(res.body)
 	} else {
@@ -334,18 +368,34 @@ func proxyResponse(res *backendResponse) events.APIGatewayProxyResponse {
 }
 
 func decodeBody(body string, isBase64 bool, limit int64) ([]byte, error) {
-	b := []byte(body)
 	if isBase64 {
-		var err error
-		b, err = base64.StdEncoding.DecodeString(body)
+		if int64(base64.StdEncoding.DecodedLen(len(body))) > limit+2 {
+			return nil, fmt.Errorf("request %w: limit %d bytes", errTooLarge, limit)
+		}
+		b, err := base64.StdEncoding.DecodeString(body)
 		if err != nil {
 			return nil, errors.New("request body is not valid base64")
 		}
+		if int64(len(b)) > limit {
+			return nil, fmt.Errorf("request %w: limit %d bytes", errTooLarge, limit)
+		}
+		return b, nil
 	}
-	if int64(len(b)) > limit {
+	if int64(len(body)) > limit {
 		return nil, fmt.Errorf("request %w: limit %d bytes", errTooLarge, limit)
 	}
-	return b, nil
+	if body == "" {
+		return nil, nil
+	}
+	return []byte(body), nil
+}
+
+func countValues(q url.Values) int {
+	n := 0
+	for _, vs := range q {
+		n += max(len(vs), 1)
+	}
+	return n
 }
 
 func rateLimitHeaders(d ratelimit.Decision, now time.Time) map[string][]string {
@@ -361,6 +411,9 @@ func rateLimitHeaders(d ratelimit.Decision, now time.Time) map[string][]string {
 }
 
 func withHeaders(resp events.APIGatewayProxyResponse, h map[string][]string) events.APIGatewayProxyResponse {
+	if len(h) == 0 {
+		return resp
+	}
 	if resp.MultiValueHeaders == nil {
 		resp.MultiValueHeaders = map[string][]string{}
 	}
@@ -374,12 +427,22 @@ func mergeHeaders(dst, src map[string][]string) {
 	}
 }
 
+// errorBody is the gateway's own JSON answer.
+type errorBody struct {
+	Message   string `json:"message"`
+	RequestID string `json:"requestId"`
+	// Call and Service name the failed call of a composite route.
+	Call    string `json:"call,omitempty"`
+	Service string `json:"service,omitempty"`
+}
+
 // errorResponse is the gateway's own answer: JSON with a message and the request ID.
 func errorResponse(status int, message, requestID string) events.APIGatewayProxyResponse {
-	b, _ := json.Marshal(struct {
-		Message   string `json:"message"`
-		RequestID string `json:"requestId"`
-	}{message, requestID})
+	return jsonResponse(status, errorBody{Message: message, RequestID: requestID})
+}
+
+func jsonResponse(status int, v any) events.APIGatewayProxyResponse {
+	b, _ := json.Marshal(v)
 	return events.APIGatewayProxyResponse{
 		StatusCode:        status,
 		MultiValueHeaders: map[string][]string{"Content-Type": {"application/json"}},
@@ -387,61 +450,15 @@ func errorResponse(status int, message, requestID string) events.APIGatewayProxy
 	}
 }
 
-// identity is the caller as the authorizer context describes it.
-type identity struct {
-	userID string
-	roles  []string
-	scopes []string
-	tier   string
-	claims map[string]string // header suffix → value
-}
-
-// identityFrom reads the authorizer context that package auth wrote.
-func identityFrom(authz map[string]any) identity {
-	str := func(k string) string { s, _ := authz[k].(string); return s }
-	id := identity{userID: str(auth.ContextUserID), tier: str(auth.ContextTier)}
-	id.roles = strings.FieldsFunc(str(auth.ContextRoles), func(r rune) bool { return r == ',' })
-	id.scopes = strings.Fields(str(auth.ContextScopes))
-	for k, v := range authz {
-		name, ok := strings.CutPrefix(k, auth.ContextClaimPrefix)
-		s, isString := v.(string)
-		if ok && isString && validHeaderToken(name) && validHeaderValue(s) {
-			if id.claims == nil {
-				id.claims = map[string]string{}
-			}
-			id.claims[textproto.CanonicalMIMEHeaderKey(name)] = s
+func joinComma(ss []string) string {
+	var b []byte
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ", "...)
 		}
+		b = append(b, s...)
 	}
-	return id
-}
-
-// validHeaderValue reports whether s can be sent as a header value as is.
-func validHeaderValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// valid reports whether every identity field can travel in a header.
-func (id identity) valid() bool {
-	return validHeaderValue(id.userID) && validHeaderValue(id.tier) &&
-		validHeaderValue(strings.Join(id.roles, ",")) && validHeaderValue(strings.Join(id.scopes, " "))
-}
-
-// validHeaderToken reports whether s can be part of a header name.
-func validHeaderToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
+	return string(b)
 }
 
 // contextInt reads a number from the authorizer context, where API Gateway may

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/portico-gw/portico/internal/route"
 	"github.com/portico-gw/portico/pkg/ratelimit"
 )
 
@@ -63,9 +64,41 @@ func echo(name string) http.Handler {
 
 var testNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
+// testRoutes is the demo's route table (terraform/local writes the same).
+const testRoutes = `{
+  "version": 1,
+  "routes": [
+    {"id": "users", "match": {"pathPrefix": "/api/v1/users"}, "service": "user-service", "stripPrefix": "/api/v1"},
+    {"id": "users-v2", "match": {"pathPrefix": "/api/v1/users", "version": "2"}, "service": "api-v2-service", "stripPrefix": "/api/v1"},
+    {"id": "products", "match": {"pathPrefix": "/api/v1/products", "methods": ["GET"]}, "service": "product-service", "stripPrefix": "/api/v1"},
+    {"id": "products-fr", "match": {"pathPrefix": "/api/v1/products", "methods": ["GET"], "headers": [{"name": "Accept-Language", "prefix": "fr"}]},
+     "service": "french-content-service", "stripPrefix": "/api/v1"},
+    {"id": "orders", "match": {"pathPrefix": "/api/v1/orders"}, "service": "order-service", "stripPrefix": "/api/v1", "timeout": "30s"},
+    {"id": "notifications", "match": {"pathPrefix": "/api/v1/notifications"}, "service": "notification-service", "stripPrefix": "/api/v1"},
+    {"id": "v2", "match": {"pathPrefix": "/api/v2"}, "service": "api-v2-service", "stripPrefix": "/api/v2"},
+    {"id": "echo-id", "match": {"pathPrefix": "/api/v1/trace"}, "service": "user-service", "allowClientRequestId": true},
+    {"id": "dashboard", "match": {"path": "/user-dashboard"}, "timeout": "10s", "allowClientRequestId": true,
+     "composite": {"calls": [
+       {"key": "user", "service": "user-service", "path": "/users/{userId}"},
+       {"key": "orders", "service": "order-service", "path": "/orders?userId={userId}&limit=5", "optional": true},
+       {"key": "notifications", "service": "notification-service", "path": "/notifications?userId={userId}&unread=true", "optional": true}
+     ]}}
+  ]
+}`
+
+func testTable(t testing.TB) *route.Table {
+	t.Helper()
+	tbl, err := route.Parse([]byte(testRoutes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tbl
+}
+
 func newHandler(t *testing.T, svcs services, lim Limiter) *Handler {
 	t.Helper()
 	h, err := New(Config{
+		Routes:  testTable(t),
 		Client:  &http.Client{Transport: svcs},
 		Limiter: lim,
 		Now:     func() time.Time { return testNow },
@@ -89,6 +122,11 @@ func event(method, path string, headers map[string][]string) events.APIGatewayPr
 			},
 		},
 	}
+}
+
+// metaBody is the _meta part of a composite answer.
+type metaBody struct {
+	Meta map[string]map[string]any `json:"_meta"`
 }
 
 func decode[T any](t *testing.T, body string) T {
@@ -152,7 +190,7 @@ func TestProxyStripsPrefixAndSanitizesHeaders(t *testing.T) {
 }
 
 func TestRoutingAnswers(t *testing.T) {
-	h := newHandler(t, services{"user-service": echo("user-service"), "order-service": echo("order-service")}, nil)
+	h := newHandler(t, services{"user-service": echo("user-service"), "order-service": echo("order-service"), "product-service": echo("product-service")}, nil)
 	tests := []struct {
 		name, path string
 		status     int
@@ -164,11 +202,20 @@ func TestRoutingAnswers(t *testing.T) {
 		{"double slash cleaned", "//api/v1//users/1/", 200, "user-service", "/users/1"},
 		{"segment boundary", "/api/v1/usersX", 404, "", ""},
 		{"no route", "/admin", 404, "", ""},
-		{"encoded dots", "/api/v1/users/%2e%2e/orders", 400, "", ""},
+		{"encoded dots decoded, then cleaned like plain ones", "/api/v1/users/%2e%2e/orders", 200, "order-service", "/orders"},
+		{"encoded dots cannot climb out of the strip prefix", "/api/v1/users/%2e%2e/%2e%2e/%2e%2e/admin", 404, "", ""},
+		{"trailing slash", "/api/v1/products/", 200, "product-service", "/products"},
+		{"case differences", "/API/V1/users/1", 404, "", ""},
+		{"percent-encoded letters", "/api/v1/%75sers/1", 200, "user-service", "/users/1"},
+		{"encoded percent (double encoding)", "/api/v1/users/%252e%252e/orders", 400, "", ""},
+		{"encoded backslash", "/api/v1/users/..%5corders", 400, "", ""},
+		{"encoded semicolon", "/api/v1/users%3bx=1", 400, "", ""},
+		{"encoded NUL", "/api/v1/users/1%00", 400, "", ""},
 		{"encoded slash", "/api/v1/users%2f..%2forders", 400, "", ""},
 		{"semicolon parameter", "/api/v1/users;x=1/1", 400, "", ""},
 		{"backslash", "/api/v1/users\\..\\orders", 400, "", ""},
-		{"no instances", "/api/v1/products/1", 502, "", ""},
+		{"no instances", "/api/v1/notifications/1", 502, "", ""},
+		{"version routing by path", "/api/v2/users/1", 502, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -206,24 +253,28 @@ func TestIdentityRequired(t *testing.T) {
 	}
 }
 
+// The three calls run at once: each backend waits until all three arrived,
+// which sequential calls never would.
 func TestDashboardMergesInParallel(t *testing.T) {
 	var mu sync.Mutex
-	inFlight, peak := 0, 0
-	slow := func(name string) http.Handler {
+	arrived := 0
+	all := make(chan struct{})
+	barrier := func(name string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
-			inFlight++
-			peak = max(peak, inFlight)
+			if arrived++; arrived == 3 {
+				close(all)
+			}
 			mu.Unlock()
-			time.Sleep(50 * time.Millisecond)
-			mu.Lock()
-			inFlight--
-			mu.Unlock()
-			echo(name).ServeHTTP(w, r)
+			select {
+			case <-all:
+				echo(name).ServeHTTP(w, r)
+			case <-r.Context().Done():
+			}
 		})
 	}
 	h := newHandler(t, services{
-		"user-service": slow("user-service"), "order-service": slow("order-service"), "notification-service": slow("notification-service"),
+		"user-service": barrier("user-service"), "order-service": barrier("order-service"), "notification-service": barrier("notification-service"),
 	}, nil)
 	resp, _ := h.Handle(context.Background(), event("GET", "/user-dashboard", nil))
 	if resp.StatusCode != 200 {
@@ -236,31 +287,114 @@ func TestDashboardMergesInParallel(t *testing.T) {
 			t.Errorf("%s: got path %q user %q, want %q user-123", k, got[k].Path, got[k].Headers["X-User-Id"], p)
 		}
 	}
-	if got["orders"].Query != "limit=5&userId=user-123" {
-		t.Errorf("orders query: got %q, want limit=5&userId=user-123", got["orders"].Query)
+	if got["orders"].Query != "userId=user-123&limit=5" {
+		t.Errorf("orders query: got %q, want userId=user-123&limit=5", got["orders"].Query)
 	}
-	if peak != 3 {
-		t.Errorf("got %d concurrent backend calls, want 3 (parallel fan-out)", peak)
+	meta := decode[metaBody](t, resp.Body).Meta
+	for _, k := range []string{"user", "orders", "notifications"} {
+		if meta[k]["status"] != float64(200) || meta[k]["error"] != nil {
+			t.Errorf("_meta.%s: got %v, want status 200 and no error", k, meta[k])
+		}
 	}
 }
 
-func TestDashboardFailure(t *testing.T) {
-	failing := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) })
-	h := newHandler(t, services{"user-service": echo("user-service"), "order-service": failing, "notification-service": echo("n")}, nil)
-	resp, _ := h.Handle(context.Background(), event("GET", "/user-dashboard", nil))
-	if resp.StatusCode != 502 || !strings.Contains(resp.Body, "order-service") {
-		t.Fatalf("got %d %s, want 502 naming order-service", resp.StatusCode, resp.Body)
+func TestDashboardPartialResults(t *testing.T) {
+	failing := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 503) })
+	notJSON := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>")) })
+	tests := []struct {
+		name          string
+		svcs          services
+		status        int
+		nullKey       string
+		metaStatus    float64
+		failedCall    string
+		failedService string
+	}{
+		{"optional call fails", services{"user-service": echo("u"), "order-service": failing, "notification-service": echo("n")}, 200, "orders", 503, "", ""},
+		{"optional call answers no JSON", services{"user-service": echo("u"), "order-service": echo("o"), "notification-service": notJSON}, 200, "notifications", 502, "", ""},
+		{"optional service has no instances", services{"user-service": echo("u"), "order-service": echo("o")}, 200, "notifications", 502, "", ""},
+		{"required call fails", services{"user-service": failing, "order-service": echo("o"), "notification-service": echo("n")}, 502, "", 0, "user", "user-service"},
+		{"required service has no instances", services{"order-service": echo("o"), "notification-service": echo("n")}, 502, "", 0, "user", "user-service"},
 	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHandler(t, tt.svcs, nil)
+			resp, _ := h.Handle(context.Background(), event("GET", "/user-dashboard", nil))
+			if resp.StatusCode != tt.status {
+				t.Fatalf("got %d %s, want %d", resp.StatusCode, resp.Body, tt.status)
+			}
+			if tt.status != 200 {
+				body := decode[map[string]string](t, resp.Body)
+				if body["call"] != tt.failedCall || body["service"] != tt.failedService || body["requestId"] == "" {
+					t.Fatalf("got %s, want a JSON error naming call %q of %s", resp.Body, tt.failedCall, tt.failedService)
+				}
+				return
+			}
+			got := decode[map[string]json.RawMessage](t, resp.Body)
+			if string(got[tt.nullKey]) != "null" {
+				t.Errorf("%s: got %s, want null", tt.nullKey, got[tt.nullKey])
+			}
+			if string(got["user"]) == "null" {
+				t.Errorf("user: got null, want the user-service answer")
+			}
+			meta := decode[metaBody](t, resp.Body).Meta[tt.nullKey]
+			if meta["status"] != tt.metaStatus || meta["error"] == nil || meta["latencyMs"] == nil {
+				t.Errorf("_meta.%s: got %v, want status %v, an error and a latency", tt.nullKey, meta, tt.metaStatus)
+			}
+		})
+	}
+}
+
+// Once a required call fails the answer is decided: the calls still running
+// are cancelled rather than waited for.
+func TestDashboardCancelsSlowCalls(t *testing.T) {
+	started, cancelled := make(chan struct{}), make(chan struct{})
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-r.Context().Done()
+		close(cancelled)
+	})
+	failing := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-started // fail once the slow call is under way
+		http.Error(w, "down", 503)
+	})
+	h := newHandler(t, services{"user-service": failing, "order-service": slow, "notification-service": echo("n")}, nil)
+	resp, _ := h.Handle(context.Background(), event("GET", "/user-dashboard", nil))
+	if resp.StatusCode != 502 {
+		t.Fatalf("got %d %s, want 502", resp.StatusCode, resp.Body)
+	}
+	<-cancelled // the slow optional call saw its request cancelled
 	resp, _ = h.Handle(context.Background(), event("POST", "/user-dashboard", nil))
 	if resp.StatusCode != 405 || resp.MultiValueHeaders["Allow"][0] != "GET" {
 		t.Fatalf("POST: got %d %v, want 405 with Allow: GET", resp.StatusCode, resp.MultiValueHeaders)
 	}
 }
 
+// A call that outlives its timeout is a 504: in _meta for an optional call.
+func TestDashboardCallTimeout(t *testing.T) {
+	tbl, err := route.Parse([]byte(`{"version":1,"routes":[{"id":"d","match":{"path":"/d"},"composite":{"calls":[
+		{"key":"fast","service":"user-service","path":"/u"},
+		{"key":"slow","service":"order-service","path":"/o","timeout":"1ms","optional":true}]}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	h, err := New(Config{Routes: tbl, Client: &http.Client{Transport: services{"user-service": echo("u"), "order-service": block}},
+		Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, _ := h.Handle(context.Background(), event("GET", "/d", nil))
+	meta := decode[metaBody](t, resp.Body).Meta
+	if resp.StatusCode != 200 || meta["slow"]["status"] != float64(504) || meta["fast"]["status"] != float64(200) {
+		t.Fatalf("got %d %s, want 200 with _meta.slow.status 504", resp.StatusCode, resp.Body)
+	}
+}
+
 func TestBackendTimeout(t *testing.T) {
 	block := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 	h := newHandler(t, services{"user-service": block}, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	resp, _ := h.Handle(ctx, event("GET", "/api/v1/users/1", nil))
 	if resp.StatusCode != 504 {
@@ -316,27 +450,6 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
-func TestValidateRoutes(t *testing.T) {
-	tests := []struct {
-		name   string
-		routes []Route
-	}{
-		{"relative prefix", []Route{{Prefix: "api", Service: "s"}}},
-		{"unclean prefix", []Route{{Prefix: "/api/", Service: "s"}}},
-		{"no service", []Route{{Prefix: "/api"}}},
-		{"strip not a prefix", []Route{{Prefix: "/api/v1/users", Service: "s", Strip: "/v2"}}},
-		{"duplicate", []Route{{Prefix: "/a", Service: "s"}, {Prefix: "/a", Service: "t"}}},
-	}
-	for _, tt := range tests {
-		if _, err := New(Config{Client: http.DefaultClient, Routes: tt.routes}); err == nil {
-			t.Errorf("%s: got nil error, want one", tt.name)
-		}
-	}
-	if _, err := New(Config{}); err == nil {
-		t.Error("no client: got nil error, want one")
-	}
-}
-
 func TestPermissions(t *testing.T) {
 	perms, err := ParsePermissions([]byte(`[
 		{"path": "/api/v1/users", "methods": ["DELETE"], "anyRole": ["admin"]},
@@ -347,6 +460,7 @@ func TestPermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, err := New(Config{
+		Routes:      testTable(t),
 		Client:      &http.Client{Transport: services{"user-service": echo("user-service"), "order-service": echo("order-service")}},
 		Permissions: perms,
 		Now:         func() time.Time { return testNow },

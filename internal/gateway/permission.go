@@ -108,3 +108,8 @@ func allowed(perm Permission, roles, scopes []string) (bool, string) {
 func forbidden(reason, requestID string) events.APIGatewayProxyResponse {
 	return errorResponse(http.StatusForbidden, "Forbidden: "+reason, requestID)
 }
+
+// underPrefix reports whether p is prefix or lies below it.
+func underPrefix(p, prefix string) bool {
+	return p == prefix || prefix == "/" || strings.HasPrefix(p, prefix+"/")
+}

@@ -1,18 +1,35 @@
 // Package backend is the demo services that stand behind Portico in the local
-// environment: user-service, order-service, notification-service and
-// product-service. Each answers JSON that names the service, echoes the method,
-// path, query and headers it received (so a test or a curious user sees exactly
-// what crossed the gateway), and carries a little demo data.
+// environment: user-service, order-service, notification-service,
+// product-service, french-content-service and api-v2-service. Each answers JSON
+// that names the service, echoes the method, path, query and headers it
+// received (so a test or a curious user sees exactly what crossed the gateway),
+// and carries a little demo data.
+//
+// For demonstrating failures, and only in these demo services, two request
+// headers (which the gateway passes through, also to every call of a composite
+// route) make a service misbehave:
+//
+//	X-Demo-Fail: order-service,notification-service   those services answer 503
+//	X-Demo-Delay: order-service=12s                   that service waits first (at most 60 s)
 package backend
 
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
+	"time"
 )
 
 // Services are the names of the demo services.
-var Services = []string{"user-service", "order-service", "notification-service", "product-service"}
+var Services = []string{"user-service", "order-service", "notification-service", "product-service", "french-content-service", "api-v2-service"}
+
+// Fault-injection headers honoured by the demo services.
+const (
+	FailHeader  = "X-Demo-Fail"
+	DelayHeader = "X-Demo-Delay"
+	maxDelay    = 60 * time.Second
+)
 
 // Answer is what every demo service returns.
 type Answer struct {
@@ -21,6 +38,10 @@ type Answer struct {
 	Path    string              `json:"path"`
 	Query   string              `json:"query,omitempty"`
 	Headers map[string][]string `json:"headers"`
+	// APIVersion is 2 from api-v2-service.
+	APIVersion int `json:"apiVersion,omitempty"`
+	// Language is "fr" from french-content-service.
+	Language string `json:"language,omitempty"`
 	// One of these carries the service's data.
 	User          map[string]string   `json:"user,omitempty"`
 	Orders        []map[string]any    `json:"orders,omitempty"`
@@ -31,15 +52,34 @@ type Answer struct {
 // Handler returns the handler of the named demo service.
 func Handler(service string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d, ok := delayFor(r.Header, service); ok {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		if named(r.Header.Values(FailHeader), service) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			json.NewEncoder(w).Encode(map[string]string{"service": service, "error": "failing on request (" + FailHeader + ")"})
+			return
+		}
 		a := Answer{Service: service, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Headers: r.Header}
 		user := r.Header.Get("X-User-Id")
 		switch service {
-		case "user-service":
+		case "user-service", "api-v2-service":
 			id := strings.TrimPrefix(r.URL.Path, "/users/")
 			if id == r.URL.Path || id == "" {
 				id = user
 			}
 			a.User = map[string]string{"id": id, "name": "Demo User " + id}
+			if service == "api-v2-service" {
+				a.APIVersion = 2
+				a.User["displayName"] = a.User["name"]
+			}
 		case "order-service":
 			a.Orders = []map[string]any{
 				{"id": "o-1001", "userId": user, "total": 42.5, "status": "shipped"},
@@ -51,8 +91,39 @@ func Handler(service string) http.Handler {
 			}
 		case "product-service":
 			a.Products = []map[string]any{{"id": "p-1", "name": "Widget", "price": 9.99}}
+		case "french-content-service":
+			a.Language = "fr"
+			a.Products = []map[string]any{{"id": "p-1", "name": "Gadget", "description": "Un petit gadget", "price": 9.99}}
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(a)
 	})
+}
+
+// named reports whether a comma-separated header value lists service.
+func named(values []string, service string) bool {
+	for _, v := range values {
+		if slices.ContainsFunc(strings.Split(v, ","), func(s string) bool { return strings.TrimSpace(s) == service }) {
+			return true
+		}
+	}
+	return false
+}
+
+// delayFor returns the delay that X-Demo-Delay asks of service.
+func delayFor(h http.Header, service string) (time.Duration, bool) {
+	for _, v := range h.Values(DelayHeader) {
+		for item := range strings.SplitSeq(v, ",") {
+			name, dur, ok := strings.Cut(strings.TrimSpace(item), "=")
+			if !ok || name != service {
+				continue
+			}
+			d, err := time.ParseDuration(dur)
+			if err != nil || d <= 0 {
+				return 0, false
+			}
+			return min(d, maxDelay), true
+		}
+	}
+	return 0, false
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 func TestHandler(t *testing.T) {
@@ -15,20 +16,54 @@ func TestHandler(t *testing.T) {
 		{"order-service", "/orders?userId=u", func(a Answer) bool { return len(a.Orders) == 2 && a.Orders[0]["userId"] == "u" }},
 		{"notification-service", "/notifications", func(a Answer) bool { return len(a.Notifications) == 1 }},
 		{"product-service", "/products", func(a Answer) bool { return len(a.Products) == 1 }},
+		{"french-content-service", "/products/1", func(a Answer) bool { return a.Language == "fr" && len(a.Products) == 1 }},
+		{"api-v2-service", "/users/9", func(a Answer) bool { return a.APIVersion == 2 && a.User["id"] == "9" }},
+	}
+	if len(tests) != len(Services) {
+		t.Fatalf("got %d cases, want one per service (%d)", len(tests), len(Services))
 	}
 	for _, tt := range tests {
 		t.Run(tt.service, func(t *testing.T) {
 			req := httptest.NewRequest("GET", tt.path, nil)
 			req.Header.Set("X-User-Id", "u")
+			req.Header.Set(FailHeader, "some-other-service")
 			rec := httptest.NewRecorder()
 			Handler(tt.service).ServeHTTP(rec, req)
 			var a Answer
 			if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil {
 				t.Fatal(err)
 			}
-			if a.Service != tt.service || a.Headers["X-User-Id"][0] != "u" || !tt.check(a) {
-				t.Fatalf("got %+v, want %s with its data and the X-User-Id echoed", a, tt.service)
+			if rec.Code != 200 || a.Service != tt.service || a.Headers["X-User-Id"][0] != "u" || !tt.check(a) {
+				t.Fatalf("got %d %+v, want %s with its data and the X-User-Id echoed", rec.Code, a, tt.service)
 			}
 		})
+	}
+}
+
+func TestFaultInjection(t *testing.T) {
+	req := httptest.NewRequest("GET", "/orders", nil)
+	req.Header.Set(FailHeader, "user-service, order-service")
+	rec := httptest.NewRecorder()
+	Handler("order-service").ServeHTTP(rec, req)
+	if rec.Code != 503 {
+		t.Errorf("named in %s: got %d, want 503", FailHeader, rec.Code)
+	}
+	tests := []struct {
+		header string
+		want   time.Duration
+		ok     bool
+	}{
+		{"order-service=3s", 3 * time.Second, true},
+		{"user-service=1s, order-service=250ms", 250 * time.Millisecond, true},
+		{"order-service=1h", maxDelay, true},
+		{"order-service=soon", 0, false},
+		{"user-service=1s", 0, false},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set(DelayHeader, tt.header)
+		if d, ok := delayFor(req.Header, "order-service"); d != tt.want || ok != tt.ok {
+			t.Errorf("%s %q: got %s %v, want %s %v", DelayHeader, tt.header, d, ok, tt.want, tt.ok)
+		}
 	}
 }

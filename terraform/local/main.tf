@@ -17,7 +17,7 @@ provider "portico" {
 }
 
 locals {
-  services = toset(["user-service", "order-service", "notification-service", "product-service"])
+  services = toset(["user-service", "order-service", "notification-service", "product-service", "french-content-service", "api-v2-service"])
   # Emulators accept any role; real AWS uses terraform/aws with least-privilege roles.
   role_arn = "arn:aws:iam::000000000000:role/${var.name}-lambda"
 }
@@ -62,7 +62,49 @@ resource "portico_function" "aggregator" {
     PORTICO_TABLE                   = portico_table.state.name
     PORTICO_LIMIT_PER_IP_PER_MINUTE = tostring(var.limit_per_ip_per_minute)
     PORTICO_PERMISSIONS             = jsonencode(var.permissions)
+    PORTICO_ROUTES_REFRESH          = var.routes_refresh
   }
+}
+
+# The aggregator's route table (internal/route): the design chapter's routes.
+# The aggregator re-reads it every routes_refresh, so a change here needs only
+# `terraform apply`, no redeploy. The orders timeout (30 s) is beyond API
+# Gateway's 29 s integration limit, so plan warns: behind API Gateway an orders
+# request ends at 29 s whatever the route says.
+resource "portico_route_table" "routes" {
+  table_name = portico_table.state.name
+  document = jsonencode({
+    version  = 1
+    revision = "demo"
+    routes = [
+      { id = "users", match = { pathPrefix = "/api/v1/users" }, service = "user-service", stripPrefix = "/api/v1" },
+      { id = "users-v2", match = { pathPrefix = "/api/v1/users", version = "2" }, service = "api-v2-service", stripPrefix = "/api/v1" },
+      { id = "products", match = { pathPrefix = "/api/v1/products", methods = ["GET"] }, service = "product-service", stripPrefix = "/api/v1" },
+      {
+        id          = "products-fr"
+        match       = { pathPrefix = "/api/v1/products", methods = ["GET"], headers = [{ name = "Accept-Language", prefix = "fr" }] }
+        service     = "french-content-service"
+        stripPrefix = "/api/v1"
+      },
+      { id = "orders", match = { pathPrefix = "/api/v1/orders" }, service = "order-service", stripPrefix = "/api/v1", timeout = "30s" },
+      { id = "order", match = { path = "/api/v1/orders/{id}", methods = ["GET"] }, service = "order-service", stripPrefix = "/api/v1", timeout = "30s" },
+      { id = "notifications", match = { pathPrefix = "/api/v1/notifications" }, service = "notification-service", stripPrefix = "/api/v1" },
+      { id = "v2", match = { pathPrefix = "/api/v2" }, service = "api-v2-service", stripPrefix = "/api/v2" },
+      {
+        id                   = "dashboard"
+        match                = { path = "/user-dashboard", methods = ["GET"] }
+        timeout              = "10s"
+        allowClientRequestId = true
+        composite = {
+          calls = [
+            { key = "user", service = "user-service", path = "/users/{userId}" },
+            { key = "orders", service = "order-service", path = "/orders?userId={userId}&limit=5", timeout = "5s", optional = true },
+            { key = "notifications", service = "notification-service", path = "/notifications?userId={userId}&unread=true", timeout = "2s", optional = true },
+          ]
+        }
+      },
+    ]
+  })
 }
 
 resource "portico_api" "gateway" {

@@ -83,11 +83,19 @@ variable "backend_ports" {
   description = "Port of each demo service."
   type        = map(number)
   default = {
-    "user-service"         = 18081
-    "order-service"        = 18082
-    "notification-service" = 18083
-    "product-service"      = 18084
+    "user-service"           = 18081
+    "order-service"          = 18082
+    "notification-service"   = 18083
+    "product-service"        = 18084
+    "french-content-service" = 18085
+    "api-v2-service"         = 18086
   }
+}
+
+variable "routes_refresh" {
+  description = "How often the aggregator re-reads the route table (a Go duration)."
+  type        = string
+  default     = "5s"
 }
 
 variable "permissions" {

@@ -165,6 +165,7 @@ func (p *PorticoProvider) Resources(_ context.Context) []func() resource.Resourc
 		NewAPIKeyResource,
 		NewLambdaRoleResource,
 		NewLimitsResource,
+		NewRouteTableResource,
 	}
 }
 

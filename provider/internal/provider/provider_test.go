@@ -69,6 +69,7 @@ func TestResources(t *testing.T) {
 		"portico_api_key":           {"id", "table_name", "name", "key", "key_hash", "tier", "enabled"},
 		"portico_lambda_role":       {"id", "name", "policy", "arn"},
 		"portico_limits":            {"id", "table_name", "document"},
+		"portico_route_table":       {"id", "table_name", "key", "document"},
 	}
 	p := New("test")()
 	got := map[string]bool{}

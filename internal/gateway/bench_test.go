@@ -1,0 +1,162 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/portico-gw/portico/pkg/mesh"
+)
+
+// The benchmarks of the request path (see BENCHMARKS.md):
+//
+//	go test -run '^$' -bench . -benchmem -count 10 ./internal/gateway/ ./internal/route/
+//
+// BenchmarkGateway1 and BenchmarkGateway3 measure the in-process overhead of
+// a request (identity, path cleaning, route lookup, header hygiene and
+// enrichment, fan-out, merge, access log and EMF line, both to io.Discard)
+// with in-process backends that answer a fixed small JSON, as Lura's
+// BenchmarkProxyStack_single and _multi do. The Loopback pair sends the same
+// request over loopback to one real HTTP backend: through the aggregator's
+// path (mesh client included) and through net/http/httputil.ReverseProxy.
+
+var benchBody = []byte(`{"id":"123","name":"Demo User","email":"demo@example.com"}`)
+
+// fixedBackend answers every request with benchBody, in process.
+type fixedBackend struct{}
+
+func (fixedBackend) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		r.Body.Close()
+	}
+	return &http.Response{
+		StatusCode: 200, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:  http.Header{"Content-Type": {"application/json"}},
+		Body:    io.NopCloser(bytes.NewReader(benchBody)),
+		Request: r, ContentLength: int64(len(benchBody)),
+	}, nil
+}
+
+func benchEvent(path string) events.APIGatewayProxyRequest {
+	return events.APIGatewayProxyRequest{
+		HTTPMethod: "GET",
+		Path:       path,
+		MultiValueHeaders: map[string][]string{
+			"Accept":          {"application/json"},
+			"Accept-Encoding": {"gzip, deflate, br"},
+			"Accept-Language": {"en-GB,en;q=0.9"},
+			"Authorization":   {"Bearer eyJhbGciOiJSUzI1NiJ9.e30.sig"},
+			"Host":            {"api.example.com"},
+			"User-Agent":      {"Mozilla/5.0 (X11; Linux x86_64)"},
+			"X-Amzn-Trace-Id": {"Root=1-5759e988-bd862e3fe1be46a994272793"},
+			"X-Forwarded-For": {"203.0.113.7"},
+		},
+		MultiValueQueryStringParameters: map[string][]string{"expand": {"orders"}},
+		RequestContext: events.APIGatewayProxyRequestContext{
+			Identity: events.APIGatewayRequestIdentity{SourceIP: "203.0.113.7"},
+			Authorizer: map[string]any{
+				"userId": "user-123", "roles": "admin,reader", "exp": float64(time.Now().Add(time.Hour).Unix()),
+			},
+		},
+	}
+}
+
+func benchHandler(b *testing.B, client Doer) *Handler {
+	h, err := New(Config{
+		Routes:  testTable(b),
+		Client:  client,
+		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Metrics: io.Discard,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h
+}
+
+func runHandler(b *testing.B, h *Handler, ev events.APIGatewayProxyRequest) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, _ := h.Handle(ctx, ev)
+		if resp.StatusCode != 200 {
+			b.Fatalf("got %d %s", resp.StatusCode, resp.Body)
+		}
+	}
+}
+
+// BenchmarkGateway1: one backend (target ≤ 10 µs).
+func BenchmarkGateway1(b *testing.B) {
+	runHandler(b, benchHandler(b, &http.Client{Transport: fixedBackend{}}), benchEvent("/api/v1/users/123"))
+}
+
+// BenchmarkGateway3: three backends in parallel, merged (target ≤ 44 µs).
+func BenchmarkGateway3(b *testing.B) {
+	runHandler(b, benchHandler(b, &http.Client{Transport: fixedBackend{}}), benchEvent("/user-dashboard"))
+}
+
+// loopbackBackend is a real HTTP server on loopback answering benchBody.
+func loopbackBackend(b *testing.B) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(benchBody)
+	}))
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+func loopbackTransport() *http.Transport {
+	return &http.Transport{MaxIdleConnsPerHost: 100, IdleConnTimeout: 90 * time.Second}
+}
+
+// BenchmarkLoopbackAggregator: the aggregator's proxy path (event in, route,
+// hygiene, mesh client, response out) to a loopback backend.
+func BenchmarkLoopbackAggregator(b *testing.B) {
+	srv := loopbackBackend(b)
+	client, err := mesh.New(mesh.Config{
+		Discoverer: staticDiscoverer{srv.Listener.Addr().(*net.TCPAddr)},
+		Transport:  loopbackTransport(),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	runHandler(b, benchHandler(b, client.HTTPClient()), benchEvent("/api/v1/users/123"))
+}
+
+// BenchmarkLoopbackReverseProxy: httputil.ReverseProxy with Rewrite (strip
+// the prefix, set X-Forwarded-*) to the same loopback backend.
+func BenchmarkLoopbackReverseProxy(b *testing.B) {
+	srv := loopbackBackend(b)
+	target, _ := url.Parse(srv.URL)
+	rp := &httputil.ReverseProxy{
+		Transport: loopbackTransport(),
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.Out.URL.Path = pr.In.URL.Path[len("/api/v1"):]
+			pr.SetXForwarded()
+		},
+	}
+	ev := benchEvent("/api/v1/users/123")
+	req := httptest.NewRequest("GET", "http://api.example.com/api/v1/users/123?expand=orders", nil)
+	for k, vs := range ev.MultiValueHeaders {
+		req.Header[k] = vs
+	}
+	req.RemoteAddr = "203.0.113.7:40000"
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		rp.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatalf("got %d", rec.Code)
+		}
+	}
+}

@@ -1,0 +1,263 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/portico-gw/portico/internal/route"
+	routedynamo "github.com/portico-gw/portico/internal/route/dynamo"
+)
+
+var (
+	_ resource.Resource                   = &RouteTableResource{}
+	_ resource.ResourceWithConfigure      = &RouteTableResource{}
+	_ resource.ResourceWithImportState    = &RouteTableResource{}
+	_ resource.ResourceWithValidateConfig = &RouteTableResource{}
+)
+
+// RouteTableResource manages the aggregator's route table: one item of a
+// DynamoDB table holding the route document, which the aggregator re-reads on
+// an interval (no redeploy).
+type RouteTableResource struct {
+	clients *Clients
+}
+
+// RouteTableResourceModel is the state of a portico_route_table.
+type RouteTableResourceModel struct {
+	ID        types.String `tfsdk:"id"`
+	TableName types.String `tfsdk:"table_name"`
+	Key       types.String `tfsdk:"key"`
+	Document  types.String `tfsdk:"document"`
+}
+
+// NewRouteTableResource returns a portico_route_table resource.
+func NewRouteTableResource() resource.Resource {
+	return &RouteTableResource{}
+}
+
+func (r *RouteTableResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_route_table"
+}
+
+func (r *RouteTableResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The aggregator's route table: a versioned JSON document (see `internal/route`) stored in one " +
+			"item `{pk = key, document = ...}` of a DynamoDB table, which the aggregator reads at cold start and re-reads " +
+			"every `PORTICO_ROUTES_REFRESH`. The document is validated at plan time with the aggregator's own rules " +
+			"(paths, methods, header predicates, precedence ties, composite calls); a route timeout beyond API Gateway's " +
+			"29 s integration timeout is a warning. Import with the table name (or `<table_name>/<key>`).",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "`<table_name>`, or `<table_name>/<key>` when `key` is not the default.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"table_name": schema.StringAttribute{
+				MarkdownDescription: "DynamoDB table that holds the item; its partition key must be `pk` (string). Changing it replaces the item.",
+				Required:            true,
+				PlanModifiers:       replace,
+				Validators:          []validator.String{stringvalidator.LengthBetween(3, 255)},
+			},
+			"key": schema.StringAttribute{
+				MarkdownDescription: "Partition key value of the item. Defaults to `" + routedynamo.DefaultKey + "`, what the aggregator reads " +
+					"unless `PORTICO_ROUTES_KEY` says otherwise. Changing it replaces the item.",
+				Optional:      true,
+				Computed:      true,
+				Default:       stringdefault.StaticString(routedynamo.DefaultKey),
+				PlanModifiers: replace,
+				Validators:    []validator.String{stringvalidator.LengthBetween(1, 1024)},
+			},
+			"document": schema.StringAttribute{
+				MarkdownDescription: "The route document as JSON, usually `jsonencode({version = 1, routes = [...]})`. " +
+					"Validated at plan time; changes in place.",
+				Required: true,
+			},
+		},
+	}
+}
+
+func (r *RouteTableResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.clients = clientsFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ValidateConfig checks the document with the aggregator's validation, so a
+// document the aggregator would refuse never gets applied.
+func (r *RouteTableResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var doc types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("document"), &doc)...)
+	if resp.Diagnostics.HasError() || doc.IsNull() || doc.IsUnknown() {
+		return
+	}
+	validateRouteDocument(doc.ValueString(), &resp.Diagnostics)
+}
+
+// validateRouteDocument adds an error for an invalid document and a warning
+// for each route.Table warning.
+func validateRouteDocument(doc string, diags *diag.Diagnostics) {
+	t, err := route.Parse([]byte(doc))
+	if err != nil {
+		diags.AddAttributeError(path.Root("document"), "Invalid route table",
+			"The aggregator would refuse this route document and keep its current table: "+
+				strings.TrimPrefix(err.Error(), route.ErrInvalid.Error()+": "))
+		return
+	}
+	for _, w := range t.Warnings() {
+		diags.AddAttributeWarning(path.Root("document"), "Route timeout beyond API Gateway's limit", w)
+	}
+}
+
+func routeTableID(table, key string) string {
+	if key == routedynamo.DefaultKey {
+		return table
+	}
+	return table + "/" + key
+}
+
+// parseRouteTableImportID splits "<table_name>" or "<table_name>/<key>".
+func parseRouteTableImportID(id string) (table, key string, err error) {
+	table, key, ok := strings.Cut(id, "/")
+	if !ok {
+		key = routedynamo.DefaultKey
+	}
+	if table == "" || key == "" {
+		return "", "", fmt.Errorf("import ID %q: want <table_name> or <table_name>/<key>", id)
+	}
+	return table, key, nil
+}
+
+func (r *RouteTableResource) itemKey(key string) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{routedynamo.KeyAttribute: &ddbtypes.AttributeValueMemberS{Value: key}}
+}
+
+// put writes the item; with create, only if it does not exist yet.
+func (r *RouteTableResource) put(ctx context.Context, data RouteTableResourceModel, create bool) error {
+	doc := data.Document.ValueString()
+	t, err := route.Parse([]byte(doc))
+	if err != nil {
+		return err // ValidateConfig caught it unless the value was unknown at plan time
+	}
+	in := &dynamodb.PutItemInput{
+		TableName: aws.String(data.TableName.ValueString()),
+		Item: map[string]ddbtypes.AttributeValue{
+			routedynamo.KeyAttribute:      &ddbtypes.AttributeValueMemberS{Value: data.Key.ValueString()},
+			routedynamo.DocumentAttribute: &ddbtypes.AttributeValueMemberS{Value: doc},
+			"revision":                    &ddbtypes.AttributeValueMemberS{Value: t.Document().Revision},
+			"updatedAt":                   &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339)},
+		},
+	}
+	if create {
+		in.ConditionExpression = aws.String("attribute_not_exists(#pk)")
+		in.ExpressionAttributeNames = map[string]string{"#pk": routedynamo.KeyAttribute}
+	}
+	_, err = r.clients.DynamoDB.PutItem(ctx, in)
+	if create && hasErrorCode(err, "ConditionalCheckFailedException") {
+		return errors.New("a route table item already exists under this key; import it with " +
+			"`terraform import <address> " + routeTableID(data.TableName.ValueString(), data.Key.ValueString()) + "`")
+	}
+	return err
+}
+
+func (r *RouteTableResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var data RouteTableResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	data.ID = types.StringValue(routeTableID(data.TableName.ValueString(), data.Key.ValueString()))
+	tflog.Info(ctx, "writing route table", map[string]any{"table": data.TableName.ValueString(), "key": data.Key.ValueString()})
+	if err := r.put(ctx, data, true); err != nil {
+		addAWSError(&resp.Diagnostics, "create", "route table", data.ID.ValueString(), err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *RouteTableResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var data RouteTableResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	out, err := r.clients.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(data.TableName.ValueString()),
+		Key:            r.itemKey(data.Key.ValueString()),
+		ConsistentRead: aws.Bool(true),
+	})
+	if isNotFound(err) || (err == nil && len(out.Item) == 0) {
+		tflog.Warn(ctx, "route table item is gone, removing it from state", map[string]any{"id": data.ID.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "read", "route table", data.ID.ValueString(), err)
+		return
+	}
+	doc, ok := out.Item[routedynamo.DocumentAttribute].(*ddbtypes.AttributeValueMemberS)
+	if !ok {
+		data.Document = types.StringValue("") // not a route table: plan rewrites it
+	} else {
+		data.Document = types.StringValue(doc.Value)
+	}
+	data.ID = types.StringValue(routeTableID(data.TableName.ValueString(), data.Key.ValueString()))
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *RouteTableResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var data RouteTableResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	tflog.Info(ctx, "updating route table", map[string]any{"id": data.ID.ValueString()})
+	if err := r.put(ctx, data, false); err != nil {
+		addAWSError(&resp.Diagnostics, "update", "route table", data.ID.ValueString(), err)
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *RouteTableResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var data RouteTableResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	_, err := r.clients.DynamoDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(data.TableName.ValueString()),
+		Key:       r.itemKey(data.Key.ValueString()),
+	})
+	if err != nil && !isNotFound(err) {
+		addAWSError(&resp.Diagnostics, "delete", "route table", data.ID.ValueString(), err)
+	}
+}
+
+// ImportState takes "<table_name>" or "<table_name>/<key>".
+func (r *RouteTableResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	table, key, err := parseRouteTableImportID(req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import ID", err.Error())
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), routeTableID(table, key))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("table_name"), table)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("key"), key)...)
+}

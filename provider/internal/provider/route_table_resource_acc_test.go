@@ -1,0 +1,97 @@
+//go:build e2e
+
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+)
+
+func TestAccRouteTable(t *testing.T) {
+	table := accName("routes")
+	clients := accClients(t)
+	config := func(service, timeout string) string {
+		return accProviderConfig() + fmt.Sprintf(`
+resource "portico_table" "state" {
+  name     = %q
+  hash_key = "pk"
+}
+
+resource "portico_route_table" "test" {
+  table_name = portico_table.state.name
+  document = jsonencode({
+    version  = 1
+    revision = "acc"
+    routes = [{
+      id          = "users"
+      match       = { pathPrefix = "/api/v1/users" }
+      service     = %q
+      stripPrefix = "/api/v1"
+      timeout     = %q
+    }]
+  })
+}
+`, table, service, timeout)
+	}
+	stored := func(want string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			out, err := clients.DynamoDB.GetItem(context.Background(), &dynamodb.GetItemInput{
+				TableName: aws.String(table),
+				Key:       map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "config#routes"}},
+			})
+			if err != nil {
+				return err
+			}
+			doc, _ := out.Item["document"].(*ddbtypes.AttributeValueMemberS)
+			if doc == nil || !regexp.MustCompile(regexp.QuoteMeta(want)).MatchString(doc.Value) {
+				return fmt.Errorf("stored document: got %v, want one containing %s", out.Item["document"], want)
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { accPreCheck(t) },
+		ProtoV6ProviderFactories: accProviders,
+		CheckDestroy: accCheckGone("portico_table", func(ctx context.Context, id string, _ map[string]string) (bool, error) {
+			_, err := clients.DynamoDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(id)})
+			return accGone(err)
+		}),
+		Steps: []resource.TestStep{
+			{
+				Config:      config("user service", "5s"),
+				ExpectError: regexp.MustCompile(`Invalid route table`),
+				PlanOnly:    true,
+			},
+			{
+				Config: config("user-service", "5s"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("portico_route_table.test", "id", table),
+					resource.TestCheckResourceAttr("portico_route_table.test", "key", "config#routes"),
+					stored(`"service":"user-service"`),
+				),
+			},
+			{
+				ResourceName:      "portico_route_table.test",
+				ImportState:       true,
+				ImportStateId:     table,
+				ImportStateVerify: true,
+			},
+			{
+				Config: config("api-v2-service", "30s"), // valid, with a warning about the 29 s limit
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("portico_route_table.test", plancheck.ResourceActionUpdate)},
+				},
+				Check: stored(`"service":"api-v2-service"`),
+			},
+		},
+	})
+}

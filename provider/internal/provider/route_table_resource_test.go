@@ -1,0 +1,91 @@
+package provider
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+)
+
+func TestRouteTableSchema(t *testing.T) {
+	s := resourceSchema(t, NewRouteTableResource())
+	checkRequiresReplace(t, s, map[string]bool{"table_name": true, "key": true})
+}
+
+// validateRouteTableConfig runs the resource's ValidateConfig on a document.
+func validateRouteTableConfig(t *testing.T, doc tftypes.Value) diag.Diagnostics {
+	t.Helper()
+	r := &RouteTableResource{}
+	s := resourceSchema(t, r)
+	typ := s.Type().TerraformType(context.Background())
+	raw := tftypes.NewValue(typ, map[string]tftypes.Value{
+		"id":         tftypes.NewValue(tftypes.String, nil),
+		"table_name": tftypes.NewValue(tftypes.String, "state"),
+		"key":        tftypes.NewValue(tftypes.String, nil),
+		"document":   doc,
+	})
+	var resp resource.ValidateConfigResponse
+	r.ValidateConfig(context.Background(), resource.ValidateConfigRequest{Config: tfsdk.Config{Schema: s, Raw: raw}}, &resp)
+	return resp.Diagnostics
+}
+
+func TestRouteTableValidateConfig(t *testing.T) {
+	doc := func(routes string) tftypes.Value {
+		return tftypes.NewValue(tftypes.String, `{"version":1,"routes":[`+routes+`]}`)
+	}
+	tests := []struct {
+		name            string
+		doc             tftypes.Value
+		errors, warning string
+	}{
+		{"valid", doc(`{"id":"users","match":{"pathPrefix":"/api/v1/users"},"service":"user-service","stripPrefix":"/api/v1"}`), "", ""},
+		{"unknown until apply", tftypes.NewValue(tftypes.String, tftypes.UnknownValue), "", ""},
+		{"not JSON", tftypes.NewValue(tftypes.String, `{"version":`), "unexpected EOF", ""},
+		{"tie", doc(`{"id":"a","match":{"pathPrefix":"/a"},"service":"s"},{"id":"b","match":{"pathPrefix":"/a"},"service":"t"}`), `routes "a" and "b" tie`, ""},
+		{"bad strip", doc(`{"id":"a","match":{"pathPrefix":"/a/b"},"service":"s","stripPrefix":"/b"}`), `routes[0] (id "a"): stripPrefix "/b"`, ""},
+		{"timeout over 29 s", doc(`{"id":"orders","match":{"pathPrefix":"/o"},"service":"s","timeout":"30s"}`), "", `route "orders": timeout 30s exceeds API Gateway's 29s`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			diags := validateRouteTableConfig(t, tt.doc)
+			if tt.errors == "" && diags.HasError() {
+				t.Fatalf("got errors %s, want none", errorText(diags))
+			}
+			if tt.errors != "" && (!diags.HasError() || !strings.Contains(errorText(diags.Errors()), tt.errors)) {
+				t.Fatalf("got %s, want an error containing %q", errorText(diags), tt.errors)
+			}
+			warnings := errorText(diags.Warnings())
+			if (tt.warning == "") != (warnings == "") || !strings.Contains(warnings, tt.warning) {
+				t.Fatalf("got warnings %q, want %q", warnings, tt.warning)
+			}
+		})
+	}
+}
+
+func TestRouteTableImport(t *testing.T) {
+	r := &RouteTableResource{}
+	tests := []struct{ id, table, key, stateID string }{
+		{"portico-state", "portico-state", "config#routes", "portico-state"},
+		{"portico-state/config#canary", "portico-state", "config#canary", "portico-state/config#canary"},
+	}
+	for _, tt := range tests {
+		if got := importedString(t, r, tt.id, "table_name"); got != tt.table {
+			t.Errorf("import %q: got table_name %q, want %q", tt.id, got, tt.table)
+		}
+		if got := importedString(t, r, tt.id, "key"); got != tt.key {
+			t.Errorf("import %q: got key %q, want %q", tt.id, got, tt.key)
+		}
+		if got := importedString(t, r, tt.id, "id"); got != tt.stateID {
+			t.Errorf("import %q: got id %q, want %q", tt.id, got, tt.stateID)
+		}
+	}
+	for _, bad := range []string{"", "/k", "t/"} {
+		if _, _, err := parseRouteTableImportID(bad); err == nil {
+			t.Errorf("import %q: got nil error, want one", bad)
+		}
+	}
+}
