@@ -158,6 +158,10 @@ func setUp() (cleanup func(), err error) {
 		"-var", "jwt_audience=" + audience,
 		"-var", "backend_host=" + host,
 		"-var", "backend_ports=" + string(portsJSON),
+		// Small limits, so that z_limits_e2e_test.go reaches them quickly.
+		"-var", "limit_per_ip_per_minute=" + fmt.Sprint(e2eIPLimit),
+		"-var", "search_limit_per_minute=2",
+		"-var", `tier_limits_per_hour={free=3,pro=1000,enterprise=1000}`,
 	}
 	if caCert != "" {
 		stack.tfVars = append(stack.tfVars, "-var", "ca_bundle="+caCert)
@@ -449,8 +453,8 @@ func TestRateLimitCountsInDynamoDB(t *testing.T) {
 	first := call(t, "GET", "/api/v1/products", h)
 	second := call(t, "GET", "/api/v1/products", h)
 	for _, a := range []answer{first, second} {
-		if a.status != http.StatusOK || a.header.Get("RateLimit-Limit") != "100" {
-			t.Fatalf("got status %d RateLimit-Limit %q, want 200 and 100", a.status, a.header.Get("RateLimit-Limit"))
+		if a.status != http.StatusOK || a.header.Get("RateLimit-Limit") != fmt.Sprint(e2eIPLimit) {
+			t.Fatalf("got status %d RateLimit-Limit %q, want 200 and %d", a.status, a.header.Get("RateLimit-Limit"), e2eIPLimit)
 		}
 	}
 	var r1, r2 int

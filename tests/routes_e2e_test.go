@@ -191,7 +191,12 @@ func TestRouteTableRefresh(t *testing.T) {
 		// Put back exactly what Terraform wrote, so the plan stays empty.
 		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(stack.table), Item: original}); err != nil {
 			t.Errorf("restore the route table: %v", err)
+			return
 		}
+		// The tests after this one need the original table in force, not only stored.
+		waitFor(t, "the original route table", func() bool {
+			return call(t, "GET", "/api/v1/users/1", reader(t, "user-9")).status == http.StatusOK
+		})
 	})
 	put := func(doc string) {
 		t.Helper()

@@ -10,8 +10,9 @@
 //	                                 (default "config#routes")
 //	PORTICO_ROUTES_REFRESH           how often the route table is re-read, a Go duration
 //	                                 (default 30s); an invalid document is never used
-//	PORTICO_LIMIT_PER_IP_PER_MINUTE  requests per client IP per minute (default 100;
-//	                                 applied only with PORTICO_TABLE)
+//	PORTICO_LIMIT_PER_IP_PER_MINUTE  requests per client IP per minute when the state
+//	                                 table has no limits document (item "config#limits",
+//	                                 written by portico_limits; default 100)
 //	PORTICO_PERMISSIONS              per-route role and scope requirements (JSON array,
 //	                                 see gateway.Permission; optional)
 //
@@ -22,6 +23,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -38,6 +40,8 @@ import (
 	"github.com/portico-gw/portico/internal/logging"
 	"github.com/portico-gw/portico/internal/route"
 	routedynamo "github.com/portico-gw/portico/internal/route/dynamo"
+	"github.com/portico-gw/portico/pkg/apikey"
+	apikeydynamo "github.com/portico-gw/portico/pkg/apikey/dynamo"
 	"github.com/portico-gw/portico/pkg/mesh"
 	"github.com/portico-gw/portico/pkg/mesh/cloudmap"
 	"github.com/portico-gw/portico/pkg/ratelimit"
@@ -125,22 +129,52 @@ func build(ctx context.Context, log *slog.Logger) (*gateway.Handler, error) {
 		}
 	}
 	if table != "" {
+		if gcfg.Limits, err = limits(ctx, ddb, table, log); err != nil {
+			return nil, err
+		}
+		keyStore, err := apikeydynamo.New(ddb, table)
+		if err != nil {
+			return nil, err
+		}
+		if gcfg.APIKeys, err = apikey.New(apikey.Config{Store: keyStore}); err != nil {
+			return nil, err
+		}
+	}
+	return gateway.New(gcfg)
+}
+
+// limits builds the rate limits from the state table's limits document
+// (portico_limits), read once per cold start, or, when there is none, one
+// fail-open per-IP limit of PORTICO_LIMIT_PER_IP_PER_MINUTE.
+func limits(ctx context.Context, ddb *dynamodb.Client, table string, log *slog.Logger) (*ratelimit.Set, error) {
+	store, err := dynamo.New(ddb, table)
+	if err != nil {
+		return nil, err
+	}
+	src, err := routedynamo.New(ddb, table, "config#limits")
+	if err != nil {
+		return nil, err
+	}
+	var rules []ratelimit.Rule
+	doc, err := src.Load(ctx)
+	switch {
+	case err == nil:
+		if rules, err = ratelimit.ParseDocument(doc); err != nil {
+			return nil, err // the provider validates the document, so this is a broken item
+		}
+	case errors.Is(err, route.ErrNotFound):
 		perMinute := int64(100)
 		if v := os.Getenv("PORTICO_LIMIT_PER_IP_PER_MINUTE"); v != "" {
-			perMinute, err = strconv.ParseInt(v, 10, 64)
-			if err != nil {
+			if perMinute, err = strconv.ParseInt(v, 10, 64); err != nil {
 				return nil, fmt.Errorf("PORTICO_LIMIT_PER_IP_PER_MINUTE %q: %w", v, err)
 			}
 		}
-		store, err := dynamo.New(ddb, table)
-		if err != nil {
-			return nil, err
-		}
-		lim, err := ratelimit.New(ratelimit.Config{Name: "ip", Requests: perMinute, Window: time.Minute, Store: store})
-		if err != nil {
-			return nil, err
-		}
-		gcfg.Limiter = lim
+		rules = []ratelimit.Rule{{Dimension: ratelimit.IP, Limit: ratelimit.Config{Name: "ip", Requests: perMinute, Window: time.Minute, FailMode: ratelimit.FailOpen}}}
+	default:
+		return nil, fmt.Errorf("read the limits document: %w", err)
 	}
-	return gateway.New(gcfg)
+	for i := range rules {
+		rules[i].Limit.Logger = log
+	}
+	return ratelimit.NewSet(store, rules)
 }

@@ -18,14 +18,23 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
 	"github.com/portico-gw/portico/internal/route"
+	"github.com/portico-gw/portico/pkg/apikey"
 	"github.com/portico-gw/portico/pkg/auth"
 	"github.com/portico-gw/portico/pkg/mesh"
 	"github.com/portico-gw/portico/pkg/ratelimit"
 )
 
-// Limiter decides whether a client may make another request.
-type Limiter interface {
-	Allow(ctx context.Context, key string) (ratelimit.Decision, error)
+// Limits decides whether a request is within every rate limit that applies to
+// it; a *ratelimit.Set is one. An error means a fail-closed limit could not be
+// checked.
+type Limits interface {
+	Allow(ctx context.Context, req ratelimit.Request) (ratelimit.Decision, error)
+}
+
+// KeyResolver resolves an API key (x-api-key) to its record; an
+// *apikey.Resolver is one.
+type KeyResolver interface {
+	Resolve(ctx context.Context, key string) (apikey.Record, error)
 }
 
 // Routes gives the route table in effect: a *route.Store, or a fixed
@@ -55,9 +64,14 @@ type Config struct {
 	Client Doer
 	// Permissions are the per-route role and scope requirements.
 	Permissions []Permission
-	// Limiter, when set, limits requests per client IP. A limiter error lets the
-	// request through (fail-open) and is logged.
-	Limiter Limiter
+	// Limits, when set, are checked for every request (by client IP, API key,
+	// endpoint and tier). Over a limit: 429 with Retry-After; a fail-closed
+	// limit that cannot be checked: 503.
+	Limits Limits
+	// APIKeys, when set, resolves the x-api-key header: an unknown or disabled
+	// key gets 403, a known one sets the caller's tier. Without it the header
+	// is ignored. The header never reaches a backend.
+	APIKeys KeyResolver
 	// MaxBodyBytes caps request and backend response bodies. Default 5 MiB,
 	// under Lambda's 6 MB payload limit.
 	MaxBodyBytes int64
@@ -176,15 +190,32 @@ func (h *Handler) serve(ctx context.Context, ev events.APIGatewayProxyRequest, r
 	req.ident = id
 	req.log.userID = userID
 
+	var apiKeyID string
+	if key := eventHeaders(ev).Get("X-Api-Key"); key != "" && h.cfg.APIKeys != nil {
+		rec, err := h.cfg.APIKeys.Resolve(ctx, key)
+		switch {
+		case errors.Is(err, apikey.ErrUnknownKey):
+			return errorResponse(http.StatusForbidden, "Invalid API key", req.id)
+		case err != nil:
+			h.log.ErrorContext(ctx, "API key lookup failed", "xRequestId", req.id, "err", err)
+			return errorResponse(http.StatusServiceUnavailable, "API key check unavailable", req.id)
+		}
+		apiKeyID, req.ident.tier, req.ident.apiKeyID = rec.ID, rec.Tier, rec.ID
+	}
+
 	var limitHeaders map[string][]string
-	if h.cfg.Limiter != nil {
-		d, err := h.cfg.Limiter.Allow(ctx, req.clientIP)
+	if h.cfg.Limits != nil {
+		p, _ := route.Clean(ev.Path) // an unclean path is refused later; "" matches no endpoint rule
+		d, err := h.cfg.Limits.Allow(ctx, ratelimit.Request{IP: req.clientIP, APIKey: apiKeyID, Path: p, Tier: req.ident.tier})
 		switch {
 		case err != nil:
-			req.log.limit = "error"
-			h.log.WarnContext(ctx, "rate limit unavailable, failing open", "xRequestId", req.id, "err", err)
+			req.log.limit = "unavailable"
+			h.log.ErrorContext(ctx, "rate limit unavailable, failing closed", "xRequestId", req.id, "err", err)
+			return errorResponse(http.StatusServiceUnavailable, "Rate limit unavailable", req.id)
+		case d.Limit == 0:
+			req.log.limit = "none" // no rule applies
 		case !d.Allowed:
-			req.log.limit = "limited"
+			req.log.limit = "limited:" + d.Name
 			limitHeaders = rateLimitHeaders(d, h.cfg.Now())
 			resp := errorResponse(http.StatusTooManyRequests, "Too Many Requests", req.id)
 			mergeHeaders(resp.MultiValueHeaders, limitHeaders)
@@ -192,6 +223,9 @@ func (h *Handler) serve(ctx context.Context, ev events.APIGatewayProxyRequest, r
 			return resp
 		default:
 			req.log.limit = "allowed"
+			if d.Degraded {
+				req.log.limit = "degraded"
+			}
 			limitHeaders = rateLimitHeaders(d, h.cfg.Now())
 		}
 	}

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/portico-gw/portico/internal/route"
+	"github.com/portico-gw/portico/pkg/apikey"
 	"github.com/portico-gw/portico/pkg/ratelimit"
 )
 
@@ -95,14 +95,14 @@ func testTable(t testing.TB) *route.Table {
 	return tbl
 }
 
-func newHandler(t *testing.T, svcs services, lim Limiter) *Handler {
+func newHandler(t *testing.T, svcs services, lim Limits) *Handler {
 	t.Helper()
 	h, err := New(Config{
-		Routes:  testTable(t),
-		Client:  &http.Client{Transport: svcs},
-		Limiter: lim,
-		Now:     func() time.Time { return testNow },
-		NewID:   func() string { return "11111111-2222-4333-8444-555555555555" },
+		Routes: testTable(t),
+		Client: &http.Client{Transport: svcs},
+		Limits: lim,
+		Now:    func() time.Time { return testNow },
+		NewID:  func() string { return "11111111-2222-4333-8444-555555555555" },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -420,20 +420,50 @@ func TestBodies(t *testing.T) {
 	}
 }
 
-// failingLimiter returns an error, as DynamoDB does when throttled.
-type failingLimiter struct{}
+// failingLimits returns an error, as a fail-closed limit does when DynamoDB
+// is throttled or down.
+type failingLimits struct{}
 
-func (failingLimiter) Allow(context.Context, string) (ratelimit.Decision, error) {
-	return ratelimit.Decision{}, errors.New("throttled")
+func (failingLimits) Allow(context.Context, ratelimit.Request) (ratelimit.Decision, error) {
+	return ratelimit.Decision{}, ratelimit.ErrUnavailable
 }
 
-func TestRateLimit(t *testing.T) {
-	clock := func() time.Time { return testNow }
-	lim, err := ratelimit.New(ratelimit.Config{Name: "ip", Requests: 2, Window: time.Minute, Store: ratelimit.NewMemory(clock), Now: clock})
+// fakeKeys resolves two keys.
+type fakeKeys struct{ down bool }
+
+func (f fakeKeys) Resolve(_ context.Context, key string) (apikey.Record, error) {
+	if f.down {
+		return apikey.Record{}, apikey.ErrUnavailable
+	}
+	switch key {
+	case "key-free":
+		return apikey.Record{ID: "aaaa", Tier: "free", Enabled: true}, nil
+	case "key-pro":
+		return apikey.Record{ID: "bbbb", Tier: "pro", Enabled: true}, nil
+	}
+	return apikey.Record{}, apikey.ErrUnknownKey
+}
+
+func testSet(t *testing.T, doc string) *ratelimit.Set {
+	t.Helper()
+	rules, err := ratelimit.ParseDocument([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHandler(t, services{"user-service": echo("user-service")}, lim)
+	clock := func() time.Time { return testNow }
+	for i := range rules {
+		rules[i].Limit.Now = clock
+	}
+	set, err := ratelimit.NewSet(ratelimit.NewMemory(clock), rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func TestRateLimitPerIP(t *testing.T) {
+	set := testSet(t, `{"version":1,"rules":[{"name":"ip","dimension":"ip","requests":2,"window":"1m"}]}`)
+	h := newHandler(t, services{"user-service": echo("user-service")}, set)
 	for i, wantRemaining := range []string{"1", "0"} {
 		resp, _ := h.Handle(context.Background(), event("GET", "/api/v1/users/1", nil))
 		if resp.StatusCode != 200 || resp.MultiValueHeaders["RateLimit-Remaining"][0] != wantRemaining || resp.MultiValueHeaders["RateLimit-Limit"][0] != "2" {
@@ -441,12 +471,64 @@ func TestRateLimit(t *testing.T) {
 		}
 	}
 	resp, _ := h.Handle(context.Background(), event("GET", "/api/v1/users/1", nil))
-	if resp.StatusCode != 429 || resp.MultiValueHeaders["Retry-After"][0] != "60" {
-		t.Fatalf("over the limit: got %d %v, want 429 with Retry-After 60", resp.StatusCode, resp.MultiValueHeaders)
+	if resp.StatusCode != 429 || resp.MultiValueHeaders["Retry-After"][0] != "60" || decode[map[string]string](t, resp.Body)["message"] != "Too Many Requests" {
+		t.Fatalf("over the limit: got %d %v %s, want 429 JSON with Retry-After 60", resp.StatusCode, resp.MultiValueHeaders, resp.Body)
 	}
-	h = newHandler(t, services{"user-service": echo("user-service")}, failingLimiter{})
-	if resp, _ := h.Handle(context.Background(), event("GET", "/api/v1/users/1", nil)); resp.StatusCode != 200 {
-		t.Fatalf("limiter down: got %d, want 200 (fail-open)", resp.StatusCode)
+	other := event("GET", "/api/v1/users/1", nil)
+	other.RequestContext.Identity.SourceIP = "198.51.100.9"
+	if resp, _ := h.Handle(context.Background(), other); resp.StatusCode != 200 {
+		t.Fatalf("another IP: got %d, want 200", resp.StatusCode)
+	}
+	h = newHandler(t, services{"user-service": echo("user-service")}, failingLimits{})
+	if resp, _ := h.Handle(context.Background(), event("GET", "/api/v1/users/1", nil)); resp.StatusCode != 503 {
+		t.Fatalf("fail-closed limit unavailable: got %d, want 503", resp.StatusCode)
+	}
+}
+
+func TestAPIKeysAndTierLimits(t *testing.T) {
+	set := testSet(t, `{"version":1,"rules":[
+		{"name":"tier-free","dimension":"tier","tier":"free","requests":1,"window":"1h"},
+		{"name":"tier-pro","dimension":"tier","tier":"pro","requests":5,"window":"1h"},
+		{"name":"search","dimension":"endpoint","route":"/api/v1/users/search","requests":2,"window":"1m"}]}`)
+	h, err := New(Config{
+		Routes: testTable(t), Client: &http.Client{Transport: services{"user-service": echo("user-service")}},
+		Limits: set, APIKeys: fakeKeys{}, Now: func() time.Time { return testNow },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(key, path string) events.APIGatewayProxyResponse {
+		resp, _ := h.Handle(context.Background(), event("GET", path, map[string][]string{"X-Api-Key": {key}, "X-Api-Key-Id": {"spoofed"}}))
+		return resp
+	}
+	resp := call("key-free", "/api/v1/users/1")
+	got := decode[seen](t, resp.Body)
+	if resp.StatusCode != 200 || got.Headers["X-User-Tier"][0] != "free" || got.Headers["X-Api-Key-Id"][0] != "aaaa" {
+		t.Fatalf("free key: got %d tier %q key id %q, want 200 free aaaa", resp.StatusCode, got.Headers["X-User-Tier"], got.Headers["X-Api-Key-Id"])
+	}
+	if _, ok := got.Headers["X-Api-Key"]; ok {
+		t.Fatal("the API key itself reached the backend")
+	}
+	if resp := call("key-free", "/api/v1/users/1"); resp.StatusCode != 429 {
+		t.Fatalf("free key, second request in the hour: got %d, want 429", resp.StatusCode)
+	}
+	if resp := call("key-pro", "/api/v1/users/1"); resp.StatusCode != 200 {
+		t.Fatalf("pro key: got %d, want 200 (its own tier limit)", resp.StatusCode)
+	}
+	for i, want := range []int{200, 200, 429} {
+		if resp := call("key-pro", "/api/v1/users/search"); resp.StatusCode != want {
+			t.Fatalf("search %d with the pro key: got %d, want %d (2 per minute per key)", i+1, resp.StatusCode, want)
+		}
+	}
+	if resp := call("key-pro", "/api/v1/users/2"); resp.StatusCode != 200 {
+		t.Fatalf("pro key off the search endpoint: got %d, want 200", resp.StatusCode)
+	}
+	if resp := call("nope", "/api/v1/users/1"); resp.StatusCode != 403 || decode[map[string]string](t, resp.Body)["message"] != "Invalid API key" {
+		t.Fatalf("unknown key: got %d %s, want 403 Invalid API key", resp.StatusCode, resp.Body)
+	}
+	h.cfg.APIKeys = fakeKeys{down: true}
+	if resp := call("key-pro", "/api/v1/users/1"); resp.StatusCode != 503 {
+		t.Fatalf("key store down: got %d, want 503", resp.StatusCode)
 	}
 }
 

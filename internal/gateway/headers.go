@@ -49,7 +49,7 @@ func eventHeaders(ev events.APIGatewayProxyRequest) http.Header {
 // may set, or one that must not travel to a backend.
 func gatewayOwned(k string) bool {
 	switch k {
-	case "Host", "Content-Length", "Authorization", "X-Request-Id", "X-Request-Start", "X-Real-Ip", "X-Amzn-Trace-Id", "Forwarded":
+	case "Host", "Content-Length", "Authorization", "X-Api-Key", "X-Api-Key-Id", "X-Request-Id", "X-Request-Start", "X-Real-Ip", "X-Amzn-Trace-Id", "Forwarded":
 		return true
 	}
 	return hopByHop[k] || strings.HasPrefix(k, "X-User-") || strings.HasPrefix(k, "X-Forwarded-")
@@ -79,6 +79,9 @@ func backendHeaders(in http.Header, id identity, clientIP, trace string, start t
 	out["X-User-Roles"] = []string{strings.Join(id.roles, ",")}
 	if len(id.scopes) > 0 {
 		out["X-User-Scopes"] = []string{strings.Join(id.scopes, " ")}
+	}
+	if id.apiKeyID != "" {
+		out["X-Api-Key-Id"] = []string{id.apiKeyID}
 	}
 	if id.tier != "" {
 		out["X-User-Tier"] = []string{id.tier}
@@ -187,6 +190,8 @@ type identity struct {
 	scopes []string
 	tier   string
 	claims map[string]string // header suffix → value
+	// apiKeyID is the public ID of the request's API key, if it had one.
+	apiKeyID string
 }
 
 // identityFrom reads the authorizer context that package auth wrote.

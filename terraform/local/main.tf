@@ -89,6 +89,7 @@ resource "portico_route_table" "routes" {
       { id = "orders", match = { pathPrefix = "/api/v1/orders" }, service = "order-service", stripPrefix = "/api/v1", timeout = "30s" },
       { id = "order", match = { path = "/api/v1/orders/{id}", methods = ["GET"] }, service = "order-service", stripPrefix = "/api/v1", timeout = "30s" },
       { id = "notifications", match = { pathPrefix = "/api/v1/notifications" }, service = "notification-service", stripPrefix = "/api/v1" },
+      { id = "search", match = { pathPrefix = "/api/v1/search", methods = ["GET"] }, service = "product-service", stripPrefix = "/api/v1" },
       { id = "v2", match = { pathPrefix = "/api/v2" }, service = "api-v2-service", stripPrefix = "/api/v2" },
       {
         id                   = "dashboard"
@@ -105,6 +106,30 @@ resource "portico_route_table" "routes" {
       },
     ]
   })
+}
+
+# Rate limits (pkg/ratelimit document), checked by the aggregator on every request.
+resource "portico_limits" "limits" {
+  table_name = portico_table.state.name
+  document = jsonencode({
+    version = 1
+    rules = [
+      { name = "ip", dimension = "ip", requests = var.limit_per_ip_per_minute, window = "1m", failMode = "open", floor = var.limit_per_ip_per_minute },
+      { name = "key", dimension = "apikey", requests = var.limit_per_key_per_minute, window = "1m", algorithm = "sliding" },
+      { name = "search", dimension = "endpoint", route = "/api/v1/search", requests = var.search_limit_per_minute, window = "1m" },
+      { name = "tier-free", dimension = "tier", tier = "free", requests = var.tier_limits_per_hour.free, window = "1h" },
+      { name = "tier-pro", dimension = "tier", tier = "pro", requests = var.tier_limits_per_hour.pro, window = "1h" },
+      { name = "tier-enterprise", dimension = "tier", tier = "enterprise", requests = var.tier_limits_per_hour.enterprise, window = "1h", lease = 10 },
+    ]
+  })
+}
+
+# One demo API key per tier; the keys are generated (terraform output -json api_keys).
+resource "portico_api_key" "demo" {
+  for_each   = toset(["free", "pro", "enterprise"])
+  table_name = portico_table.state.name
+  name       = "${var.name}-demo-${each.key}"
+  tier       = each.key
 }
 
 resource "portico_api" "gateway" {

@@ -17,3 +17,9 @@ output "namespace_name" {
   description = "Cloud Map namespace of the services."
   value       = portico_service_namespace.mesh.name
 }
+
+output "api_keys" {
+  description = "The demo API keys by tier (send as x-api-key)."
+  value       = { for tier, k in portico_api_key.demo : tier => k.key }
+  sensitive   = true
+}

@@ -73,6 +73,24 @@ variable "limit_per_ip_per_minute" {
   default     = 100
 }
 
+variable "limit_per_key_per_minute" {
+  description = "Requests per API key per minute (sliding window)."
+  type        = number
+  default     = 1000
+}
+
+variable "search_limit_per_minute" {
+  description = "Requests per API key per minute to /api/v1/search."
+  type        = number
+  default     = 10
+}
+
+variable "tier_limits_per_hour" {
+  description = "Requests per API key per hour, by tier."
+  type        = object({ free = number, pro = number, enterprise = number })
+  default     = { free = 100, pro = 1000, enterprise = 10000 }
+}
+
 variable "backend_host" {
   description = "Address the demo services listen on, registered in Cloud Map."
   type        = string

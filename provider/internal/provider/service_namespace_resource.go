@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
@@ -190,7 +191,18 @@ func (r *ServiceNamespaceResource) Delete(ctx context.Context, req resource.Dele
 	}
 	id := data.ID.ValueString()
 	tflog.Info(ctx, "deleting Cloud Map namespace", map[string]any{"id": id})
-	out, err := r.clients.ServiceDiscovery.DeleteNamespace(ctx, &servicediscovery.DeleteNamespaceInput{Id: aws.String(id)})
+	// Services deleted just before (in the same destroy) may still count for
+	// a moment: Cloud Map answers ResourceInUse until they are gone, so retry
+	// that, within a bound.
+	var out *servicediscovery.DeleteNamespaceOutput
+	err := poll(ctx, 2*time.Minute, "the namespace's services to be deleted", func(ctx context.Context) (bool, error) {
+		var err error
+		out, err = r.clients.ServiceDiscovery.DeleteNamespace(ctx, &servicediscovery.DeleteNamespaceInput{Id: aws.String(id)})
+		if hasErrorCode(err, "ResourceInUse") {
+			return false, nil
+		}
+		return true, err
+	})
 	if isNotFound(err) {
 		return
 	}
