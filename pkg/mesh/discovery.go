@@ -131,6 +131,7 @@ func (c *Client) refresh(ctx context.Context, e *entry, old *view, now time.Time
 		rebuilt.expires, rebuilt.synced, rebuilt.revision, rebuilt.hasRev = nv.expires, nv.synced, nv.revision, nv.hasRev
 		nv = rebuilt
 	}
+	c.adoptEjections(ctx, e, nv, now)
 	// Every endpoint a request may reach: a version's group can hold
 	// instances that v.all leaves out (when all of them are unhealthy).
 	for _, eps := range nv.versions {

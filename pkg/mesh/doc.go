@@ -18,8 +18,10 @@
 //     draw over Versions (a canary split);
 //   - applies fault injection (delay, abort) when the policy asks for it;
 //   - enforces the pool limits (circuit breaking) with fast OverflowErrors;
-//   - picks an instance that is not ejected by outlier detection, with
-//     power-of-two-choices least-request (default) or round robin;
+//   - picks an instance that is not ejected by outlier detection (with
+//     Config.Ejections, ejections are shared with other processes: package
+//     mesh/dynamo), with power-of-two-choices least-request (default) or
+//     round robin;
 //   - retries failed attempts (5xx, connect failure, connection reset,
 //     per-try timeout) of idempotent requests with jittered backoff, within a
 //     retry budget and never past the caller's deadline;

@@ -106,6 +106,11 @@ type Config struct {
 	// PolicySource, at most; default RefreshInterval. Changes are picked up
 	// within one interval of a request to the service.
 	PolicyInterval time.Duration
+	// Ejections, when set, shares outlier ejections with other processes:
+	// the Client publishes the ejections it decides and adopts those of
+	// others when it refreshes a service (within MaxEjectionPercent).
+	// Package mesh/dynamo keeps them in DynamoDB.
+	Ejections Ejections
 	// Clock is the time source. Nil means the system clock.
 	Clock Clock
 	// Random is the random source. Nil means math/rand/v2.

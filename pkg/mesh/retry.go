@@ -111,6 +111,7 @@ func (c *Client) send(ctx context.Context, req *http.Request, e *entry, v *view,
 		now = c.clock.Now()
 		if d, ok := e.outlier.record(e.pol().outlier, ep.host, v.all, failed, now); ok {
 			c.log.InfoContext(ctx, "mesh: instance ejected", "service", e.service, "instance", ep.inst.ID, "for", d)
+			c.shareEjection(ctx, e, ep, now.Add(d))
 		}
 		if !failed || !retryable || overflow || attempt >= e.pol().attempts || ctx.Err() != nil {
 			return resp, err

@@ -62,8 +62,10 @@ func NewCA(trustDomain string, notBefore, notAfter time.Time) (*CA, error) {
 }
 
 // Issue returns Material for service: a certificate valid from notBefore to
-// notAfter, its key, and the CA as the bundle.
-func (ca *CA) Issue(service string, notBefore, notAfter time.Time) (Material, error) {
+// notAfter, its key, and the CA as the bundle. The certificate names the
+// service by URI (spiffe://<trust domain>/<service>) and by the DNS name
+// <service>, followed by any extra dnsNames.
+func (ca *CA) Issue(service string, notBefore, notAfter time.Time, dnsNames ...string) (Material, error) {
 	if service == "" {
 		return Material{}, errors.New("mtls: issue: service name is required")
 	}
@@ -79,7 +81,7 @@ func (ca *CA) Issue(service string, notBefore, notAfter time.Time) (Material, er
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		URIs:         []*url.URL{{Scheme: "spiffe", Host: ca.TrustDomain, Path: "/" + service}},
-		DNSNames:     []string{service},
+		DNSNames:     append([]string{service}, dnsNames...),
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, key.Public(), ca.key)
 	if err != nil {
@@ -99,4 +101,62 @@ func (ca *CA) Issue(service string, notBefore, notAfter time.Time) (Material, er
 func serial() *big.Int {
 	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	return n
+}
+
+// KeyPEM returns the CA's private key, PKCS #8 PEM encoded, for keeping the
+// CA in a secret store (ParseCA reads it back).
+func (ca *CA) KeyPEM() ([]byte, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(ca.key)
+	if err != nil {
+		return nil, fmt.Errorf("mtls: CA key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// ParseCA returns the CA whose certificate and PKCS #8 private key are
+// certPEM and keyPEM (as CertPEM and KeyPEM give them), so that it can issue
+// again. Its trust domain is the host of the certificate's spiffe URI SAN,
+// else "portico". It fails, wrapping ErrMaterial, when the certificate is
+// not a CA or the key is not its key.
+func ParseCA(certPEM, keyPEM []byte) (*CA, error) {
+	certBlock, _ := pem.Decode(certPEM)
+	if certBlock == nil || certBlock.Type != "CERTIFICATE" {
+		return nil, fmt.Errorf("%w: CA certificate: no PEM CERTIFICATE block", ErrMaterial)
+	}
+	cert, err := x509.ParseCertificate(certBlock.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%w: CA certificate: %w", ErrMaterial, err)
+	}
+	if !cert.IsCA || cert.KeyUsage&x509.KeyUsageCertSign == 0 {
+		return nil, fmt.Errorf("%w: certificate %q is not a CA", ErrMaterial, cert.Subject.CommonName)
+	}
+	keyBlock, _ := pem.Decode(keyPEM)
+	if keyBlock == nil || keyBlock.Type != "PRIVATE KEY" {
+		return nil, fmt.Errorf("%w: CA key: no PEM PRIVATE KEY block", ErrMaterial)
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(keyBlock.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%w: CA key: %w", ErrMaterial, err)
+	}
+	key, ok := parsed.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("%w: CA key: %T cannot sign", ErrMaterial, parsed)
+	}
+	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !pub.Equal(cert.PublicKey) {
+		return nil, fmt.Errorf("%w: the key is not the key of CA %q", ErrMaterial, cert.Subject.CommonName)
+	}
+	trustDomain := "portico"
+	for _, u := range cert.URIs {
+		if u.Scheme == "spiffe" && u.Host != "" {
+			trustDomain = u.Host
+			break
+		}
+	}
+	return &CA{
+		Cert:        cert,
+		CertPEM:     pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}),
+		TrustDomain: trustDomain,
+		key:         key,
+	}, nil
 }

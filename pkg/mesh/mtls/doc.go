@@ -1,7 +1,8 @@
 // Package mtls gives Portico's mesh mutual TLS with rotation: a service's
-// certificate and the CA bundle come from a Source (files, or memory that a
-// secret-store adapter fills), are read again on an interval without a
-// restart, and every new handshake uses the material current at that moment.
+// certificate and the CA bundle come from a Source (files, memory, or a
+// Secrets Manager secret through package mesh/mtls/secretsmanager), are read
+// again on an interval without a restart, and every new handshake uses the
+// material current at that moment.
 //
 // A client presents its certificate through tls.Config.GetClientCertificate
 // and checks the server's chain against the current bundle and its identity
@@ -18,5 +19,7 @@
 //	client, err := mesh.New(mesh.Config{Discoverer: d, TLS: creds})
 //
 // NewCA makes a development CA and per-service certificates, for tests and
-// the local demo; production certificates come from your PKI.
+// the local demo; KeyPEM and ParseCA keep it in a secret store, as the
+// Terraform provider's portico_mesh_ca does. Production certificates come
+// from your PKI.
 package mtls

@@ -358,6 +358,10 @@ func (c *Credentials) current(ctx context.Context) *tls.Certificate {
 	return c.state.Load().cert
 }
 
+// verifyReloadTimeout bounds a reload made while a client verifies a
+// server, where tls provides no context.
+const verifyReloadTimeout = 5 * time.Second
+
 // ClientConfig returns the TLS configuration for connections to service's
 // instances: it presents the current certificate and accepts a server whose
 // chain verifies against the current bundle and that shows one of service's
@@ -379,6 +383,14 @@ func (c *Credentials) ClientConfig(service string) *tls.Config {
 			return c.current(cri.Context()), nil
 		},
 		VerifyConnection: func(cs tls.ConnectionState) error {
+			// A client checks the server before tls asks for its own
+			// certificate (where current reloads), so reload here when due:
+			// else a bundle that gained the server's new CA would not be
+			// read until a handshake succeeds, which it never would. tls
+			// gives this callback no context; the reload is bounded.
+			ctx, cancel := context.WithTimeout(context.Background(), verifyReloadTimeout)
+			c.maybeReload(ctx)
+			cancel()
 			if err := c.verify(cs.PeerCertificates, x509.ExtKeyUsageServerAuth, want); err != nil {
 				return fmt.Errorf("mtls: server %s: %w", service, err)
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -47,6 +48,7 @@ type Clients struct {
 	ServiceDiscovery *servicediscovery.Client
 	STS              *sts.Client
 	IAM              *iam.Client
+	SecretsManager   *secretsmanager.Client
 	// Region is the region the clients talk to.
 	Region string
 	// Endpoint is the emulator base URL without a trailing slash, or empty for AWS.
@@ -146,10 +148,11 @@ func newClients(cfg aws.Config) *Clients {
 				o.APIOptions = append(o.APIOptions, awsconfig.DisableHostPrefix)
 			}
 		}),
-		STS:      sts.NewFromConfig(cfg),
-		IAM:      iam.NewFromConfig(cfg),
-		Region:   cfg.Region,
-		Endpoint: endpoint,
+		STS:            sts.NewFromConfig(cfg),
+		IAM:            iam.NewFromConfig(cfg),
+		SecretsManager: secretsmanager.NewFromConfig(cfg),
+		Region:         cfg.Region,
+		Endpoint:       endpoint,
 	}
 }
 
@@ -166,6 +169,8 @@ func (p *PorticoProvider) Resources(_ context.Context) []func() resource.Resourc
 		NewLambdaRoleResource,
 		NewLimitsResource,
 		NewRouteTableResource,
+		NewMeshCAResource,
+		NewMeshCertificateResource,
 	}
 }
 
