@@ -2,8 +2,8 @@
 // internal/gateway). Configuration comes from the environment:
 //
 //	PORTICO_NAMESPACE                Cloud Map HTTP namespace of the services (required)
-//	PORTICO_TABLE                    DynamoDB state table: rate-limit counters and, by
-//	                                 default, the route table item
+//	PORTICO_TABLE                    DynamoDB state table: rate-limit counters, API keys,
+//	                                 cached responses and, by default, the route table item
 //	PORTICO_ROUTES_TABLE             table of the route table item (default PORTICO_TABLE;
 //	                                 one of the two is required)
 //	PORTICO_ROUTES_KEY               partition key of the route table item
@@ -42,6 +42,8 @@ import (
 	routedynamo "github.com/portico-gw/portico/internal/route/dynamo"
 	"github.com/portico-gw/portico/pkg/apikey"
 	apikeydynamo "github.com/portico-gw/portico/pkg/apikey/dynamo"
+	"github.com/portico-gw/portico/pkg/cache"
+	cachedynamo "github.com/portico-gw/portico/pkg/cache/dynamo"
 	"github.com/portico-gw/portico/pkg/mesh"
 	"github.com/portico-gw/portico/pkg/mesh/cloudmap"
 	"github.com/portico-gw/portico/pkg/ratelimit"
@@ -137,6 +139,14 @@ func build(ctx context.Context, log *slog.Logger) (*gateway.Handler, error) {
 			return nil, err
 		}
 		if gcfg.APIKeys, err = apikey.New(apikey.Config{Store: keyStore}); err != nil {
+			return nil, err
+		}
+		cacheStore, err := cachedynamo.New(ddb, table, nil)
+		if err != nil {
+			return nil, err
+		}
+		// A short in-memory tier per warm instance in front of DynamoDB.
+		if gcfg.Cache, err = cache.New(cache.Config{Store: cacheStore, LocalTTL: 5 * time.Second, Logger: log}); err != nil {
 			return nil, err
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/portico-gw/portico/internal/route"
 	"github.com/portico-gw/portico/pkg/apikey"
 	"github.com/portico-gw/portico/pkg/auth"
+	"github.com/portico-gw/portico/pkg/cache"
 	"github.com/portico-gw/portico/pkg/mesh"
 	"github.com/portico-gw/portico/pkg/ratelimit"
 )
@@ -29,6 +30,12 @@ import (
 // checked.
 type Limits interface {
 	Allow(ctx context.Context, req ratelimit.Request) (ratelimit.Decision, error)
+}
+
+// Cacher answers a request from the response cache or from fetch; a
+// *cache.Cache is one.
+type Cacher interface {
+	Do(ctx context.Context, p cache.Policy, req cache.Request, fetch cache.Fetch) (*cache.Response, error)
 }
 
 // KeyResolver resolves an API key (x-api-key) to its record; an
@@ -72,6 +79,11 @@ type Config struct {
 	// key gets 403, a known one sets the caller's tier. Without it the header
 	// is ignored. The header never reaches a backend.
 	APIKeys KeyResolver
+	// Cache, when set, serves the routes whose route-table entry has a cache
+	// policy (never a userSpecific one). A cached route's backend receives only
+	// what enters the cache key: the declared query parameters and Vary
+	// headers, and the tracing headers.
+	Cache Cacher
 	// MaxBodyBytes caps request and backend response bodies. Default 5 MiB,
 	// under Lambda's 6 MB payload limit.
 	MaxBodyBytes int64
@@ -297,7 +309,13 @@ func (h *Handler) proxy(ctx context.Context, req *request, res route.Result) eve
 	service := res.Route.Service
 	u := &url.URL{Scheme: "http", Host: service, Path: res.Target(req.path), RawQuery: req.query.Encode()}
 	start := h.cfg.Now()
-	out, err := h.send(ctx, req.method, u, req.header, req.body, res.Timeout())
+	var out *backendResponse
+	var err error
+	if policy, ok := res.CachePolicy(); ok && h.cfg.Cache != nil {
+		out, err = h.cached(ctx, req, res, policy)
+	} else {
+		out, err = h.send(ctx, req.method, u, req.header, req.body, res.Timeout())
+	}
 	stat := backendStat{Service: service, LatencyMs: ms(h.cfg.Now().Sub(start))}
 	if err != nil {
 		stat.Status = failureStatus(err)
@@ -315,6 +333,25 @@ func (h *Handler) proxy(ctx context.Context, req *request, res route.Result) eve
 	stat.Status = out.status
 	req.log.backends = append(req.log.backends, stat)
 	return proxyResponse(out)
+}
+
+// cached answers a request on a cached route from the response cache, calling
+// the backend with the keyed request on a miss.
+func (h *Handler) cached(ctx context.Context, req *request, res route.Result, policy cache.Policy) (*backendResponse, error) {
+	creq := cache.Request{Method: req.method, Path: req.path, Query: req.query, Header: req.header}
+	resp, err := h.cfg.Cache.Do(ctx, policy, creq, func(ctx context.Context, keyed cache.Request) (*cache.Response, error) {
+		u := &url.URL{Scheme: "http", Host: res.Route.Service, Path: res.Target(keyed.Path), RawQuery: keyed.Query.Encode()}
+		out, err := h.send(ctx, keyed.Method, u, keyed.Header, nil, res.Timeout())
+		if err != nil {
+			return nil, err
+		}
+		return &cache.Response{Status: out.status, Header: out.header, Body: out.body}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	req.log.cache = resp.Header.Get("X-Cache")
+	return &backendResponse{status: resp.Status, header: resp.Header, body: resp.Body}, nil
 }
 
 // backendResponse is a fully read backend answer.

@@ -14,6 +14,7 @@ type accessRecord struct {
 	trace    string
 	route    string // route id; "" when none matched
 	limit    string // "allowed", "limited", "error"; "" without a limiter
+	cache    string // "HIT", "MISS", "STALE", "BYPASS"; "" on an uncached route
 	backends []backendStat
 }
 
@@ -52,6 +53,9 @@ func (h *Handler) observe(ctx context.Context, req *request, status int, took ti
 	}
 	if rec.limit != "" {
 		attrs = append(attrs, slog.String("limit", rec.limit))
+	}
+	if rec.cache != "" {
+		attrs = append(attrs, slog.String("cache", rec.cache))
 	}
 	if len(rec.backends) > 0 {
 		attrs = append(attrs, slog.Any("backends", rec.backends))

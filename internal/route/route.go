@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/portico-gw/portico/pkg/cache"
 )
 
 // Sentinel errors.
@@ -82,6 +84,33 @@ type Route struct {
 	// Composite makes the route call several services in parallel and merge
 	// their answers.
 	Composite *Composite `json:"composite,omitempty"`
+	// Cache, when set, caches the route's GET and HEAD answers in the response
+	// cache (package pkg/cache). Only for service routes; refused on a
+	// user-specific route and when it would key on credentials.
+	Cache *CachePolicy `json:"cache,omitempty"`
+	// UserSpecific marks a route whose answers depend on the caller, such as
+	// /api/v1/users: it is never cached.
+	UserSpecific bool `json:"userSpecific,omitempty"`
+}
+
+// CachePolicy is a route's cache policy as data; see cache.Policy.
+type CachePolicy struct {
+	// TTL is how long an answer stays fresh, such as "5m". At least 1s.
+	TTL Duration `json:"ttl"`
+	// Vary names request headers whose values enter the cache key, such as
+	// Accept-Language. Authorization, cookies, API keys and X-User-* are refused.
+	Vary []string `json:"vary,omitempty"`
+	// Query names the query parameters that enter the key; the backend of a
+	// cached route sees only these.
+	Query []string `json:"query,omitempty"`
+	// StaleIfError is how long past TTL an answer may still be served when the
+	// backend fails.
+	StaleIfError Duration `json:"staleIfError,omitempty"`
+}
+
+// Policy converts p to the cache package's policy for a route.
+func (p *CachePolicy) Policy(userSpecific bool) cache.Policy {
+	return cache.Policy{TTL: time.Duration(p.TTL), Vary: p.Vary, Query: p.Query, StaleIfError: time.Duration(p.StaleIfError), UserSpecific: userSpecific}
 }
 
 // Match says which requests a route serves.
@@ -409,6 +438,19 @@ func compileRoute(r *Route, index int, versionHeader string) (*compiled, error) 
 		}
 		if err := c.compileCalls(r.Composite.Calls); err != nil {
 			return nil, err
+		}
+	}
+	if r.Cache != nil {
+		if r.Composite != nil {
+			return nil, errors.New("cache: only a route with a service can be cached")
+		}
+		switch err := r.Cache.Policy(r.UserSpecific).Validate(); {
+		case errors.Is(err, cache.ErrUserSpecific):
+			return nil, errors.New("cache: the route is userSpecific, and user-specific answers are never cached")
+		case errors.Is(err, cache.ErrCredentialKey):
+			return nil, fmt.Errorf("cache.vary: %s would put credentials or identity in the cache key", strings.TrimPrefix(err.Error(), cache.ErrCredentialKey.Error()+": Vary "))
+		case err != nil:
+			return nil, fmt.Errorf("cache: %s", strings.TrimPrefix(err.Error(), cache.ErrPolicy.Error()+": "))
 		}
 	}
 	return c, nil

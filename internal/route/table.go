@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/portico-gw/portico/pkg/cache"
 )
 
 // kind is a route's path kind, in order of precedence.
@@ -354,4 +356,13 @@ func (n *node) collect(p string, out []*compiled) []*compiled {
 		out = n.param.collect(tail, out)
 	}
 	return out
+}
+
+// CachePolicy returns the matched route's cache policy, and false when the
+// route is not cached.
+func (r Result) CachePolicy() (cache.Policy, bool) {
+	if r.Route == nil || r.Route.Cache == nil {
+		return cache.Policy{}, false
+	}
+	return r.Route.Cache.Policy(r.Route.UserSpecific), true
 }

@@ -77,9 +77,15 @@ resource "portico_route_table" "routes" {
     version  = 1
     revision = "demo"
     routes = [
-      { id = "users", match = { pathPrefix = "/api/v1/users" }, service = "user-service", stripPrefix = "/api/v1" },
-      { id = "users-v2", match = { pathPrefix = "/api/v1/users", version = "2" }, service = "api-v2-service", stripPrefix = "/api/v1" },
-      { id = "products", match = { pathPrefix = "/api/v1/products", methods = ["GET"] }, service = "product-service", stripPrefix = "/api/v1" },
+      { id = "users", match = { pathPrefix = "/api/v1/users" }, service = "user-service", stripPrefix = "/api/v1", userSpecific = true },
+      { id = "users-v2", match = { pathPrefix = "/api/v1/users", version = "2" }, service = "api-v2-service", stripPrefix = "/api/v1", userSpecific = true },
+      {
+        id          = "products"
+        match       = { pathPrefix = "/api/v1/products", methods = ["GET"] }
+        service     = "product-service"
+        stripPrefix = "/api/v1"
+        cache       = { ttl = "5m", vary = ["Accept-Language", "Accept-Encoding"], staleIfError = "1m" }
+      },
       {
         id          = "products-fr"
         match       = { pathPrefix = "/api/v1/products", methods = ["GET"], headers = [{ name = "Accept-Language", prefix = "fr" }] }
@@ -89,7 +95,7 @@ resource "portico_route_table" "routes" {
       { id = "orders", match = { pathPrefix = "/api/v1/orders" }, service = "order-service", stripPrefix = "/api/v1", timeout = "30s" },
       { id = "order", match = { path = "/api/v1/orders/{id}", methods = ["GET"] }, service = "order-service", stripPrefix = "/api/v1", timeout = "30s" },
       { id = "notifications", match = { pathPrefix = "/api/v1/notifications" }, service = "notification-service", stripPrefix = "/api/v1" },
-      { id = "search", match = { pathPrefix = "/api/v1/search", methods = ["GET"] }, service = "product-service", stripPrefix = "/api/v1" },
+      { id = "search", match = { pathPrefix = "/api/v1/search", methods = ["GET"] }, service = "product-service", stripPrefix = "/api/v1", cache = { ttl = "60s", query = ["q"] } },
       { id = "v2", match = { pathPrefix = "/api/v2" }, service = "api-v2-service", stripPrefix = "/api/v2" },
       {
         id                   = "dashboard"
