@@ -172,8 +172,11 @@ type Client struct {
 	clock     Clock
 	rand      Random
 	transport http.RoundTripper
-	services  sync.Map // service name → *entry
-	hosts     sync.Map // "address:port" → *entry, for connection limits
+	// countsConns: transport is countConnections' clone, whose connections
+	// enforce MaxConnections and MaxRequestsPerConnection.
+	countsConns bool
+	services    sync.Map // service name → *entry
+	hosts       sync.Map // "address:port" → *entry, for connection limits
 }
 
 var _ http.RoundTripper = (*Client)(nil)
@@ -207,6 +210,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	if t, ok := c.transport.(*http.Transport); ok {
 		c.transport = c.countConnections(t)
+		c.countsConns = true
 	}
 	return c, nil
 }

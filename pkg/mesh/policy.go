@@ -27,6 +27,8 @@ const (
 	DefaultMaxEjectionPercent = 50
 	DefaultMaxConnections     = 100
 	DefaultMaxRequests        = 1000
+	// DefaultMaxRequestsPerConnection is how many requests one connection carries before it is retired.
+	DefaultMaxRequestsPerConnection = 10
 )
 
 // AttrVersion is the instance attribute that names an instance's version.
@@ -163,6 +165,10 @@ type Pool struct {
 	MaxConnections int `json:"maxConnections,omitempty"`
 	// MaxRequests in flight to the service; default 1000.
 	MaxRequests int `json:"maxRequests,omitempty"`
+	// MaxRequestsPerConnection is how many requests one connection carries
+	// before it is retired (closed, and the next request dials a fresh one);
+	// default 10. Enforced, like MaxConnections, on an *http.Transport.
+	MaxRequestsPerConnection int `json:"maxRequestsPerConnection,omitempty"`
 }
 
 // Validate reports a policy the Client cannot apply. Errors wrap ErrPolicy.
@@ -251,6 +257,9 @@ func (p Policy) Validate() error {
 	}
 	if p.Pool.MaxConnections < 0 {
 		return bad("pool: maxConnections %d is negative", p.Pool.MaxConnections)
+	}
+	if p.Pool.MaxRequestsPerConnection < 0 {
+		return bad("pool: maxRequestsPerConnection %d is negative", p.Pool.MaxRequestsPerConnection)
 	}
 	if p.Pool.MaxRequests < 0 {
 		return bad("pool: maxRequests %d is negative", p.Pool.MaxRequests)
@@ -343,6 +352,7 @@ type resolved struct {
 
 	maxConns    int
 	maxRequests int
+	maxPerConn  int
 }
 
 func orDefault[T comparable](v, def T) T {
@@ -378,6 +388,7 @@ func resolve(p Policy) resolved {
 		},
 		maxConns:    orDefault(p.Pool.MaxConnections, DefaultMaxConnections),
 		maxRequests: orDefault(p.Pool.MaxRequests, DefaultMaxRequests),
+		maxPerConn:  orDefault(p.Pool.MaxRequestsPerConnection, DefaultMaxRequestsPerConnection),
 	}
 	if r.backoffMax < r.backoffBase {
 		r.backoffMax = r.backoffBase

@@ -3,9 +3,11 @@ package mesh
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"sync/atomic"
 	"time"
 )
@@ -86,11 +88,43 @@ func (c *Client) countConnections(t *http.Transport) *http.Transport {
 	return t
 }
 
-// countedConn gives its slot back when closed.
+// countedConn gives its slot back when closed, and counts the requests it
+// carries so that it can be retired after Pool.MaxRequestsPerConnection.
 type countedConn struct {
 	net.Conn
-	count  *atomic.Int64
-	closed atomic.Bool
+	count   *atomic.Int64
+	closed  atomic.Bool
+	uses    atomic.Int64
+	retired atomic.Bool
+}
+
+// errRetired fails the first write on a retired connection. Nothing has been
+// written then, so http.Transport retries the request on a new connection.
+var errRetired = errors.New("mesh: connection retired after its request limit")
+
+// Write refuses to start another request on a retired connection.
+func (c *countedConn) Write(b []byte) (int, error) {
+	if c.retired.Load() {
+		c.Close()
+		return 0, errRetired
+	}
+	return c.Conn.Write(b)
+}
+
+// perConnectionLimit returns a trace whose GotConn counts the request on its
+// connection and retires the connection once it has carried max requests: the
+// request that would exceed the limit fails before writing a byte and
+// http.Transport sends it on a fresh connection.
+func perConnectionLimit(max int) *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		conn := info.Conn
+		if tc, ok := conn.(*tls.Conn); ok {
+			conn = tc.NetConn()
+		}
+		if cc, ok := conn.(*countedConn); ok && cc.uses.Add(1) > int64(max) {
+			cc.retired.Store(true)
+		}
+	}}
 }
 
 func (c *countedConn) Close() error {

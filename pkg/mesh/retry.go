@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -145,7 +146,11 @@ func (c *Client) send(ctx context.Context, req *http.Request, e *entry, v *view,
 func (c *Client) try(ctx context.Context, req *http.Request, body io.ReadCloser, e *entry, ep *endpoint, attempt int) (*http.Response, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	stop := c.clock.AfterFunc(e.pol().perTry, func() { cancel(ErrPerTryTimeout) })
-	out := req.Clone(actx)
+	tctx := context.Context(actx)
+	if c.countsConns {
+		tctx = httptrace.WithClientTrace(actx, perConnectionLimit(e.pol().maxPerConn))
+	}
+	out := req.Clone(tctx)
 	out.Body = body
 	out.URL.Host = ep.hostPort
 	out.Host = ep.hostPort
