@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -203,7 +204,7 @@ func (h *Handler) serve(ctx context.Context, ev events.APIGatewayProxyRequest, r
 	req.log.userID = userID
 
 	var apiKeyID string
-	if key := eventHeaders(ev).Get("X-Api-Key"); key != "" && h.cfg.APIKeys != nil {
+	if key := apiKeyHeader(ev, h.cfg.APIKeys != nil); key != "" {
 		rec, err := h.cfg.APIKeys.Resolve(ctx, key)
 		switch {
 		case errors.Is(err, apikey.ErrUnknownKey):
@@ -333,6 +334,25 @@ func (h *Handler) proxy(ctx context.Context, req *request, res route.Result) eve
 	stat.Status = out.status
 	req.log.backends = append(req.log.backends, stat)
 	return proxyResponse(out)
+}
+
+// apiKeyHeader returns the request's x-api-key header when keys are in use,
+// without building the whole header map.
+func apiKeyHeader(ev events.APIGatewayProxyRequest, inUse bool) string {
+	if !inUse {
+		return ""
+	}
+	for k, vs := range ev.MultiValueHeaders {
+		if len(vs) > 0 && strings.EqualFold(k, "X-Api-Key") {
+			return vs[0]
+		}
+	}
+	for k, v := range ev.Headers {
+		if strings.EqualFold(k, "X-Api-Key") {
+			return v
+		}
+	}
+	return ""
 }
 
 // cached answers a request on a cached route from the response cache, calling
