@@ -43,6 +43,7 @@ DEMO_ISSUER := https://portico.local
 DEMO_AUDIENCE := portico
 DEMO_KID := portico-demo-1
 BACKEND_PORTS := user-service=18081,order-service=18082,notification-service=18083,product-service=18084,french-content-service=18085,api-v2-service=18086
+GRPC_PAYMENTS_PORT := 18087
 
 export TF_CLI_CONFIG_FILE := $(STATE)/terraformrc
 export TF_IN_AUTOMATION := 1
@@ -112,6 +113,7 @@ bins:
 	@mkdir -p $(STATE)/bin
 	$(GO) build -o $(STATE)/bin/backends ./localstack/cmd/backends
 	$(GO) build -o $(STATE)/bin/devtoken ./localstack/cmd/devtoken
+	$(GO) build -o $(STATE)/bin/grpcpay ./localstack/cmd/grpcpay
 
 ## ---- local environment ----------------------------------------------------
 
@@ -154,17 +156,25 @@ backends-up: bins ## Start the demo services.
 	  sleep 0.5; kill -0 $$(cat $(STATE)/backends.pid) || { cat $(STATE)/backends.log; exit 1; }; \
 	  cat $(STATE)/backends.log; \
 	fi
+	@if [ -f $(STATE)/grpcpay.pid ] && kill -0 $$(cat $(STATE)/grpcpay.pid) 2>/dev/null; then \
+	  echo "demo gRPC payment service already running"; \
+	else \
+	  setsid $(STATE)/bin/grpcpay -bind $(BACKEND_BIND) -port $(GRPC_PAYMENTS_PORT) > $(STATE)/grpcpay.log 2>&1 < /dev/null & echo $$! > $(STATE)/grpcpay.pid; \
+	  sleep 0.5; kill -0 $$(cat $(STATE)/grpcpay.pid) || { cat $(STATE)/grpcpay.log; exit 1; }; \
+	  cat $(STATE)/grpcpay.log; \
+	fi
 
 .PHONY: backends-down
 backends-down: ## Stop the demo services.
 	@if [ -f $(STATE)/backends.pid ]; then kill $$(cat $(STATE)/backends.pid) 2>/dev/null || true; rm -f $(STATE)/backends.pid; echo "demo services stopped"; fi
+	@if [ -f $(STATE)/grpcpay.pid ]; then kill $$(cat $(STATE)/grpcpay.pid) 2>/dev/null || true; rm -f $(STATE)/grpcpay.pid; echo "demo gRPC payment service stopped"; fi
 
 TF_LOCAL_VARS = -var name=$(DEMO_NAME) -var endpoint=$(ENDPOINT) \
 	$(if $(CA_CERT),-var ca_bundle=$(CA_CERT),) \
 	-var architecture=$(LAMBDA_ARCH) \
 	-var authorizer_zip=$(BUILD)/local/authorizer.zip -var aggregator_zip=$(BUILD)/local/aggregator.zip \
 	-var jwt_public_key=$(STATE)/keys/demo.pub.pem -var jwt_kid=$(DEMO_KID) -var jwt_issuer=$(DEMO_ISSUER) -var jwt_audience=$(DEMO_AUDIENCE) \
-	-var backend_host=$(BACKEND_HOST)
+	-var backend_host=$(BACKEND_HOST) -var payment_grpc_port=$(GRPC_PAYMENTS_PORT)
 
 .PHONY: demo
 demo: tools provider lambdas tls keys emulator-up backends-up ## Run Portico locally and call it.

@@ -26,6 +26,7 @@ import (
 	"github.com/portico-gw/portico/internal/awsconfig"
 	"github.com/portico-gw/portico/localstack/backend"
 	"github.com/portico-gw/portico/localstack/devtoken"
+	"github.com/portico-gw/portico/localstack/grpcpay"
 )
 
 const (
@@ -146,6 +147,18 @@ func setUp() (cleanup func(), err error) {
 		ports[svc] = ln.Addr().(*net.TCPAddr).Port
 	}
 	portsJSON, _ := json.Marshal(ports)
+	// The demo gRPC payment service (localstack/grpcpay), in this process too.
+	grpcLn, err := net.Listen("tcp", net.JoinHostPort(bind, "0"))
+	if err != nil {
+		return cleanup, err
+	}
+	payments, err := grpcpay.New(nil)
+	if err != nil {
+		return cleanup, err
+	}
+	grpcCtx, stopGRPC := context.WithCancel(context.Background())
+	go payments.Serve(grpcCtx, grpcLn)
+	cleanups = append(cleanups, stopGRPC)
 
 	stack.tfVars = []string{
 		"-var", "name=" + stack.name,
@@ -158,6 +171,7 @@ func setUp() (cleanup func(), err error) {
 		"-var", "jwt_audience=" + audience,
 		"-var", "backend_host=" + host,
 		"-var", "backend_ports=" + string(portsJSON),
+		"-var", "payment_grpc_port=" + fmt.Sprint(grpcLn.Addr().(*net.TCPAddr).Port),
 		// Small limits, so that z_limits_e2e_test.go reaches them quickly.
 		"-var", "limit_per_ip_per_minute=" + fmt.Sprint(e2eIPLimit),
 		"-var", "search_limit_per_minute=2",

@@ -16,6 +16,10 @@
 //	PORTICO_PERMISSIONS              per-route role and scope requirements (JSON array,
 //	                                 see gateway.Permission; optional)
 //
+// The gRPC routes' descriptor sets are items {pk: "config#descriptors#<name>",
+// descriptors: B} of the route table's table, written by
+// portico_grpc_descriptors and read whenever a new route table loads.
+//
 // Logs (one JSON access line per request) and CloudWatch embedded-metric-format
 // lines go to stdout. AWS_ENDPOINT_URL and AWS_CA_BUNDLE, read by the AWS SDK,
 // point it at an emulator.
@@ -48,6 +52,7 @@ import (
 	"github.com/portico-gw/portico/pkg/mesh/cloudmap"
 	"github.com/portico-gw/portico/pkg/ratelimit"
 	"github.com/portico-gw/portico/pkg/ratelimit/dynamo"
+	"github.com/portico-gw/portico/pkg/transcode"
 )
 
 func main() {
@@ -116,7 +121,28 @@ func build(ctx context.Context, log *slog.Logger) (*gateway.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	routes, err := route.NewStore(route.StoreConfig{Source: src, Refresh: refresh, Logger: log, OnChange: policies.Use})
+	// gRPC routes: their descriptor sets (portico_grpc_descriptors) are read
+	// from the routes' table whenever a new route table loads; a table whose
+	// sets are missing or do not fit is refused, keeping the last good one.
+	descriptors, err := routedynamo.NewDescriptors(ddb, routesTable)
+	if err != nil {
+		return nil, err
+	}
+	grpcBackends, err := gateway.NewGRPCBackends(gateway.GRPCConfig{
+		Descriptors: descriptors,
+		Resolver: transcode.ResolverFunc(func(ctx context.Context, service string) (string, error) {
+			inst, err := client.Pick(ctx, service)
+			if err != nil {
+				return "", err
+			}
+			return inst.HostPort(), nil
+		}),
+		Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	routes, err := route.NewStore(route.StoreConfig{Source: src, Refresh: refresh, Logger: log, OnChange: policies.Use, Prepare: grpcBackends.Prepare})
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +150,7 @@ func build(ctx context.Context, log *slog.Logger) (*gateway.Handler, error) {
 		// Not fatal: the store retries, and serves 503 until a table loads.
 		log.Error("cold start: no route table yet", "err", err)
 	}
-	gcfg := gateway.Config{Routes: routes, Client: client.HTTPClient(), Logger: log, Metrics: os.Stdout}
+	gcfg := gateway.Config{Routes: routes, Client: client.HTTPClient(), GRPC: grpcBackends, Logger: log, Metrics: os.Stdout}
 	if doc := os.Getenv("PORTICO_PERMISSIONS"); doc != "" {
 		if gcfg.Permissions, err = gateway.ParsePermissions([]byte(doc)); err != nil {
 			return nil, err

@@ -13,7 +13,10 @@
 //   - sends the request to the route's service through the mesh client, within
 //     the route's timeout and the function's deadline, or runs a composite
 //     route's calls in parallel and merges their JSON answers under the
-//     partial-results contract (see Handler.Handle);
+//     partial-results contract (see Handler.Handle), or, for a gRPC route,
+//     translates the JSON request to the method's Protobuf message, calls the
+//     backend and answers in JSON (package pkg/transcode; GRPCBackends builds
+//     the transcoders from the descriptor sets the route table names);
 //   - treats backend answers as untrusted (size cap, no hop-by-hop or
 //     gateway-owned headers, no header injection back to the client);
 //   - logs one JSON access line and writes one CloudWatch embedded-metric-format

@@ -70,6 +70,9 @@ type Config struct {
 	// Client sends requests to http://<service>/<path>; in production an
 	// *http.Client over the mesh client. Required.
 	Client Doer
+	// GRPC gives the Transcoders of the route table's gRPC routes (a
+	// *GRPCBackends). Without it a gRPC route answers 503.
+	GRPC Transcoders
 	// Permissions are the per-route role and scope requirements.
 	Permissions []Permission
 	// Limits, when set, are checked for every request (by client IP, API key,
@@ -301,6 +304,9 @@ func (h *Handler) route(ctx context.Context, ev events.APIGatewayProxyRequest, r
 	}
 	if res.Route.Composite != nil {
 		return h.composite(ctx, req, res)
+	}
+	if res.Route.GRPC != nil {
+		return h.grpc(ctx, req, tbl, res)
 	}
 	return h.proxy(ctx, req, res)
 }

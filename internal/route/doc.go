@@ -41,7 +41,9 @@
 // Call). timeout bounds the backend call (the whole composite for a
 // composite route); the default is DefaultTimeout, and the caller's deadline
 // always bounds it too. allowClientRequestId lets a client's X-Request-ID
-// through when it is a valid UUID.
+// through when it is a valid UUID. A route may instead name a gRPC method, or
+// the google.api.http annotations of a proto service, with a descriptor set
+// (see GRPC); Table.GRPC checks such routes against the sets.
 //
 // # Precedence
 //

@@ -84,6 +84,9 @@ type Route struct {
 	// Composite makes the route call several services in parallel and merge
 	// their answers.
 	Composite *Composite `json:"composite,omitempty"`
+	// GRPC makes the route call a gRPC method, translating JSON both ways
+	// (see GRPC). Exactly one of Service, Composite and GRPC is set.
+	GRPC *GRPC `json:"grpc,omitempty"`
 	// Cache, when set, caches the route's GET and HEAD answers in the response
 	// cache (package pkg/cache). Only for service routes; refused on a
 	// user-specific route and when it would key on credentials.
@@ -422,6 +425,9 @@ func compileRoute(r *Route, index int, versionHeader string) (*compiled, error) 
 			return nil, fmt.Errorf("stripPrefix %q: want literal leading segments of the route's path", r.StripPrefix)
 		}
 		c.strip = r.StripPrefix
+	}
+	if r.GRPC != nil {
+		return c, c.compileGRPC()
 	}
 	switch {
 	case r.Service != "" && r.Composite != nil:

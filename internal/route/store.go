@@ -29,6 +29,11 @@ type StoreConfig struct {
 	ColdRetry time.Duration
 	// LoadTimeout bounds one load; default 2s.
 	LoadTimeout time.Duration
+	// Prepare, if set, is called with each new valid table before it is
+	// swapped in, to get ready what it needs (the gateway loads its gRPC
+	// descriptor sets). An error keeps the current table; the document is
+	// read and prepared again at the next refresh.
+	Prepare func(ctx context.Context, t *Table) error
 	// OnChange, if set, is called with each table the Store swaps in (the
 	// first one included), before requests see it. It must not block long.
 	OnChange func(*Table)
@@ -122,6 +127,14 @@ func (s *Store) load(ctx context.Context) error {
 		s.log.ErrorContext(ctx, "route: refusing an invalid route table; keeping the last good one",
 			"err", err, "loaded", s.cur.Load() != nil)
 		return err
+	}
+	if s.cfg.Prepare != nil {
+		if err := s.cfg.Prepare(ctx, t); err != nil {
+			s.lastDoc, s.lastErr = nil, nil // prepare it again at the next refresh
+			s.log.ErrorContext(ctx, "route: cannot prepare the route table; keeping the last good one",
+				"err", err, "loaded", s.cur.Load() != nil)
+			return fmt.Errorf("route: prepare: %w", err)
+		}
 	}
 	if s.cfg.OnChange != nil {
 		s.cfg.OnChange(t)

@@ -121,3 +121,45 @@ func TestStoreConfig(t *testing.T) {
 		t.Error("negative refresh: got nil error, want one")
 	}
 }
+
+// A table that Prepare refuses is not swapped in; the same document is
+// prepared again at the next refresh, and swapped in once Prepare succeeds.
+func TestStorePrepareKeepsLastGood(t *testing.T) {
+	src := &source{doc: table("one")}
+	var failPrepare error
+	var prepared []string
+	s, err := NewStore(StoreConfig{
+		Source: src, Refresh: time.Hour, // only Load reloads
+		Prepare: func(_ context.Context, t *Table) error {
+			prepared = append(prepared, t.Document().Revision)
+			return failPrepare
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	failPrepare = errors.New("no descriptor set")
+	src.set(table("two"), nil)
+	for range 2 {
+		if err := s.Load(ctx); err == nil || !strings.Contains(err.Error(), "no descriptor set") {
+			t.Fatalf("got %v, want the Prepare error", err)
+		}
+		if got := s.Current(ctx).Document().Revision; got != "one" {
+			t.Fatalf("got table %s, want the last good one", got)
+		}
+	}
+	failPrepare = nil
+	if err := s.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Current(ctx).Document().Revision; got != "two" {
+		t.Fatalf("got table %s, want two once prepared", got)
+	}
+	if got, want := fmt.Sprint(prepared), "[one two two two]"; got != want {
+		t.Fatalf("got Prepare calls %s, want %s", got, want)
+	}
+}

@@ -73,6 +73,9 @@ resource "portico_function" "aggregator" {
 # request ends at 29 s whatever the route says.
 resource "portico_route_table" "routes" {
   table_name = portico_table.state.name
+  # Checks the gRPC routes against their descriptor sets at plan time, and
+  # writes the sets before the routes.
+  descriptors = { payments = portico_grpc_descriptors.payments.filename }
   document = jsonencode({
     version  = 1
     revision = "demo"
@@ -97,6 +100,19 @@ resource "portico_route_table" "routes" {
       { id = "notifications", match = { pathPrefix = "/api/v1/notifications" }, service = "notification-service", stripPrefix = "/api/v1" },
       { id = "search", match = { pathPrefix = "/api/v1/search", methods = ["GET"] }, service = "product-service", stripPrefix = "/api/v1", cache = { ttl = "60s", query = ["q"] } },
       { id = "v2", match = { pathPrefix = "/api/v2" }, service = "api-v2-service", stripPrefix = "/api/v2" },
+      # gRPC: JSON clients reach payments.v1.PaymentService (localstack/grpcpay).
+      {
+        id    = "payments-charge"
+        match = { path = "/api/v1/payments", methods = ["POST"] }
+        grpc  = { service = "payment-grpc-service", descriptors = "payments", method = "payments.v1.PaymentService/Charge", body = "*" }
+      },
+      {
+        id          = "payments-grpc"
+        match       = { pathPrefix = "/api/v1/grpc" }
+        stripPrefix = "/api/v1/grpc"
+        timeout     = "2s"
+        grpc        = { service = "payment-grpc-service", descriptors = "payments", annotations = "payments.v1.PaymentService" }
+      },
       {
         id                   = "dashboard"
         match                = { path = "/user-dashboard", methods = ["GET"] }
@@ -182,5 +198,30 @@ resource "portico_service_instance" "svc" {
   port        = var.backend_ports[each.key]
   attributes = {
     version = "v1"
+  }
+}
+
+# The demo gRPC payment service (localstack/grpcpay): its descriptor set, which
+# the aggregator reads for the gRPC routes, and its Cloud Map registration.
+resource "portico_grpc_descriptors" "payments" {
+  table_name  = portico_table.state.name
+  name        = "payments"
+  filename    = var.payments_descriptors
+  source_hash = filebase64sha256(var.payments_descriptors)
+}
+
+resource "portico_service" "payment_grpc" {
+  name         = "payment-grpc-service"
+  namespace_id = portico_service_namespace.mesh.id
+}
+
+resource "portico_service_instance" "payment_grpc" {
+  service_id  = portico_service.payment_grpc.id
+  instance_id = "payment-grpc-service-1"
+  address     = var.backend_host
+  port        = var.payment_grpc_port
+  attributes = {
+    version  = "v1"
+    protocol = "grpc"
   }
 }

@@ -129,3 +129,15 @@ variable "permissions" {
     { path = "/api/v1/orders", methods = ["POST", "PUT", "PATCH", "DELETE"], anyRole = ["admin", "clerk"] },
   ]
 }
+
+variable "payment_grpc_port" {
+  description = "Port of the demo gRPC payment service (localstack/grpcpay) on backend_host."
+  type        = number
+  default     = 18087
+}
+
+variable "payments_descriptors" {
+  description = "Path of the payment service's descriptor set (a binary FileDescriptorSet)."
+  type        = string
+  default     = "../../localstack/grpcpay/payments.binpb"
+}

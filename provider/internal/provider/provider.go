@@ -168,6 +168,7 @@ func (p *PorticoProvider) Resources(_ context.Context) []func() resource.Resourc
 		NewAPIKeyResource,
 		NewLambdaRoleResource,
 		NewLimitsResource,
+		NewGRPCDescriptorsResource,
 		NewRouteTableResource,
 		NewMeshCAResource,
 		NewMeshCertificateResource,

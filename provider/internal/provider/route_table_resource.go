@@ -24,6 +24,7 @@ import (
 
 	"github.com/portico-gw/portico/internal/route"
 	routedynamo "github.com/portico-gw/portico/internal/route/dynamo"
+	"github.com/portico-gw/portico/pkg/transcode"
 )
 
 var (
@@ -46,6 +47,8 @@ type RouteTableResourceModel struct {
 	TableName types.String `tfsdk:"table_name"`
 	Key       types.String `tfsdk:"key"`
 	Document  types.String `tfsdk:"document"`
+	// Descriptors maps descriptor set names to files, for plan-time checks.
+	Descriptors types.Map `tfsdk:"descriptors"`
 }
 
 // NewRouteTableResource returns a portico_route_table resource.
@@ -91,6 +94,15 @@ func (r *RouteTableResource) Schema(_ context.Context, _ resource.SchemaRequest,
 					"Validated at plan time; changes in place.",
 				Required: true,
 			},
+			"descriptors": schema.MapAttribute{
+				MarkdownDescription: "The descriptor sets the document's gRPC routes name, by name: the path of each set's file, " +
+					"usually `{ payments = portico_grpc_descriptors.payments.filename }`. Used only at plan time, to refuse gRPC routes " +
+					"that name a set not listed here, a method or annotated service the set lacks, a path variable that is not a field, " +
+					"or a client-streaming or bidirectional method; it also makes Terraform write the sets before the routes. Without it " +
+					"gRPC routes are checked when the aggregator loads the table, which keeps its last good table if they do not fit.",
+				ElementType: types.StringType,
+				Optional:    true,
+			},
 		},
 	}
 }
@@ -107,22 +119,33 @@ func (r *RouteTableResource) ValidateConfig(ctx context.Context, req resource.Va
 	if resp.Diagnostics.HasError() || doc.IsNull() || doc.IsUnknown() {
 		return
 	}
-	validateRouteDocument(doc.ValueString(), &resp.Diagnostics)
+	t := validateRouteDocument(doc.ValueString(), &resp.Diagnostics)
+	if t == nil || len(t.GRPCRoutes()) == 0 {
+		return
+	}
+	var files types.Map
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("descriptors"), &files)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	validateGRPCRoutes(ctx, t, files, &resp.Diagnostics)
 }
 
 // validateRouteDocument adds an error for an invalid document and a warning
 // for each route.Table warning.
-func validateRouteDocument(doc string, diags *diag.Diagnostics) {
+// It returns the table, or nil when the document is invalid.
+func validateRouteDocument(doc string, diags *diag.Diagnostics) *route.Table {
 	t, err := route.Parse([]byte(doc))
 	if err != nil {
 		diags.AddAttributeError(path.Root("document"), "Invalid route table",
 			"The aggregator would refuse this route document and keep its current table: "+
 				strings.TrimPrefix(err.Error(), route.ErrInvalid.Error()+": "))
-		return
+		return nil
 	}
 	for _, w := range t.Warnings() {
 		diags.AddAttributeWarning(path.Root("document"), "Route timeout beyond API Gateway's limit", w)
 	}
+	return t
 }
 
 func routeTableID(table, key string) string {
@@ -260,4 +283,45 @@ func (r *RouteTableResource) ImportState(ctx context.Context, req resource.Impor
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), routeTableID(table, key))...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("table_name"), table)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("key"), key)...)
+}
+
+// validateGRPCRoutes checks t's gRPC routes against the descriptor set files
+// of the descriptors attribute, as the aggregator checks them when it loads
+// the table. Unknown file paths (not known until apply) skip the check.
+func validateGRPCRoutes(ctx context.Context, t *route.Table, files types.Map, diags *diag.Diagnostics) {
+	if files.IsUnknown() {
+		return
+	}
+	if files.IsNull() {
+		diags.AddAttributeWarning(path.Root("descriptors"), "gRPC routes not checked at plan time",
+			fmt.Sprintf("The document has gRPC routes using the descriptor sets %s; set descriptors = { <name> = "+
+				"portico_grpc_descriptors.<name>.filename } to check them now. The aggregator checks them when it loads the table "+
+				"and keeps its last good table if they do not fit.", strings.Join(t.DescriptorSets(), ", ")))
+		return
+	}
+	var paths map[string]types.String
+	diags.Append(files.ElementsAs(ctx, &paths, false)...)
+	if diags.HasError() {
+		return
+	}
+	sets := map[string]*transcode.Descriptors{}
+	for name, p := range paths {
+		if p.IsUnknown() {
+			return
+		}
+		_, d, err := readDescriptorSet(p.ValueString())
+		if err != nil {
+			diags.AddAttributeError(path.Root("descriptors").AtMapKey(name), "Invalid descriptor set", err.Error())
+			return
+		}
+		sets[name] = d
+	}
+	if _, err := t.GRPC(sets); err != nil {
+		msg := strings.TrimPrefix(err.Error(), route.ErrDescriptors.Error()+": ")
+		if errors.Is(err, transcode.ErrStreaming) {
+			msg += " (a JSON request is one message: client-streaming and bidirectional methods cannot be routed)"
+		}
+		diags.AddAttributeError(path.Root("document"), "gRPC route does not fit its descriptor set",
+			"The aggregator would refuse this route table and keep its current one: "+msg)
+	}
 }

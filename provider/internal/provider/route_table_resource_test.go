@@ -19,14 +19,21 @@ func TestRouteTableSchema(t *testing.T) {
 // validateRouteTableConfig runs the resource's ValidateConfig on a document.
 func validateRouteTableConfig(t *testing.T, doc tftypes.Value) diag.Diagnostics {
 	t.Helper()
+	return validateRouteTableConfigWith(t, doc, tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, nil))
+}
+
+// validateRouteTableConfigWith runs ValidateConfig with a descriptors map.
+func validateRouteTableConfigWith(t *testing.T, doc, descriptors tftypes.Value) diag.Diagnostics {
+	t.Helper()
 	r := &RouteTableResource{}
 	s := resourceSchema(t, r)
 	typ := s.Type().TerraformType(context.Background())
 	raw := tftypes.NewValue(typ, map[string]tftypes.Value{
-		"id":         tftypes.NewValue(tftypes.String, nil),
-		"table_name": tftypes.NewValue(tftypes.String, "state"),
-		"key":        tftypes.NewValue(tftypes.String, nil),
-		"document":   doc,
+		"id":          tftypes.NewValue(tftypes.String, nil),
+		"table_name":  tftypes.NewValue(tftypes.String, "state"),
+		"key":         tftypes.NewValue(tftypes.String, nil),
+		"document":    doc,
+		"descriptors": descriptors,
 	})
 	var resp resource.ValidateConfigResponse
 	r.ValidateConfig(context.Background(), resource.ValidateConfigRequest{Config: tfsdk.Config{Schema: s, Raw: raw}}, &resp)

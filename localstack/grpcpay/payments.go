@@ -1,8 +1,23 @@
-package main
+// Package grpcpay is the demo gRPC payment service,
+// payments.v1.PaymentService (see proto/payments/v1/payments.proto), that
+// Portico's gateway reaches over gRPC with JSON clients on the other side of
+// the transcoder. It is built on dynamic messages over the embedded
+// descriptor set, with no generated code. Charge takes a delay field to
+// provoke DEADLINE_EXCEEDED; GetPayment answers NOT_FOUND for unknown ids;
+// ListPayments streams. Charge records the caller's x-user-id metadata as
+// charged_by.
+//
+// The command localstack/cmd/grpcpay serves it; the end-to-end tests start
+// it in process with Serve.
+package grpcpay
 
 import (
+	"bytes"
 	"context"
+	_ "embed"
+	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"time"
 
@@ -23,7 +38,59 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations" // for the http option in the descriptor set
 )
 
-const serviceName = "payments.v1.PaymentService"
+// ServiceName is the full name of the gRPC service.
+const ServiceName = "payments.v1.PaymentService"
+
+// descriptorSet is proto/payments/v1/payments.proto compiled with its
+// imports; TestDescriptorSetUpToDate keeps it so.
+//
+//go:embed payments.binpb
+var descriptorSet []byte
+
+// DescriptorSet returns the service's binary FileDescriptorSet, what
+// portico_grpc_descriptors stores.
+func DescriptorSet() []byte { return bytes.Clone(descriptorSet) }
+
+// Server is an in-memory PaymentService.
+type Server struct {
+	p *payments
+}
+
+// New returns an empty PaymentService. now is the clock of created_at; nil
+// means time.Now.
+func New(now func() time.Time) (*Server, error) {
+	p, err := newPayments(descriptorSet)
+	if err != nil {
+		return nil, err
+	}
+	if now != nil {
+		p.now = now
+	}
+	return &Server{p: p}, nil
+}
+
+// Register adds the service to g.
+func (s *Server) Register(g *grpc.Server) {
+	g.RegisterService(s.p.serviceDesc(), nil)
+}
+
+// Serve serves the service on ln until ctx is done, then stops gracefully.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	g := grpc.NewServer()
+	s.Register(g)
+	errc := make(chan error, 1)
+	go func() { errc <- g.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		g.GracefulStop()
+		return nil
+	case err := <-errc:
+		if errors.Is(err, grpc.ErrServerStopped) {
+			return nil
+		}
+		return err
+	}
+}
 
 // declineAbove is the amount above which a charge is declined.
 const declineAbove = 1_000_000
@@ -49,13 +116,13 @@ func newPayments(set []byte) (*payments, error) {
 	if err != nil {
 		return nil, fmt.Errorf("descriptor set: %w", err)
 	}
-	d, err := files.FindDescriptorByName(serviceName)
+	d, err := files.FindDescriptorByName(ServiceName)
 	if err != nil {
 		return nil, fmt.Errorf("descriptor set: %w", err)
 	}
 	sd, ok := d.(protoreflect.ServiceDescriptor)
 	if !ok {
-		return nil, fmt.Errorf("descriptor set: %s is not a service", serviceName)
+		return nil, fmt.Errorf("descriptor set: %s is not a service", ServiceName)
 	}
 	p := &payments{svc: sd, now: time.Now, byID: map[string]*dynamicpb.Message{}}
 	p.chargeIn = sd.Methods().ByName("Charge").Input()
@@ -68,21 +135,27 @@ func newPayments(set []byte) (*payments, error) {
 // serviceDesc describes the service to grpc.Server with handlers that
 // decode into dynamic messages.
 func (p *payments) serviceDesc() *grpc.ServiceDesc {
-	unary := func(in protoreflect.MessageDescriptor, call func(context.Context, *dynamicpb.Message) (*dynamicpb.Message, error)) grpc.MethodHandler {
-		return func(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+	unary := func(name string, in protoreflect.MessageDescriptor, call func(context.Context, *dynamicpb.Message) (*dynamicpb.Message, error)) grpc.MethodHandler {
+		return func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
 			req := dynamicpb.NewMessage(in)
 			if err := dec(req); err != nil {
 				return nil, err
 			}
-			return call(ctx, req)
+			if interceptor == nil {
+				return call(ctx, req)
+			}
+			info := &grpc.UnaryServerInfo{Server: srv, FullMethod: "/" + ServiceName + "/" + name}
+			return interceptor(ctx, req, info, func(ctx context.Context, req any) (any, error) {
+				return call(ctx, req.(*dynamicpb.Message))
+			})
 		}
 	}
 	return &grpc.ServiceDesc{
-		ServiceName: serviceName,
+		ServiceName: ServiceName,
 		HandlerType: (*any)(nil),
 		Methods: []grpc.MethodDesc{
-			{MethodName: "Charge", Handler: unary(p.chargeIn, p.charge)},
-			{MethodName: "GetPayment", Handler: unary(p.getIn, p.get)},
+			{MethodName: "Charge", Handler: unary("Charge", p.chargeIn, p.charge)},
+			{MethodName: "GetPayment", Handler: unary("GetPayment", p.getIn, p.get)},
 		},
 		Streams: []grpc.StreamDesc{{
 			StreamName:    "ListPayments",

@@ -1,0 +1,1 @@
+terraform import portico_grpc_descriptors.payments portico-state/payments

@@ -1,0 +1,303 @@
+package provider
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/portico-gw/portico/internal/route"
+	routedynamo "github.com/portico-gw/portico/internal/route/dynamo"
+	"github.com/portico-gw/portico/pkg/transcode"
+)
+
+var (
+	_ resource.Resource                   = &GRPCDescriptorsResource{}
+	_ resource.ResourceWithConfigure      = &GRPCDescriptorsResource{}
+	_ resource.ResourceWithImportState    = &GRPCDescriptorsResource{}
+	_ resource.ResourceWithValidateConfig = &GRPCDescriptorsResource{}
+)
+
+// maxDescriptorBytes is the largest descriptor set stored: a DynamoDB item
+// holds 400 KB, keys and attribute names included.
+const maxDescriptorBytes = 380 << 10
+
+// GRPCDescriptorsResource stores a gRPC descriptor set (a binary
+// FileDescriptorSet) where the aggregator reads it for the route table's
+// gRPC routes.
+type GRPCDescriptorsResource struct {
+	clients *Clients
+}
+
+// GRPCDescriptorsResourceModel is the state of a portico_grpc_descriptors.
+type GRPCDescriptorsResourceModel struct {
+	ID         types.String `tfsdk:"id"`
+	TableName  types.String `tfsdk:"table_name"`
+	Name       types.String `tfsdk:"name"`
+	Filename   types.String `tfsdk:"filename"`
+	SourceHash types.String `tfsdk:"source_hash"`
+	Services   types.List   `tfsdk:"services"`
+}
+
+// NewGRPCDescriptorsResource returns a portico_grpc_descriptors resource.
+func NewGRPCDescriptorsResource() resource.Resource {
+	return &GRPCDescriptorsResource{}
+}
+
+func (r *GRPCDescriptorsResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_grpc_descriptors"
+}
+
+func (r *GRPCDescriptorsResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A gRPC descriptor set (a binary `FileDescriptorSet`, from `protoc --descriptor_set_out " +
+			"--include_imports`, `buf build -o` or Go's protoregistry) that the aggregator's gRPC routes name: the methods and " +
+			"messages it translates JSON to and from, with no generated code in the gateway. Stored in the item " +
+			"`{pk = \"" + routedynamo.DescriptorsKeyPrefix + "<name>\", descriptors = <binary>}` of the state table, which the " +
+			"aggregator reads whenever it loads a new route table. The file is checked at plan time: it must parse and link " +
+			"(imports other than the well-known types and `google/api` annotations must be in the set) and fit in a DynamoDB " +
+			"item (at most " + fmt.Sprint(maxDescriptorBytes>>10) + " KiB). Import with `<table_name>/<name>`.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "`<table_name>/<name>`.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"table_name": schema.StringAttribute{
+				MarkdownDescription: "The Portico state table (partition key `pk`), the table of the route table item. Changing it replaces the item.",
+				Required:            true,
+				PlanModifiers:       replace,
+				Validators:          []validator.String{stringvalidator.LengthBetween(3, 255)},
+			},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "The name gRPC routes use in `grpc.descriptors`: 1 to 64 letters, digits, `-`, `_` or `.`. Changing it replaces the item.",
+				Required:            true,
+				PlanModifiers:       replace,
+				Validators:          []validator.String{descriptorsNameValidator{}},
+			},
+			"filename": schema.StringAttribute{
+				MarkdownDescription: "Path of the binary `FileDescriptorSet` file.",
+				Required:            true,
+			},
+			"source_hash": schema.StringAttribute{
+				MarkdownDescription: "Base64 SHA-256 of the file, as `filebase64sha256(filename)` computes it; a change uploads the file. " +
+					"It is computed again from the stored bytes on refresh, so a set changed outside Terraform shows as drift.",
+				Required: true,
+			},
+			"services": schema.ListAttribute{
+				MarkdownDescription: "Full names of the gRPC services in the set, sorted.",
+				ElementType:         types.StringType,
+				Computed:            true,
+			},
+		},
+	}
+}
+
+// descriptorsNameValidator accepts the names route documents may use.
+type descriptorsNameValidator struct{}
+
+func (descriptorsNameValidator) Description(context.Context) string {
+	return "1 to 64 letters, digits, '-', '_' or '.'"
+}
+
+func (v descriptorsNameValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v descriptorsNameValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if !route.ValidDescriptorsName(req.ConfigValue.ValueString()) {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid descriptor set name",
+			fmt.Sprintf("%q: want %s", req.ConfigValue.ValueString(), v.Description(ctx)))
+	}
+}
+
+func (r *GRPCDescriptorsResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.clients = clientsFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ValidateConfig reads the file and checks it as the aggregator will load it.
+func (r *GRPCDescriptorsResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var file, hash types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("filename"), &file)...)
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("source_hash"), &hash)...)
+	if resp.Diagnostics.HasError() || file.IsNull() || file.IsUnknown() {
+		return
+	}
+	set, _, err := readDescriptorSet(file.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("filename"), "Invalid descriptor set", err.Error())
+		return
+	}
+	if !hash.IsNull() && !hash.IsUnknown() && hash.ValueString() != descriptorHash(set) {
+		resp.Diagnostics.AddAttributeError(path.Root("source_hash"), "source_hash does not match the file",
+			fmt.Sprintf("The file's base64 SHA-256 is %s; set source_hash = filebase64sha256(filename).", descriptorHash(set)))
+	}
+}
+
+// readDescriptorSet reads a descriptor set file and checks it as the
+// aggregator will load it.
+func readDescriptorSet(file string) ([]byte, *transcode.Descriptors, error) {
+	set, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(set) > maxDescriptorBytes {
+		return nil, nil, fmt.Errorf("%s is %d bytes; a DynamoDB item holds 400 KB, so the limit is %d bytes: "+
+			"leave out files the gRPC routes do not need", file, len(set), maxDescriptorBytes)
+	}
+	d, err := transcode.Load(set)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), transcode.ErrDescriptors.Error()+": "))
+	}
+	return set, d, nil
+}
+
+func descriptorHash(b []byte) string {
+	sum := sha256.Sum256(b)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+func grpcDescriptorsID(table, name string) string { return table + "/" + name }
+
+func (r *GRPCDescriptorsResource) key(name string) map[string]ddbtypes.AttributeValue {
+	return map[string]ddbtypes.AttributeValue{routedynamo.KeyAttribute: &ddbtypes.AttributeValueMemberS{Value: routedynamo.DescriptorsKey(name)}}
+}
+
+// put reads the file, checks it and writes the item; it sets the computed
+// attributes of data.
+func (r *GRPCDescriptorsResource) put(ctx context.Context, data *GRPCDescriptorsResourceModel, diags *diag.Diagnostics) {
+	set, d, err := readDescriptorSet(data.Filename.ValueString())
+	if err != nil {
+		diags.AddAttributeError(path.Root("filename"), "Invalid descriptor set", err.Error())
+		return
+	}
+	tflog.Info(ctx, "writing descriptor set", map[string]any{"name": data.Name.ValueString(), "bytes": len(set)})
+	_, err = r.clients.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(data.TableName.ValueString()),
+		Item: map[string]ddbtypes.AttributeValue{
+			routedynamo.KeyAttribute:         &ddbtypes.AttributeValueMemberS{Value: routedynamo.DescriptorsKey(data.Name.ValueString())},
+			routedynamo.DescriptorsAttribute: &ddbtypes.AttributeValueMemberB{Value: set},
+			"updatedAt":                      &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339)},
+		},
+	})
+	if err != nil {
+		addAWSError(diags, "write", "descriptor set", data.ID.ValueString(), err)
+		return
+	}
+	data.SourceHash = types.StringValue(descriptorHash(set))
+	services, dd := types.ListValueFrom(ctx, types.StringType, d.Services())
+	diags.Append(dd...)
+	data.Services = services
+}
+
+func (r *GRPCDescriptorsResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var data GRPCDescriptorsResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	data.ID = types.StringValue(grpcDescriptorsID(data.TableName.ValueString(), data.Name.ValueString()))
+	r.put(ctx, &data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *GRPCDescriptorsResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var data GRPCDescriptorsResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	out, err := r.clients.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(data.TableName.ValueString()), Key: r.key(data.Name.ValueString()), ConsistentRead: aws.Bool(true),
+	})
+	if isNotFound(err) || (err == nil && len(out.Item) == 0) {
+		tflog.Warn(ctx, "descriptor set item is gone, removing it from state", map[string]any{"id": data.ID.ValueString()})
+		resp.State.RemoveResource(ctx)
+		return
+	}
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "read", "descriptor set", data.ID.ValueString(), err)
+		return
+	}
+	set, _ := out.Item[routedynamo.DescriptorsAttribute].(*ddbtypes.AttributeValueMemberB)
+	if set == nil {
+		data.SourceHash = types.StringValue("") // not a descriptor set: plan rewrites it
+	} else {
+		data.SourceHash = types.StringValue(descriptorHash(set.Value))
+		var names []string
+		if d, err := transcode.Load(set.Value); err == nil {
+			names = d.Services()
+		}
+		services, dd := types.ListValueFrom(ctx, types.StringType, names)
+		resp.Diagnostics.Append(dd...)
+		data.Services = services
+	}
+	if data.Services.IsNull() || data.Services.IsUnknown() {
+		data.Services = types.ListValueMust(types.StringType, nil)
+	}
+	data.ID = types.StringValue(grpcDescriptorsID(data.TableName.ValueString(), data.Name.ValueString()))
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *GRPCDescriptorsResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var data GRPCDescriptorsResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	data.ID = types.StringValue(grpcDescriptorsID(data.TableName.ValueString(), data.Name.ValueString()))
+	r.put(ctx, &data, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+func (r *GRPCDescriptorsResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var data GRPCDescriptorsResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	_, err := r.clients.DynamoDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(data.TableName.ValueString()), Key: r.key(data.Name.ValueString())})
+	if err != nil && !isNotFound(err) {
+		addAWSError(&resp.Diagnostics, "delete", "descriptor set", data.ID.ValueString(), err)
+	}
+}
+
+// ImportState takes "<table_name>/<name>". The imported state has no
+// filename; the next plan sets it from the configuration.
+func (r *GRPCDescriptorsResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	table, name, ok := strings.Cut(req.ID, "/")
+	if !ok || table == "" || !route.ValidDescriptorsName(name) {
+		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("import ID %q: want <table_name>/<name>", req.ID))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("table_name"), table)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)
+}
