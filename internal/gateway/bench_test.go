@@ -120,16 +120,32 @@ func loopbackTransport() *http.Transport {
 
 // BenchmarkLoopbackAggregator: the aggregator's proxy path (event in, route,
 // hygiene, mesh client, response out) to a loopback backend.
+//
+// Two sub-benchmarks: "default" keeps the mesh's default pool policy, which
+// retires a connection after 10 requests (a new TCP connection every tenth
+// request); "keepalive" lifts that limit, so that it reuses its connection as
+// the ReverseProxy baseline does.
 func BenchmarkLoopbackAggregator(b *testing.B) {
-	srv := loopbackBackend(b)
-	client, err := mesh.New(mesh.Config{
-		Discoverer: staticDiscoverer{srv.Listener.Addr().(*net.TCPAddr)},
-		Transport:  loopbackTransport(),
-	})
-	if err != nil {
-		b.Fatal(err)
+	for _, tt := range []struct {
+		name string
+		pool mesh.Pool
+	}{
+		{"default", mesh.Pool{}},
+		{"keepalive", mesh.Pool{MaxRequestsPerConnection: 1 << 30}},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			srv := loopbackBackend(b)
+			client, err := mesh.New(mesh.Config{
+				Discoverer: staticDiscoverer{srv.Listener.Addr().(*net.TCPAddr)},
+				Transport:  loopbackTransport(),
+				Policy:     mesh.Policy{Pool: tt.pool},
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			runHandler(b, benchHandler(b, client.HTTPClient()), benchEvent("/api/v1/users/123"))
+		})
 	}
-	runHandler(b, benchHandler(b, client.HTTPClient()), benchEvent("/api/v1/users/123"))
 }
 
 // BenchmarkLoopbackReverseProxy: httputil.ReverseProxy with Rewrite (strip

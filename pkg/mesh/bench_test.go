@@ -38,8 +38,33 @@ func BenchmarkOverhead(b *testing.B) {
 	b.Run("plain", func(b *testing.B) {
 		run(b, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 100}}, srv.URL+"/users/1")
 	})
+	b.Run("plain-10-per-conn", func(b *testing.B) {
+		// The baseline for the default mesh policy: a connection closed after
+		// every tenth request, as MaxRequestsPerConnection does.
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 100}}
+		b.ReportAllocs()
+		n := 0
+		for b.Loop() {
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/users/1", nil)
+			n++
+			req.Close = n%10 == 0
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
 	b.Run("mesh", func(b *testing.B) {
 		c := newClient(b, Config{Discoverer: static(instance(b, srv, "s1")), Transport: &http.Transport{MaxIdleConnsPerHost: 100}})
+		run(b, c.HTTPClient(), "http://user-service/users/1")
+	})
+	b.Run("mesh-keepalive", func(b *testing.B) {
+		c := newClient(b, Config{
+			Discoverer: static(instance(b, srv, "s1")), Transport: &http.Transport{MaxIdleConnsPerHost: 100},
+			Policy: Policy{Pool: Pool{MaxRequestsPerConnection: 1 << 30}},
+		})
 		run(b, c.HTTPClient(), "http://user-service/users/1")
 	})
 }
