@@ -179,6 +179,7 @@ TF_LOCAL_VARS = -var name=$(DEMO_NAME) -var endpoint=$(ENDPOINT) \
 .PHONY: demo
 demo: tools provider lambdas tls keys emulator-up backends-up ## Run Portico locally and call it.
 	$(call step,terraform apply (terraform/local))
+	@$(TERRAFORM) -chdir=terraform/local get -no-color >/dev/null
 	$(TERRAFORM) -chdir=terraform/local apply -auto-approve -input=false -compact-warnings -state=$(DEMO_STATE) $(TF_LOCAL_VARS)
 	@url=$$($(TERRAFORM) -chdir=terraform/local output -state=$(DEMO_STATE) -raw invoke_url); \
 	token=$$($(STATE)/bin/devtoken mint -key $(STATE)/keys/demo.pem -kid $(DEMO_KID) -iss $(DEMO_ISSUER) -aud $(DEMO_AUDIENCE) -sub user-123 -roles admin,reader -ttl 12h); \
@@ -214,6 +215,7 @@ unit: ## Unit tests: offline, no emulator.
 .PHONY: e2e
 e2e: tools provider lambdas tls ## End-to-end and provider acceptance tests against the emulator (starts it if needed).
 	$(call step,end-to-end tests against $(EMULATOR) at $(ENDPOINT))
+	@$(TERRAFORM) -chdir=terraform/local get -no-color >/dev/null
 	@started=0; \
 	if ! EMULATOR=$(EMULATOR) localstack/emulator.sh status >/dev/null 2>&1; then \
 	  $(MAKE) --no-print-directory emulator-up; started=1; \
@@ -257,6 +259,7 @@ tf-check: $(TERRAFORM) provider docs-check ## terraform fmt -check and validate 
 	$(call step,terraform fmt and validate)
 	$(TERRAFORM) fmt -check -recursive -diff terraform
 	@for root in terraform/local terraform/aws; do \
+	  $(TERRAFORM) -chdir=$$root get -no-color >/dev/null || exit 1; \
 	  if out=$$($(TERRAFORM) -chdir=$$root validate -no-color 2>&1); then echo "$$root: valid"; \
 	  else echo "$$out"; exit 1; fi; \
 	done

@@ -1,9 +1,9 @@
 output "invoke_url" {
   description = "HTTPS base URL of the API stage."
-  value       = portico_api.gateway.invoke_url
+  value       = module.gateway.invoke_url
 }
 
 output "namespace_id" {
   description = "Cloud Map namespace ID: register your services here."
-  value       = portico_service_namespace.mesh.id
+  value       = module.gateway.namespace_id
 }

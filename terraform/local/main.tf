@@ -22,44 +22,30 @@ locals {
   role_arn = "arn:aws:iam::000000000000:role/${var.name}-lambda"
 }
 
-resource "portico_table" "state" {
-  name          = "${var.name}-state"
-  hash_key      = "pk"
-  ttl_attribute = "ttl"
-}
+module "gateway" {
+  source = "../modules/gateway"
 
-resource "portico_function" "authorizer" {
-  name             = "${var.name}-authorizer"
-  filename         = var.authorizer_zip
-  source_code_hash = filebase64sha256(var.authorizer_zip)
-  role_arn         = local.role_arn
-  architecture     = var.architecture
-  timeout          = 10
-  environment = {
-    # The authorizer's settings document (internal/authorizer.Settings).
-    PORTICO_AUTH_CONFIG = jsonencode({
-      issuers = [{
-        issuer        = var.jwt_issuer
-        audiences     = [var.jwt_audience]
-        algorithms    = ["RS256", "ES256", "EdDSA"]
-        publicKeys    = { (var.jwt_kid) = file(var.jwt_public_key) }
-        claimMappings = { email = "email" }
-      }]
-      cacheTtlSeconds = 60
-    })
-  }
-}
-
-resource "portico_function" "aggregator" {
-  name             = "${var.name}-aggregator"
-  filename         = var.aggregator_zip
-  source_code_hash = filebase64sha256(var.aggregator_zip)
-  role_arn         = local.role_arn
-  architecture     = var.architecture
-  timeout          = 29
-  environment = {
-    PORTICO_NAMESPACE               = portico_service_namespace.mesh.name
-    PORTICO_TABLE                   = portico_table.state.name
+  name                   = var.name
+  namespace              = "${var.name}.local"
+  architecture           = var.architecture
+  authorizer_zip         = var.authorizer_zip
+  aggregator_zip         = var.aggregator_zip
+  authorizer_role_arn    = local.role_arn
+  aggregator_role_arn    = local.role_arn
+  authorizer_memory_size = 128
+  aggregator_memory_size = 128
+  authorizer_ttl         = var.authorizer_ttl
+  auth_config = jsonencode({
+    issuers = [{
+      issuer        = var.jwt_issuer
+      audiences     = [var.jwt_audience]
+      algorithms    = ["RS256", "ES256", "EdDSA"]
+      publicKeys    = { (var.jwt_kid) = file(var.jwt_public_key) }
+      claimMappings = { email = "email" }
+    }]
+    cacheTtlSeconds = 60
+  })
+  aggregator_environment = {
     PORTICO_LIMIT_PER_IP_PER_MINUTE = tostring(var.limit_per_ip_per_minute)
     PORTICO_PERMISSIONS             = jsonencode(var.permissions)
     PORTICO_ROUTES_REFRESH          = var.routes_refresh
@@ -72,7 +58,7 @@ resource "portico_function" "aggregator" {
 # Gateway's 29 s integration limit, so plan warns: behind API Gateway an orders
 # request ends at 29 s whatever the route says.
 resource "portico_route_table" "routes" {
-  table_name = portico_table.state.name
+  table_name = module.gateway.table_name
   # Checks the gRPC routes against their descriptor sets at plan time, and
   # writes the sets before the routes.
   descriptors = { payments = portico_grpc_descriptors.payments.filename }
@@ -132,7 +118,7 @@ resource "portico_route_table" "routes" {
 
 # Rate limits (pkg/ratelimit document), checked by the aggregator on every request.
 resource "portico_limits" "limits" {
-  table_name = portico_table.state.name
+  table_name = module.gateway.table_name
   document = jsonencode({
     version = 1
     rules = [
@@ -149,79 +135,37 @@ resource "portico_limits" "limits" {
 # One demo API key per tier; the keys are generated (terraform output -json api_keys).
 resource "portico_api_key" "demo" {
   for_each   = toset(["free", "pro", "enterprise"])
-  table_name = portico_table.state.name
+  table_name = module.gateway.table_name
   name       = "${var.name}-demo-${each.key}"
   tier       = each.key
 }
 
-resource "portico_api" "gateway" {
-  name                    = var.name
-  authorizer_function_arn = portico_function.authorizer.arn
-  aggregator_function_arn = portico_function.aggregator.arn
-  authorizer_ttl          = var.authorizer_ttl
-  stage_name              = "v1"
-
-  # What API Gateway answers itself when the authorizer rejects a request; these
-  # take effect with the deployment the provider makes. UNAUTHORIZED: no
-  # Authorization header. ACCESS_DENIED: the authorizer answered Deny with a
-  # context message ("Token expired" or "Invalid token").
-  gateway_responses = {
-    UNAUTHORIZED = {
-      status_code = "401"
-      templates   = { "application/json" = jsonencode({ message = "Missing token" }) }
-      headers     = { "WWW-Authenticate" = "Bearer realm=\"portico\"" }
-    }
-    ACCESS_DENIED = {
-      status_code = "401"
-      templates   = { "application/json" = jsonencode({ message = "$context.authorizer.message" }) }
-      headers     = { "WWW-Authenticate" = "Bearer realm=\"portico\", error=\"invalid_token\"" }
-    }
-  }
-}
-
-resource "portico_service_namespace" "mesh" {
-  name        = "${var.name}.local"
-  description = "Services behind the ${var.name} gateway"
-}
-
-resource "portico_service" "svc" {
+# The demo services, one mesh service each, on the loopback ports the demo
+# services (make demo) or the tests listen on.
+module "service" {
+  source       = "../modules/mesh-service"
   for_each     = local.services
   name         = each.key
-  namespace_id = portico_service_namespace.mesh.id
-}
-
-resource "portico_service_instance" "svc" {
-  for_each    = local.services
-  service_id  = portico_service.svc[each.key].id
-  instance_id = "${each.key}-1"
-  address     = var.backend_host
-  port        = var.backend_ports[each.key]
-  attributes = {
-    version = "v1"
+  namespace_id = module.gateway.namespace_id
+  instances = {
+    "${each.key}-1" = { address = var.backend_host, port = var.backend_ports[each.key], attributes = { version = "v1" } }
   }
 }
 
 # The demo gRPC payment service (localstack/grpcpay): its descriptor set, which
 # the aggregator reads for the gRPC routes, and its Cloud Map registration.
 resource "portico_grpc_descriptors" "payments" {
-  table_name  = portico_table.state.name
+  table_name  = module.gateway.table_name
   name        = "payments"
   filename    = var.payments_descriptors
   source_hash = filebase64sha256(var.payments_descriptors)
 }
 
-resource "portico_service" "payment_grpc" {
+module "payment_grpc" {
+  source       = "../modules/mesh-service"
   name         = "payment-grpc-service"
-  namespace_id = portico_service_namespace.mesh.id
-}
-
-resource "portico_service_instance" "payment_grpc" {
-  service_id  = portico_service.payment_grpc.id
-  instance_id = "payment-grpc-service-1"
-  address     = var.backend_host
-  port        = var.payment_grpc_port
-  attributes = {
-    version  = "v1"
-    protocol = "grpc"
+  namespace_id = module.gateway.namespace_id
+  instances = {
+    "payment-grpc-service-1" = { address = var.backend_host, port = var.payment_grpc_port, attributes = { version = "v1", protocol = "grpc" } }
   }
 }

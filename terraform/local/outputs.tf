@@ -1,21 +1,21 @@
 output "invoke_url" {
   description = "HTTPS base URL of the API stage."
-  value       = portico_api.gateway.invoke_url
+  value       = module.gateway.invoke_url
 }
 
 output "api_id" {
   description = "REST API ID."
-  value       = portico_api.gateway.id
+  value       = module.gateway.api_id
 }
 
 output "table_name" {
   description = "DynamoDB table of limits and cache."
-  value       = portico_table.state.name
+  value       = module.gateway.table_name
 }
 
 output "namespace_name" {
   description = "Cloud Map namespace of the services."
-  value       = portico_service_namespace.mesh.name
+  value       = module.gateway.namespace_name
 }
 
 output "api_keys" {

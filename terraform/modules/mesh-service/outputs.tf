@@ -1,0 +1,4 @@
+output "id" {
+  description = "Cloud Map service ID."
+  value       = portico_service.this.id
+}
