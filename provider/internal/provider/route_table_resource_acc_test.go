@@ -92,6 +92,23 @@ resource "portico_route_table" "test" {
 				},
 				Check: stored(`"service":"api-v2-service"`),
 			},
+			{
+				// Drift: the item is overwritten behind Terraform's back; the plan writes it back.
+				PreConfig: func() {
+					_, err := clients.DynamoDB.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]ddbtypes.AttributeValue{
+						"pk":       &ddbtypes.AttributeValueMemberS{Value: "config#routes"},
+						"document": &ddbtypes.AttributeValueMemberS{Value: `{"version":1,"routes":[{"id":"x","match":{"pathPrefix":"/x"},"service":"x"}]}`},
+					}})
+					if err != nil {
+						t.Fatalf("overwrite the route table behind Terraform's back: %v", err)
+					}
+				},
+				Config: config("api-v2-service", "30s"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("portico_route_table.test", plancheck.ResourceActionUpdate)},
+				},
+				Check: stored(`"service":"api-v2-service"`),
+			},
 		},
 	})
 }

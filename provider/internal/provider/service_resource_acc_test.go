@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -81,6 +82,22 @@ func TestAccService(t *testing.T) {
 						return nil
 					},
 				),
+			},
+			{
+				// Drift: the description is changed behind Terraform's back; the plan changes it back in place.
+				PreConfig: func() {
+					_, err := clients.ServiceDiscovery.UpdateService(context.Background(), &servicediscovery.UpdateServiceInput{
+						Id: aws.String(id), Service: &sdtypes.ServiceChange{Description: aws.String("changed by hand")},
+					})
+					if err != nil {
+						t.Fatalf("change the service behind Terraform's back: %v", err)
+					}
+				},
+				Config: config("second"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.TestCheckResourceAttr(addr, "description", "second"),
 			},
 		},
 	})
