@@ -187,7 +187,7 @@ func limits(ctx context.Context, ddb *dynamodb.Client, table string, log *slog.L
 	if err != nil {
 		return nil, err
 	}
-	src, err := routedynamo.New(ddb, table, "config#limits")
+	src, err := routedynamo.New(ddb, table, ratelimit.DocumentKey)
 	if err != nil {
 		return nil, err
 	}

@@ -8,11 +8,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/portico-gw/portico/pkg/ratelimit"
 )
@@ -25,7 +27,7 @@ var (
 )
 
 // limitsKey is the pk of the limits document in the state table.
-const limitsKey = "config#limits"
+const limitsKey = ratelimit.DocumentKey
 
 // LimitsResource writes the rate-limit document the aggregator enforces.
 type LimitsResource struct {
@@ -115,22 +117,27 @@ func (r *LimitsResource) put(ctx context.Context, data LimitsResourceModel) erro
 	return err
 }
 
-func (r *LimitsResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+// write validates the planned document and puts it, for Create and Update.
+func (r *LimitsResource) write(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics) {
 	var data LimitsResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
-	if resp.Diagnostics.HasError() {
+	diags.Append(plan.Get(ctx, &data)...)
+	if diags.HasError() {
 		return
 	}
 	if msg := limitsDocumentProblem(data.Document.ValueString()); msg != "" {
-		resp.Diagnostics.AddAttributeError(path.Root("document"), "Invalid limits document", msg)
+		diags.AddAttributeError(path.Root("document"), "Invalid limits document", msg)
 		return
 	}
 	data.ID = data.TableName
 	if err := r.put(ctx, data); err != nil {
-		addAWSError(&resp.Diagnostics, "write", "limits document", data.TableName.ValueString(), err)
+		addAWSError(diags, "write", "limits document", data.TableName.ValueString(), err)
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+	diags.Append(state.Set(ctx, &data)...)
+}
+
+func (r *LimitsResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	r.write(ctx, req.Plan, &resp.State, &resp.Diagnostics)
 }
 
 func (r *LimitsResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -162,21 +169,7 @@ func (r *LimitsResource) Read(ctx context.Context, req resource.ReadRequest, res
 }
 
 func (r *LimitsResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var data LimitsResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if msg := limitsDocumentProblem(data.Document.ValueString()); msg != "" {
-		resp.Diagnostics.AddAttributeError(path.Root("document"), "Invalid limits document", msg)
-		return
-	}
-	data.ID = data.TableName
-	if err := r.put(ctx, data); err != nil {
-		addAWSError(&resp.Diagnostics, "write", "limits document", data.TableName.ValueString(), err)
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+	r.write(ctx, req.Plan, &resp.State, &resp.Diagnostics)
 }
 
 func (r *LimitsResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
