@@ -219,9 +219,11 @@ func (h *Handler) serve(ctx context.Context, ev events.APIGatewayProxyRequest, r
 		apiKeyID, req.ident.tier, req.ident.apiKeyID = rec.ID, rec.Tier, rec.ID
 	}
 
+	// Cleaned once, here: the limits need it, and route refuses an unclean path
+	// (for the limits it is "", which matches no endpoint rule).
+	p, pathErr := route.Clean(ev.Path)
 	var limitHeaders map[string][]string
 	if h.cfg.Limits != nil {
-		p, _ := route.Clean(ev.Path) // an unclean path is refused later; "" matches no endpoint rule
 		d, err := h.cfg.Limits.Allow(ctx, ratelimit.Request{IP: req.clientIP, APIKey: apiKeyID, Path: p, Tier: req.ident.tier})
 		switch {
 		case err != nil:
@@ -245,12 +247,13 @@ func (h *Handler) serve(ctx context.Context, ev events.APIGatewayProxyRequest, r
 			limitHeaders = rateLimitHeaders(d, h.cfg.Now())
 		}
 	}
-	return withHeaders(h.route(ctx, ev, req), limitHeaders)
+	return withHeaders(h.route(ctx, ev, req, p, pathErr), limitHeaders)
 }
 
-func (h *Handler) route(ctx context.Context, ev events.APIGatewayProxyRequest, req *request) events.APIGatewayProxyResponse {
-	p, err := route.Clean(ev.Path)
-	if err != nil {
+// route serves the request on its cleaned path p (pathErr when the path was
+// refused by route.Clean).
+func (h *Handler) route(ctx context.Context, ev events.APIGatewayProxyRequest, req *request, p string, pathErr error) events.APIGatewayProxyResponse {
+	if pathErr != nil {
 		return errorResponse(http.StatusBadRequest, "Bad request path", req.id)
 	}
 	req.path = p
