@@ -155,12 +155,8 @@ func (r *APIKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	out, err := r.clients.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(data.TableName.ValueString()),
-		Key:            map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: apikeydynamo.KeyPrefix + data.KeyHash.ValueString()}},
-		ConsistentRead: aws.Bool(true),
-	})
-	if isNotFound(err) || (err == nil && len(out.Item) == 0) {
+	item, err := r.clients.getStateItem(ctx, data.TableName.ValueString(), apikeydynamo.KeyPrefix+data.KeyHash.ValueString())
+	if err == nil && item == nil {
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -168,13 +164,13 @@ func (r *APIKeyResource) Read(ctx context.Context, req resource.ReadRequest, res
 		addAWSError(&resp.Diagnostics, "read", "API key", data.Name.ValueString(), err)
 		return
 	}
-	if v, ok := out.Item["name"].(*ddbtypes.AttributeValueMemberS); ok {
+	if v, ok := item["name"].(*ddbtypes.AttributeValueMemberS); ok {
 		data.Name = types.StringValue(v.Value)
 	}
-	if v, ok := out.Item["tier"].(*ddbtypes.AttributeValueMemberS); ok {
+	if v, ok := item["tier"].(*ddbtypes.AttributeValueMemberS); ok {
 		data.Tier = types.StringValue(v.Value)
 	}
-	v, ok := out.Item["enabled"].(*ddbtypes.AttributeValueMemberBOOL)
+	v, ok := item["enabled"].(*ddbtypes.AttributeValueMemberBOOL)
 	data.Enabled = types.BoolValue(ok && v.Value)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
@@ -200,11 +196,7 @@ func (r *APIKeyResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	_, err := r.clients.DynamoDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(data.TableName.ValueString()),
-		Key:       map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: apikeydynamo.KeyPrefix + data.KeyHash.ValueString()}},
-	})
-	if err != nil && !isNotFound(err) {
+	if err := r.clients.deleteStateItem(ctx, data.TableName.ValueString(), apikeydynamo.KeyPrefix+data.KeyHash.ValueString()); err != nil {
 		addAWSError(&resp.Diagnostics, "delete", "API key", data.Name.ValueString(), err)
 	}
 }

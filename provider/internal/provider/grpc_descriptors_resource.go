@@ -180,10 +180,6 @@ func descriptorHash(b []byte) string {
 
 func grpcDescriptorsID(table, name string) string { return table + "/" + name }
 
-func (r *GRPCDescriptorsResource) key(name string) map[string]ddbtypes.AttributeValue {
-	return map[string]ddbtypes.AttributeValue{routedynamo.KeyAttribute: &ddbtypes.AttributeValueMemberS{Value: routedynamo.DescriptorsKey(name)}}
-}
-
 // put reads the file, checks it and writes the item; it sets the computed
 // attributes of data.
 func (r *GRPCDescriptorsResource) put(ctx context.Context, data *GRPCDescriptorsResourceModel, diags *diag.Diagnostics) {
@@ -231,10 +227,8 @@ func (r *GRPCDescriptorsResource) Read(ctx context.Context, req resource.ReadReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	out, err := r.clients.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(data.TableName.ValueString()), Key: r.key(data.Name.ValueString()), ConsistentRead: aws.Bool(true),
-	})
-	if isNotFound(err) || (err == nil && len(out.Item) == 0) {
+	item, err := r.clients.getStateItem(ctx, data.TableName.ValueString(), routedynamo.DescriptorsKey(data.Name.ValueString()))
+	if err == nil && item == nil {
 		tflog.Warn(ctx, "descriptor set item is gone, removing it from state", map[string]any{"id": data.ID.ValueString()})
 		resp.State.RemoveResource(ctx)
 		return
@@ -243,7 +237,7 @@ func (r *GRPCDescriptorsResource) Read(ctx context.Context, req resource.ReadReq
 		addAWSError(&resp.Diagnostics, "read", "descriptor set", data.ID.ValueString(), err)
 		return
 	}
-	set, _ := out.Item[routedynamo.DescriptorsAttribute].(*ddbtypes.AttributeValueMemberB)
+	set, _ := item[routedynamo.DescriptorsAttribute].(*ddbtypes.AttributeValueMemberB)
 	if set == nil {
 		data.SourceHash = types.StringValue("") // not a descriptor set: plan rewrites it
 	} else {
@@ -283,8 +277,7 @@ func (r *GRPCDescriptorsResource) Delete(ctx context.Context, req resource.Delet
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	_, err := r.clients.DynamoDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(data.TableName.ValueString()), Key: r.key(data.Name.ValueString())})
-	if err != nil && !isNotFound(err) {
+	if err := r.clients.deleteStateItem(ctx, data.TableName.ValueString(), routedynamo.DescriptorsKey(data.Name.ValueString())); err != nil {
 		addAWSError(&resp.Diagnostics, "delete", "descriptor set", data.ID.ValueString(), err)
 	}
 }

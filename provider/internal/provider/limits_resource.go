@@ -101,10 +101,6 @@ func limitsDocumentProblem(doc string) string {
 	return ""
 }
 
-func (r *LimitsResource) key() map[string]ddbtypes.AttributeValue {
-	return map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: limitsKey}}
-}
-
 func (r *LimitsResource) put(ctx context.Context, data LimitsResourceModel) error {
 	_, err := r.clients.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(data.TableName.ValueString()),
@@ -146,10 +142,8 @@ func (r *LimitsResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	out, err := r.clients.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(data.TableName.ValueString()), Key: r.key(), ConsistentRead: aws.Bool(true),
-	})
-	if isNotFound(err) || (err == nil && len(out.Item) == 0) {
+	item, err := r.clients.getStateItem(ctx, data.TableName.ValueString(), limitsKey)
+	if err == nil && item == nil {
 		resp.State.RemoveResource(ctx)
 		return
 	}
@@ -157,7 +151,7 @@ func (r *LimitsResource) Read(ctx context.Context, req resource.ReadRequest, res
 		addAWSError(&resp.Diagnostics, "read", "limits document", data.TableName.ValueString(), err)
 		return
 	}
-	doc, _ := out.Item["document"].(*ddbtypes.AttributeValueMemberS)
+	doc, _ := item["document"].(*ddbtypes.AttributeValueMemberS)
 	switch {
 	case doc == nil:
 		data.Document = types.StringValue("")
@@ -178,8 +172,7 @@ func (r *LimitsResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	_, err := r.clients.DynamoDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(data.TableName.ValueString()), Key: r.key()})
-	if err != nil && !isNotFound(err) {
+	if err := r.clients.deleteStateItem(ctx, data.TableName.ValueString(), limitsKey); err != nil {
 		addAWSError(&resp.Diagnostics, "delete", "limits document", data.TableName.ValueString(), err)
 	}
 }

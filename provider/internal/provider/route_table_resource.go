@@ -167,10 +167,6 @@ func parseRouteTableImportID(id string) (table, key string, err error) {
 	return table, key, nil
 }
 
-func (r *RouteTableResource) itemKey(key string) map[string]ddbtypes.AttributeValue {
-	return map[string]ddbtypes.AttributeValue{routedynamo.KeyAttribute: &ddbtypes.AttributeValueMemberS{Value: key}}
-}
-
 // put writes the item; with create, only if it does not exist yet.
 func (r *RouteTableResource) put(ctx context.Context, data RouteTableResourceModel, create bool) error {
 	doc := data.Document.ValueString()
@@ -220,12 +216,8 @@ func (r *RouteTableResource) Read(ctx context.Context, req resource.ReadRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	out, err := r.clients.DynamoDB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(data.TableName.ValueString()),
-		Key:            r.itemKey(data.Key.ValueString()),
-		ConsistentRead: aws.Bool(true),
-	})
-	if isNotFound(err) || (err == nil && len(out.Item) == 0) {
+	item, err := r.clients.getStateItem(ctx, data.TableName.ValueString(), data.Key.ValueString())
+	if err == nil && item == nil {
 		tflog.Warn(ctx, "route table item is gone, removing it from state", map[string]any{"id": data.ID.ValueString()})
 		resp.State.RemoveResource(ctx)
 		return
@@ -234,7 +226,7 @@ func (r *RouteTableResource) Read(ctx context.Context, req resource.ReadRequest,
 		addAWSError(&resp.Diagnostics, "read", "route table", data.ID.ValueString(), err)
 		return
 	}
-	doc, ok := out.Item[routedynamo.DocumentAttribute].(*ddbtypes.AttributeValueMemberS)
+	doc, ok := item[routedynamo.DocumentAttribute].(*ddbtypes.AttributeValueMemberS)
 	if !ok {
 		data.Document = types.StringValue("") // not a route table: plan rewrites it
 	} else {
@@ -264,11 +256,7 @@ func (r *RouteTableResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	_, err := r.clients.DynamoDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(data.TableName.ValueString()),
-		Key:       r.itemKey(data.Key.ValueString()),
-	})
-	if err != nil && !isNotFound(err) {
+	if err := r.clients.deleteStateItem(ctx, data.TableName.ValueString(), data.Key.ValueString()); err != nil {
 		addAWSError(&resp.Diagnostics, "delete", "route table", data.ID.ValueString(), err)
 	}
 }
