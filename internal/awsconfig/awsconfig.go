@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -83,8 +84,33 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	if cfg.Region == "" {
 		return aws.Config{}, errors.New("awsconfig: no region: set it in the options, AWS_REGION or the shared config")
 	}
+	cfg.HTTPClient = plainBodies{cfg.HTTPClient}
 	return cfg, nil
 }
+
+// plainBodies passes requests on with their body behind a plain
+// io.ReadCloser, hiding the io.WriterTo of the SDK's body wrapper.
+//
+// The SDK closes a request body as soon as HTTPClient.Do returns. net/http
+// writes Content-Length bytes of the body and then drains it once more from
+// its write goroutine; when the answer arrives first (a service or emulator
+// that replies within a millisecond), that drain meets the closed body, whose
+// WriteTo answers io.EOF. The transport takes that for a failed write and
+// closes the connection under the response being read: the call fails with
+// "use of closed network connection" after the service has acted, and the
+// SDK's retry of a CreateSecret or a conditional write then fails or
+// double-counts. A plain Read on a closed body also answers io.EOF, which
+// the drain (an io.Copy) takes as the clean end it is.
+type plainBodies struct{ next aws.HTTPClient }
+
+func (c plainBodies) Do(r *http.Request) (*http.Response, error) {
+	if _, ok := r.Body.(io.WriterTo); ok {
+		r.Body = plainBody{r.Body}
+	}
+	return c.next.Do(r)
+}
+
+type plainBody struct{ io.ReadCloser }
 
 // DisableHostPrefix is an API option that stops the SDK from prepending a host
 // prefix (Cloud Map's DiscoverInstances uses "data-") to the endpoint. Real AWS

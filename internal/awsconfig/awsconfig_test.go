@@ -3,13 +3,21 @@ package awsconfig
 import (
 	"context"
 	"encoding/pem"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
 // An emulator endpoint gets HTTP/1.1 even from a server that offers HTTP/2,
@@ -54,3 +62,132 @@ func TestOptionsValidate(t *testing.T) {
 		t.Errorf("got %v for a good endpoint", err)
 	}
 }
+
+// A service that answers before net/http's write goroutine has finished with
+// the request body must not have its connection closed under the response.
+// The connection here holds each write until the response has been read (a
+// service answering within microseconds, a busy client CPU), so the SDK has
+// closed the request body when the transport drains it. Retries are off: a
+// closed connection fails the call.
+func TestFastAnswersKeepTheirConnection(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		wrap  func(aws.HTTPClient) aws.HTTPClient
+		fails bool
+	}{
+		// Shows the harness reproduces the failure; if the SDK or net/http
+		// stop draining a closed body through WriteTo, this case fails and
+		// plainBodies can go.
+		{"the SDK's client alone", func(c aws.HTTPClient) aws.HTTPClient { return c }, true},
+		{"with plainBodies, as Load builds it", func(c aws.HTTPClient) aws.HTTPClient { return plainBodies{c} }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				body := `{"ARN":"arn:aws:secretsmanager:us-east-1:000000000000:secret:s-AbCdEf","Name":"s"}`
+				w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+				w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+				w.(http.Flusher).Flush() // headers and body in two writes, as MiniStack's server sends them
+				time.Sleep(20 * time.Millisecond)
+				io.WriteString(w, body)
+			}))
+			defer srv.Close()
+			client := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+				dial := tr.DialContext
+				tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+					c, err := dial(ctx, network, addr)
+					if err != nil {
+						return nil, err
+					}
+					return &answerFirstConn{Conn: c, read: make(chan struct{}, 1)}, nil
+				}
+			})
+			api := secretsmanager.New(secretsmanager.Options{
+				Region:           "us-east-1",
+				BaseEndpoint:     aws.String(srv.URL),
+				Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
+				HTTPClient:       tc.wrap(client),
+				RetryMaxAttempts: 1,
+			})
+			failed := 0
+			var first error
+			for i := 0; i < 20; i++ {
+				_, err := api.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("x")})
+				if err != nil {
+					failed++
+					if first == nil {
+						first = err
+					}
+				}
+			}
+			if tc.fails && failed == 0 {
+				t.Fatal("got 20 calls through, want the closed-connection failure reproduced")
+			}
+			if !tc.fails && failed > 0 {
+				t.Fatalf("%d of 20 calls failed, want none; first: %v", failed, first)
+			}
+		})
+	}
+}
+
+// answerFirstConn returns from a Write only once the peer's answer has been
+// read (or 50 ms have passed, for writes that get no answer, such as the
+// headers written before the body), then 5 ms later: the order of events of
+// a fast service on a busy client.
+type answerFirstConn struct {
+	net.Conn
+	read chan struct{}
+}
+
+func (c *answerFirstConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		select {
+		case c.read <- struct{}{}:
+		default:
+		}
+	}
+	return n, err
+}
+
+func (c *answerFirstConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	select {
+	case <-c.read:
+		time.Sleep(5 * time.Millisecond)
+	case <-time.After(50 * time.Millisecond):
+	}
+	return n, err
+}
+
+// The body the transport sees reads the same bytes and closes the SDK's body,
+// but offers no WriteTo.
+func TestPlainBodiesHideWriterTo(t *testing.T) {
+	var got []byte
+	var sawWriterTo bool
+	next := doFunc(func(r *http.Request) (*http.Response, error) {
+		_, sawWriterTo = r.Body.(io.WriterTo)
+		got, _ = io.ReadAll(r.Body)
+		return nil, r.Body.Close()
+	})
+	body := &closeRecorder{Reader: strings.NewReader("payload")}
+	req, _ := http.NewRequest("POST", "https://example.test/", nil)
+	req.Body = body
+	if _, err := (plainBodies{next}).Do(req); err != nil {
+		t.Fatal(err)
+	}
+	if sawWriterTo || string(got) != "payload" || !body.closed {
+		t.Fatalf("got WriterTo %v, body %q, closed %v; want no WriterTo, %q, closed", sawWriterTo, got, body.closed, "payload")
+	}
+}
+
+type doFunc func(*http.Request) (*http.Response, error)
+
+func (f doFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
+
+type closeRecorder struct {
+	*strings.Reader
+	closed bool
+}
+
+func (c *closeRecorder) Close() error { c.closed = true; return nil }

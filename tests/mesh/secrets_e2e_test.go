@@ -69,6 +69,20 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// await returns the log once it contains want, or what it holds after
+// within. The server logs a refused handshake in its own goroutine, which
+// can run after the client has already seen the alert and returned.
+func (b *syncBuffer) await(want string, within time.Duration) string {
+	deadline := time.Now().Add(within)
+	for {
+		log := b.String()
+		if strings.Contains(log, want) || time.Now().After(deadline) {
+			return log
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // secretStore writes mesh secrets in the emulator's Secrets Manager, as
 // portico_mesh_ca and portico_mesh_certificate do, and deletes them when the
 // test ends.
@@ -350,7 +364,7 @@ func TestMTLSFromSecretsManager(t *testing.T) {
 	if _, got, err := call(meshClient(t, inst, rogue("order"))); err == nil {
 		t.Fatalf("rogue client: got an answer %+v, want the handshake refused", got)
 	}
-	if log := errs.String(); !strings.Contains(log, mtls.ErrUntrusted.Error()) {
+	if log := errs.await(mtls.ErrUntrusted.Error(), 5*time.Second); !strings.Contains(log, mtls.ErrUntrusted.Error()) {
 		t.Fatalf("rogue client: got server log %q, want a handshake refused as %q", log, mtls.ErrUntrusted)
 	}
 	rogueServer := serve(t, rogue("payment"), &syncBuffer{})
