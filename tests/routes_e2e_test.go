@@ -181,32 +181,10 @@ func TestDashboardRequiredBackendDown(t *testing.T) {
 // The route table is data: a new document in the item is picked up without a
 // redeploy, and an invalid one is refused while the last good table serves.
 func TestRouteTableRefresh(t *testing.T) {
-	db := dynamodb.NewFromConfig(stack.aws)
-	ctx := context.Background()
-	key := map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: "config#routes"}}
-	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(stack.table), Key: key, ConsistentRead: aws.Bool(true)})
-	if err != nil || out.Item == nil {
-		t.Fatalf("read the route table item: %v %v", out, err)
-	}
-	original := out.Item
-	t.Cleanup(func() {
-		// Put back exactly what Terraform wrote, so the plan stays empty.
-		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(stack.table), Item: original}); err != nil {
-			t.Errorf("restore the route table: %v", err)
-			return
-		}
-		// The tests after this one need the original table in force, not only stored.
-		waitFor(t, "the original route table", func() bool {
-			return call(t, "GET", "/api/v1/users/1", reader(t, "user-9")).status == http.StatusOK
-		})
+	// The tests after this one need the original table in force, not only stored.
+	put, _ := swapDocument(t, "config#routes", "the original route table", func() bool {
+		return call(t, "GET", "/api/v1/users/1", reader(t, "user-9")).status == http.StatusOK
 	})
-	put := func(doc string) {
-		t.Helper()
-		item := map[string]ddbtypes.AttributeValue{"pk": key["pk"], "document": &ddbtypes.AttributeValueMemberS{Value: doc}}
-		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(stack.table), Item: item}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	h := reader(t, "user-9")
 	if a := call(t, "GET", "/api/v9/things", h); a.status != http.StatusNotFound {
 		t.Fatalf("before: got %d %s, want 404", a.status, a.body)
@@ -218,6 +196,40 @@ func TestRouteTableRefresh(t *testing.T) {
 	put(`{"version":1,"routes":[{"id":"broken","match":{"pathPrefix":"/api/v9"},"service":"a b"}]}`)
 	time.Sleep(7 * time.Second) // past routes_refresh (5 s): the store read it and refused it
 	wantBackend(t, call(t, "GET", "/api/v9/things", h), "product-service", "GET", "/things")
+}
+
+// swapDocument lets a test write documents to the state table's item pk (the
+// route table, the limits) and returns put and the item's current document.
+// When the test ends it puts back exactly what Terraform wrote, so the plan
+// stays empty, and waits until restored holds.
+func swapDocument(t *testing.T, pk, what string, restored func() bool) (put func(doc string), original string) {
+	t.Helper()
+	db := dynamodb.NewFromConfig(stack.aws)
+	ctx := context.Background()
+	key := map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: pk}}
+	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(stack.table), Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil || out.Item == nil {
+		t.Fatalf("read the item %s: %v %v", pk, out, err)
+	}
+	item := out.Item
+	doc, ok := item["document"].(*ddbtypes.AttributeValueMemberS)
+	if !ok {
+		t.Fatalf("item %s has no string document: %v", pk, item)
+	}
+	t.Cleanup(func() {
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(stack.table), Item: item}); err != nil {
+			t.Errorf("restore the item %s: %v", pk, err)
+			return
+		}
+		waitFor(t, what, restored)
+	})
+	return func(doc string) {
+		t.Helper()
+		next := map[string]ddbtypes.AttributeValue{"pk": key["pk"], "document": &ddbtypes.AttributeValueMemberS{Value: doc}}
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(stack.table), Item: next}); err != nil {
+			t.Fatal(err)
+		}
+	}, doc.Value
 }
 
 // waitFor polls cond for up to 20 s.

@@ -116,6 +116,39 @@ func TestSearchLimitPerKey(t *testing.T) {
 	}
 }
 
+// The limits are data: a rule added to the stored document is applied by the
+// running (warm) aggregator at its next refresh, without a redeploy, and goes
+// away again when the document Terraform wrote is put back.
+func TestLimitsDocumentRefresh(t *testing.T) {
+	keys := apiKeys(t)
+	h := withKey(bearer(token(t, devtoken.Claims{Subject: "user-34"})), keys["enterprise"])
+	put, original := swapDocument(t, "config#limits", "the original limits", func() bool {
+		return call(t, "GET", "/api/v1/users/34", h).status == http.StatusOK
+	})
+	if a := call(t, "GET", "/api/v1/users/34", h); a.status != http.StatusOK {
+		t.Fatalf("before: got %d %s, want 200", a.status, a.body)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(original), &doc); err != nil {
+		t.Fatalf("the stored limits document: %v", err)
+	}
+	rules, _ := doc["rules"].([]any)
+	doc["rules"] = append(rules, map[string]any{"name": "e2e-refresh", "dimension": "endpoint", "route": "/api/v1/users/34", "requests": 2, "window": "1h"})
+	changed, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(string(changed))
+	// Requests count under the new rule once it is in force: the third after
+	// that is refused.
+	var last answer
+	waitFor(t, "a 429 from the new rule", func() bool {
+		last = call(t, "GET", "/api/v1/users/34", h)
+		return last.status == http.StatusTooManyRequests
+	})
+	checkLimited(t, last, 2)
+}
+
 // The per-IP limit answers 429 once the minute's requests are used up. The
 // requests of the other tests count too, and a minute may roll over once, so
 // the limit is reached within two windows' worth of requests.

@@ -8,8 +8,9 @@
 //	                                 one of the two is required)
 //	PORTICO_ROUTES_KEY               partition key of the route table item
 //	                                 (default "config#routes")
-//	PORTICO_ROUTES_REFRESH           how often the route table is re-read, a Go duration
-//	                                 (default 30s); an invalid document is never used
+//	PORTICO_ROUTES_REFRESH           how often a warm instance re-reads the route table and
+//	                                 the limits document, a Go duration (default 30s); an
+//	                                 invalid document is never used
 //	PORTICO_LIMIT_PER_IP_PER_MINUTE  requests per client IP per minute when the state
 //	                                 table has no limits document (item "config#limits",
 //	                                 written by portico_limits; default 100)
@@ -157,7 +158,7 @@ func build(ctx context.Context, log *slog.Logger) (*gateway.Handler, error) {
 		}
 	}
 	if table != "" {
-		if gcfg.Limits, err = limits(ctx, ddb, table, log); err != nil {
+		if gcfg.Limits, err = limits(ctx, ddb, table, refresh, log); err != nil {
 			return nil, err
 		}
 		keyStore, err := apikeydynamo.New(ddb, table)
@@ -180,9 +181,10 @@ func build(ctx context.Context, log *slog.Logger) (*gateway.Handler, error) {
 }
 
 // limits builds the rate limits from the state table's limits document
-// (portico_limits), read once per cold start, or, when there is none, one
-// fail-open per-IP limit of PORTICO_LIMIT_PER_IP_PER_MINUTE.
-func limits(ctx context.Context, ddb *dynamodb.Client, table string, log *slog.Logger) (*ratelimit.Set, error) {
+// (portico_limits), read again every refresh in a warm instance, or, while
+// there is none, one fail-open per-IP limit of
+// PORTICO_LIMIT_PER_IP_PER_MINUTE.
+func limits(ctx context.Context, ddb *dynamodb.Client, table string, refresh time.Duration, log *slog.Logger) (*ratelimit.Live, error) {
 	store, err := dynamo.New(ddb, table)
 	if err != nil {
 		return nil, err
@@ -191,26 +193,23 @@ func limits(ctx context.Context, ddb *dynamodb.Client, table string, log *slog.L
 	if err != nil {
 		return nil, err
 	}
-	var rules []ratelimit.Rule
-	doc, err := src.Load(ctx)
-	switch {
-	case err == nil:
-		if rules, err = ratelimit.ParseDocument(doc); err != nil {
-			return nil, err // the provider validates the document, so this is a broken item
+	perMinute := int64(100)
+	if v := os.Getenv("PORTICO_LIMIT_PER_IP_PER_MINUTE"); v != "" {
+		if perMinute, err = strconv.ParseInt(v, 10, 64); err != nil || perMinute <= 0 {
+			return nil, fmt.Errorf("PORTICO_LIMIT_PER_IP_PER_MINUTE %q: want a positive whole number", v)
 		}
-	case errors.Is(err, route.ErrNotFound):
-		perMinute := int64(100)
-		if v := os.Getenv("PORTICO_LIMIT_PER_IP_PER_MINUTE"); v != "" {
-			if perMinute, err = strconv.ParseInt(v, 10, 64); err != nil {
-				return nil, fmt.Errorf("PORTICO_LIMIT_PER_IP_PER_MINUTE %q: %w", v, err)
+	}
+	return ratelimit.NewLive(ctx, ratelimit.LiveConfig{
+		Load: func(ctx context.Context) ([]byte, bool, error) {
+			doc, err := src.Load(ctx)
+			if errors.Is(err, route.ErrNotFound) {
+				return nil, false, nil
 			}
-		}
-		rules = []ratelimit.Rule{{Dimension: ratelimit.IP, Limit: ratelimit.Config{Name: "ip", Requests: perMinute, Window: time.Minute, FailMode: ratelimit.FailOpen}}}
-	default:
-		return nil, fmt.Errorf("read the limits document: %w", err)
-	}
-	for i := range rules {
-		rules[i].Limit.Logger = log
-	}
-	return ratelimit.NewSet(store, rules)
+			return doc, err == nil, err
+		},
+		Store:   store,
+		Default: []ratelimit.Rule{{Dimension: ratelimit.IP, Limit: ratelimit.Config{Name: "ip", Requests: perMinute, Window: time.Minute, FailMode: ratelimit.FailOpen}}},
+		Refresh: refresh,
+		Logger:  log,
+	})
 }
