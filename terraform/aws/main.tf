@@ -4,8 +4,8 @@
 #     -var jwt_public_key=path/to/public.pem -var jwt_issuer=... -var jwt_audience=...
 #
 # Each function gets its own least-privilege execution role (lambda-roles.md
-# explains them); the demo services are replaced by your own services
-# registered in the Cloud Map namespace.
+# explains them). Register your services in the Cloud Map namespace (for
+# example with modules/mesh-service) and route to them in routes.json.
 
 terraform {
   required_version = ">= 1.5.0"
@@ -44,7 +44,8 @@ resource "portico_lambda_role" "aggregator" {
     Statement = [
       { Effect = "Allow", Action = ["logs:CreateLogGroup"], Resource = "${local.log_group_arn}/${var.name}-aggregator" },
       { Effect = "Allow", Action = ["logs:CreateLogStream", "logs:PutLogEvents"], Resource = "${local.log_group_arn}/${var.name}-aggregator:*" },
-      { Effect = "Allow", Action = ["dynamodb:UpdateItem", "dynamodb:GetItem"], Resource = module.gateway.table_arn },
+      # Counters and API keys (GetItem, UpdateItem), cached responses (PutItem).
+      { Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"], Resource = module.gateway.table_arn },
       # DiscoverInstances has no resource-level permissions.
       { Effect = "Allow", Action = ["servicediscovery:DiscoverInstances", "servicediscovery:DiscoverInstancesRevision"], Resource = "*" },
     ]
@@ -57,7 +58,7 @@ module "gateway" {
   name                = var.name
   namespace           = var.namespace
   stage_name          = var.stage_name
-  architecture        = "arm64"
+  architecture        = var.architecture
   authorizer_zip      = var.authorizer_zip
   aggregator_zip      = var.aggregator_zip
   authorizer_role_arn = portico_lambda_role.authorizer.arn
@@ -73,4 +74,29 @@ module "gateway" {
   aggregator_environment = {
     PORTICO_LIMIT_PER_IP_PER_MINUTE = tostring(var.limit_per_ip_per_minute)
   }
+}
+
+# The aggregator's route table (internal/route): routes.json maps paths to the
+# services in the namespace; edit it and `terraform apply`, no redeploy (warm
+# instances re-read it every 30 s). Validated at plan time.
+resource "portico_route_table" "routes" {
+  table_name = module.gateway.table_name
+  document   = file(var.route_table_file)
+}
+
+# Rate limits (pkg/ratelimit document), with the design chapter's numbers.
+resource "portico_limits" "limits" {
+  table_name = module.gateway.table_name
+  document = jsonencode({
+    version = 1
+    rules = [
+      { name = "global", dimension = "global", requests = 10000, window = "1s", shards = 10, lease = 10, failMode = "open" },
+      { name = "ip", dimension = "ip", requests = var.limit_per_ip_per_minute, window = "1m", failMode = "open" },
+      { name = "key", dimension = "apikey", requests = 1000, window = "1m", algorithm = "sliding", lease = 10 },
+      { name = "search", dimension = "endpoint", route = "/api/v1/search", requests = 10, window = "1m" },
+      { name = "tier-free", dimension = "tier", tier = "free", requests = var.tier_limits_per_hour.free, window = "1h" },
+      { name = "tier-pro", dimension = "tier", tier = "pro", requests = var.tier_limits_per_hour.pro, window = "1h" },
+      { name = "tier-enterprise", dimension = "tier", tier = "enterprise", requests = var.tier_limits_per_hour.enterprise, window = "1h", lease = 10 },
+    ]
+  })
 }

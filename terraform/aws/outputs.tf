@@ -7,3 +7,13 @@ output "namespace_id" {
   description = "Cloud Map namespace ID: register your services here."
   value       = module.gateway.namespace_id
 }
+
+output "namespace_name" {
+  description = "Cloud Map namespace name, the one clients discover in."
+  value       = module.gateway.namespace_name
+}
+
+output "table_name" {
+  description = "DynamoDB state table: counters, API keys, cached responses, route table and limits."
+  value       = module.gateway.table_name
+}

@@ -21,6 +21,12 @@ variable "namespace" {
   default     = "portico.internal"
 }
 
+variable "architecture" {
+  description = "Lambda architecture of the zips: arm64 for `make build` (the end-to-end test applies this root with host zips)."
+  type        = string
+  default     = "arm64"
+}
+
 variable "authorizer_zip" {
   description = "Path of the arm64 authorizer zip (make build)."
   type        = string
@@ -58,4 +64,16 @@ variable "limit_per_ip_per_minute" {
   description = "Requests per client IP per minute."
   type        = number
   default     = 100
+}
+
+variable "tier_limits_per_hour" {
+  description = "Requests per API key per hour, by tier."
+  type        = object({ free = number, pro = number, enterprise = number })
+  default     = { free = 100, pro = 1000, enterprise = 10000 }
+}
+
+variable "route_table_file" {
+  description = "Path of the aggregator's route table document (JSON, see the README's Routes section)."
+  type        = string
+  default     = "routes.json"
 }
