@@ -216,6 +216,7 @@ unit: ## Unit tests: offline, no emulator.
 e2e: tools provider lambdas tls ## End-to-end and provider acceptance tests against the emulator (starts it if needed).
 	$(call step,end-to-end tests against $(EMULATOR) at $(ENDPOINT))
 	@$(TERRAFORM) -chdir=terraform/local get -no-color >/dev/null
+	@$(TERRAFORM) -chdir=terraform/aws get -no-color >/dev/null
 	@started=0; \
 	if ! EMULATOR=$(EMULATOR) localstack/emulator.sh status >/dev/null 2>&1; then \
 	  $(MAKE) --no-print-directory emulator-up; started=1; \

@@ -1,0 +1,250 @@
+//go:build e2e
+
+package awsroot
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	"github.com/portico-gw/portico/internal/awsconfig"
+	"github.com/portico-gw/portico/localstack/backend"
+	"github.com/portico-gw/portico/localstack/devtoken"
+)
+
+const (
+	issuer   = "https://portico.awsroot"
+	audience = "portico-awsroot"
+)
+
+func mustEnv(t *testing.T, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		t.Fatalf("%s is not set (run the tests with make test)", name)
+	}
+	return v
+}
+
+// root runs Terraform on terraform/aws with its own state and variables, and
+// AWS_ENDPOINT_URL/AWS_CA_BUNDLE in its environment.
+type root struct {
+	t     *testing.T
+	state string
+	vars  []string
+	env   []string
+}
+
+func (r *root) run(args ...string) (string, error) {
+	full := append([]string{"-chdir=../../terraform/aws"}, args...)
+	c := exec.Command(mustEnv(r.t, "PORTICO_TERRAFORM"), full...)
+	c.Env = append(os.Environ(), r.env...)
+	out, err := c.CombinedOutput()
+	return string(out), err
+}
+
+func (r *root) change(cmd string, extra ...string) (string, error) {
+	args := append([]string{cmd, "-input=false", "-no-color", "-state=" + r.state}, extra...)
+	return r.run(append(args, r.vars...)...)
+}
+
+func (r *root) output(name string) string {
+	r.t.Helper()
+	out, err := r.run("output", "-no-color", "-state="+r.state, "-raw", name)
+	if err != nil {
+		r.t.Fatalf("terraform output %s: %v\n%s", name, err, out)
+	}
+	return out
+}
+
+func TestAWSRootOnTheEmulator(t *testing.T) {
+	endpoint := mustEnv(t, "PORTICO_ENDPOINT")
+	caCert := os.Getenv("PORTICO_CA_CERT")
+	ctx := context.Background()
+	suffix := make([]byte, 3)
+	rand.Read(suffix)
+	name := "aws" + hex.EncodeToString(suffix)
+	dir := t.TempDir()
+
+	priv, pub, err := devtoken.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pubPath := filepath.Join(dir, "jwt.pub.pem")
+	if err := os.WriteFile(pubPath, pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := &root{t: t, state: filepath.Join(dir, "aws.tfstate"),
+		vars: []string{
+			"-var", "name=" + name,
+			"-var", "region=us-east-1",
+			"-var", "namespace=" + name + ".internal",
+			"-var", "architecture=" + mustEnv(t, "PORTICO_LAMBDA_ARCH"),
+			"-var", "authorizer_zip=" + mustEnv(t, "PORTICO_AUTHORIZER_ZIP"),
+			"-var", "aggregator_zip=" + mustEnv(t, "PORTICO_AGGREGATOR_ZIP"),
+			"-var", "jwt_public_key=" + pubPath,
+			"-var", "jwt_issuer=" + issuer,
+			"-var", "jwt_audience=" + audience,
+			// So high that the document's global rule (10,000 per second)
+			// is the tightest, which the default without a document lacks.
+			"-var", "limit_per_ip_per_minute=1000000",
+		},
+		env: []string{"AWS_ENDPOINT_URL=" + endpoint},
+	}
+	if caCert != "" {
+		r.env = append(r.env, "AWS_CA_BUNDLE="+caCert)
+	}
+	destroyed := false
+	t.Cleanup(func() {
+		if !destroyed {
+			if out, err := r.change("destroy", "-auto-approve"); err != nil {
+				t.Errorf("clean-up: terraform destroy: %v\n%s", err, out)
+			}
+		}
+	})
+	if out, err := r.change("apply", "-auto-approve"); err != nil {
+		t.Fatalf("terraform apply: %v\n%s", err, out)
+	}
+	url, namespaceID, namespace, table := r.output("invoke_url"), r.output("namespace_id"), r.output("namespace_name"), r.output("table_name")
+
+	// A user-service instance, registered as a user of this root would.
+	cfg, err := awsconfig.Load(ctx, awsconfig.Options{Region: "us-east-1", Endpoint: endpoint, CABundle: caCert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bind, host := os.Getenv("PORTICO_BACKEND_BIND"), os.Getenv("PORTICO_BACKEND_HOST")
+	if bind == "" {
+		bind = "127.0.0.1"
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(bind, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: backend.Handler("user-service"), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	deregister := register(t, servicediscovery.NewFromConfig(cfg), namespaceID, "user-service", host, ln.Addr().(*net.TCPAddr).Port)
+
+	client := httpsClient(t, caCert)
+	get := func(path, bearer string) (int, string, http.Header) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", url+path, nil)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body), resp.Header
+	}
+	if status, body, _ := get("/api/v1/users/7", ""); status != http.StatusUnauthorized {
+		t.Fatalf("without a token: got %d %s, want 401", status, body)
+	}
+	tok, err := devtoken.Mint(priv, devtoken.Claims{Subject: "user-7", Issuer: issuer, Audience: audience, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// routes.json: /api/v1/users → user-service, prefix /api/v1 stripped.
+	status, body, header := get("/api/v1/users/7", tok)
+	if status != http.StatusOK {
+		t.Fatalf("with a token: got %d %s, want 200 from user-service (namespace %s)", status, body, namespace)
+	}
+	var got backend.Answer
+	if err := json.Unmarshal([]byte(body), &got); err != nil || got.Service != "user-service" || got.Path != "/users/7" {
+		t.Fatalf("got %s (%v), want user-service answering /users/7", body, err)
+	}
+	// The limits document of main.tf is the one the aggregator applies.
+	if got := header.Get("RateLimit-Limit"); got != "10000" {
+		t.Errorf("got RateLimit-Limit %q, want 10000 from the document's global rule", got)
+	}
+
+	if out, err := r.change("plan", "-detailed-exitcode"); err != nil {
+		t.Fatalf("plan after apply: want no changes, got %v\n%s", err, out)
+	}
+	deregister()
+	if out, err := r.change("destroy", "-auto-approve"); err != nil {
+		t.Fatalf("terraform destroy: %v\n%s", err, out)
+	}
+	destroyed = true
+	if _, err := dynamodb.NewFromConfig(cfg).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}); err == nil {
+		t.Errorf("table %s still exists after destroy", table)
+	}
+}
+
+// register creates service in the namespace with one instance at host:port,
+// and returns what removes both (before destroy deletes the namespace).
+func register(t *testing.T, sd *servicediscovery.Client, namespaceID, service, host string, port int) func() {
+	t.Helper()
+	ctx := context.Background()
+	svc, err := sd.CreateService(ctx, &servicediscovery.CreateServiceInput{Name: aws.String(service), NamespaceId: aws.String(namespaceID)})
+	if err != nil {
+		t.Fatalf("create service %s: %v", service, err)
+	}
+	id := svc.Service.Id
+	if _, err := sd.RegisterInstance(ctx, &servicediscovery.RegisterInstanceInput{
+		ServiceId:  id,
+		InstanceId: aws.String(service + "-1"),
+		Attributes: map[string]string{"AWS_INSTANCE_IPV4": host, "AWS_INSTANCE_PORT": fmt.Sprint(port)},
+	}); err != nil {
+		t.Fatalf("register %s: %v", service, err)
+	}
+	done := false
+	remove := func() {
+		if done {
+			return
+		}
+		done = true
+		var errs []error
+		if _, err := sd.DeregisterInstance(ctx, &servicediscovery.DeregisterInstanceInput{ServiceId: id, InstanceId: aws.String(service + "-1")}); err != nil {
+			errs = append(errs, err)
+		}
+		if _, err := sd.DeleteService(ctx, &servicediscovery.DeleteServiceInput{Id: id}); err != nil {
+			errs = append(errs, err)
+		}
+		if err := errors.Join(errs...); err != nil {
+			t.Errorf("remove %s: %v", service, err)
+		}
+	}
+	t.Cleanup(remove)
+	return remove
+}
+
+func httpsClient(t *testing.T, caCert string) *http.Client {
+	t.Helper()
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if caCert != "" {
+		pem, err := os.ReadFile(caCert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			t.Fatalf("no certificate in %s", caCert)
+		}
+	}
+	return &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+}
