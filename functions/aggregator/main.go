@@ -53,7 +53,6 @@ import (
 	"github.com/portico-gw/portico/pkg/mesh/cloudmap"
 	"github.com/portico-gw/portico/pkg/ratelimit"
 	"github.com/portico-gw/portico/pkg/ratelimit/dynamo"
-	"github.com/portico-gw/portico/pkg/transcode"
 )
 
 func main() {
@@ -131,14 +130,8 @@ func build(ctx context.Context, log *slog.Logger) (*gateway.Handler, error) {
 	}
 	grpcBackends, err := gateway.NewGRPCBackends(gateway.GRPCConfig{
 		Descriptors: descriptors,
-		Resolver: transcode.ResolverFunc(func(ctx context.Context, service string) (string, error) {
-			inst, err := client.Pick(ctx, service)
-			if err != nil {
-				return "", err
-			}
-			return inst.HostPort(), nil
-		}),
-		Logger: log,
+		Caller:      client, // gRPC calls get the mesh's balancing, ejection and retries too
+		Logger:      log,
 	})
 	if err != nil {
 		return nil, err

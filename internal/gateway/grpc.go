@@ -55,8 +55,12 @@ const keepTables = 2
 type GRPCConfig struct {
 	// Descriptors reads the descriptor sets the route table names. Required.
 	Descriptors DescriptorSource
-	// Resolver finds an instance of a gRPC backend by its logical name: the
-	// mesh client's Pick. Required.
+	// Caller runs each gRPC call on instances of its backend: the mesh
+	// client, so that gRPC backends get its balancing, outlier ejection,
+	// per-try timeouts and retries. Either Caller or Resolver is required.
+	Caller transcode.Caller
+	// Resolver finds the one instance of a gRPC backend each call is made
+	// to, without retries (tests, or a fixed address).
 	Resolver transcode.Resolver
 	// DialOptions are added to every backend connection (default plaintext).
 	DialOptions []grpc.DialOption
@@ -69,8 +73,10 @@ func (c GRPCConfig) Validate() error {
 	switch {
 	case c.Descriptors == nil:
 		return errors.New("gateway: grpc config: Descriptors is required")
-	case c.Resolver == nil:
-		return errors.New("gateway: grpc config: Resolver is required")
+	case c.Caller == nil && c.Resolver == nil:
+		return errors.New("gateway: grpc config: Caller or Resolver is required")
+	case c.Caller != nil && c.Resolver != nil:
+		return errors.New("gateway: grpc config: set Caller or Resolver, not both")
 	}
 	return nil
 }
@@ -129,6 +135,7 @@ func (g *GRPCBackends) Prepare(ctx context.Context, t *route.Table) error {
 			Service:     r.GRPC.Service,
 			Descriptors: sets[r.GRPC.Descriptors],
 			Routes:      routes[r.ID],
+			Caller:      g.cfg.Caller,
 			Resolver:    g.cfg.Resolver,
 			Metadata:    GRPCMetadata,
 			DialOptions: g.cfg.DialOptions,

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portico-gw/portico/pkg/transcode"
 )
@@ -127,5 +128,17 @@ func TestDescriptorSets(t *testing.T) {
 	}
 	if got := len(tbl.GRPCRoutes()); got != 3 {
 		t.Fatalf("got %d gRPC routes, want 3", got)
+	}
+}
+
+// A gRPC route's explicit timeout raises its backend's per-try timeout, as a
+// service route's does.
+func TestServiceTimeoutsIncludeGRPCRoutes(t *testing.T) {
+	tbl := mustParse(t, grpcDoc(
+		`{"id": "slow", "match": {"path": "/v1/slow", "methods": ["POST"]}, "timeout": "12s", "grpc": {"service": "slow-grpc", "descriptors": "test", "method": "`+testService+`/Echo", "body": "*"}},`+
+			`{"id": "plain", "match": {"path": "/v1/plain", "methods": ["POST"]}, "grpc": {"service": "plain-grpc", "descriptors": "test", "method": "`+testService+`/Echo", "body": "*"}}`))
+	got := tbl.ServiceTimeouts()
+	if got["slow-grpc"] != 12*time.Second || len(got) != 1 {
+		t.Fatalf("got %v, want slow-grpc 12s only (plain-grpc sets no timeout)", got)
 	}
 }

@@ -231,6 +231,9 @@ func (t *Table) ServiceTimeouts() map[string]time.Duration {
 		if r.Service != "" && r.explicitTimeout {
 			out[r.Service] = max(out[r.Service], r.timeout)
 		}
+		if r.GRPC != nil && r.explicitTimeout {
+			out[r.GRPC.Service] = max(out[r.GRPC.Service], r.timeout)
+		}
 		for _, c := range r.calls {
 			if r.explicitTimeout || c.call.Timeout > 0 {
 				out[c.call.Service] = max(out[c.call.Service], c.timeout)

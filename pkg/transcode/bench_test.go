@@ -102,6 +102,9 @@ func httpEchoServer(b *testing.B) string {
 	return ln.Addr().String()
 }
 
+// BenchmarkTranscode runs the call through the mesh client as the gateway
+// wires it (mesh.Call: balancing, outlier accounting, per-try timeout) and,
+// beside it, on the instance mesh.Pick names with no retry machinery.
 func BenchmarkTranscode(b *testing.B) {
 	body := payload(b)
 	d := loadTestSet(b)
@@ -109,28 +112,36 @@ func BenchmarkTranscode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tr, err := transcode.New(transcode.Config{
-		Service:     "echo-service",
-		Descriptors: d,
-		Routes:      []transcode.Route{{Method: "POST", Path: "/v1/echo", RPC: svc + "/Echo", Body: "*"}},
-		Resolver: transcode.ResolverFunc(func(ctx context.Context, service string) (string, error) {
+	routes := []transcode.Route{{Method: "POST", Path: "/v1/echo", RPC: svc + "/Echo", Body: "*"}}
+	for _, bc := range []struct {
+		name string
+		cfg  transcode.Config
+	}{
+		{"mesh.Call", transcode.Config{Caller: m}},
+		{"mesh.Pick", transcode.Config{Resolver: transcode.ResolverFunc(func(ctx context.Context, service string) (string, error) {
 			inst, err := m.Pick(ctx, service)
 			return inst.HostPort(), err
-		}),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { tr.Close() })
-	header := http.Header{"Content-Type": {"application/json"}, "X-User-Id": {"u-1"}, "X-Request-Id": {"r-1"}}
-	ctx := context.Background()
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		status, _, out := tr.Transcode(ctx, &transcode.Request{Method: "POST", Path: "/v1/echo", Header: header, Body: body})
-		if status != http.StatusOK || len(out) < len(body)/2 {
-			b.Fatalf("got status %d (%s), want 200", status, out)
-		}
+		})}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			cfg := bc.cfg
+			cfg.Service, cfg.Descriptors, cfg.Routes = "echo-service", d, routes
+			tr, err := transcode.New(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { tr.Close() })
+			header := http.Header{"Content-Type": {"application/json"}, "X-User-Id": {"u-1"}, "X-Request-Id": {"r-1"}}
+			ctx := context.Background()
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				status, _, out := tr.Transcode(ctx, &transcode.Request{Method: "POST", Path: "/v1/echo", Header: header, Body: body})
+				if status != http.StatusOK || len(out) < len(body)/2 {
+					b.Fatalf("got status %d (%s), want 200", status, out)
+				}
+			}
+		})
 	}
 }
 

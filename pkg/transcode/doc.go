@@ -17,8 +17,11 @@
 //     request message, or into the field the route's Body names, then binds
 //     path variables and query parameters to request fields; unknown JSON
 //     fields are a 400 naming the field unless the route allows them;
-//   - resolves the backend's address through the consumer's Resolver (the
-//     gateway passes the mesh client's Pick) and calls the method with
+//   - runs the call through the consumer's Caller (the gateway passes its
+//     mesh client: balancing, outlier ejection, per-try timeouts, and a
+//     retry on another instance when the connection could not be made or
+//     the method's idempotency_level allows it), or on the one instance a
+//     Resolver names, and calls the method with
 //     dynamic messages, the context's deadline sent as grpc-timeout and the
 //     identity and trace headers (X-User-*, X-Request-Id, X-Amzn-Trace-Id,
 //     Traceparent, ...) sent as gRPC metadata;

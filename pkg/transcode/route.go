@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
 )
 
 // Route binds an HTTP method and path template to a gRPC method. Routes come
@@ -57,6 +58,9 @@ type binding struct {
 	resp      protoreflect.FieldDescriptor     // nil for the whole message
 	pathBound map[string]bool                  // field paths bound by the template
 	checkIn   bool                             // the request type has required fields to check
+	// idempotent: the method's idempotency_level is NO_SIDE_EFFECTS or
+	// IDEMPOTENT, so a failed call may be retried on another instance.
+	idempotent bool
 }
 
 // Check reports whether route can be served with these descriptors: a known
@@ -103,6 +107,9 @@ func (d *Descriptors) bind(route Route) (*binding, error) {
 		fullName:  "/" + string(md.Parent().FullName()) + "/" + string(md.Name()),
 		pathBound: map[string]bool{},
 		checkIn:   hasRequired(md.Input()),
+	}
+	if opts, ok := md.Options().(*descriptorpb.MethodOptions); ok {
+		b.idempotent = opts.GetIdempotencyLevel() != descriptorpb.MethodOptions_IDEMPOTENCY_UNKNOWN
 	}
 	in := md.Input()
 	for _, v := range tmpl.vars {

@@ -8,11 +8,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/portico-gw/portico/pkg/mesh"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -62,6 +66,36 @@ func (f ResolverFunc) Resolve(ctx context.Context, service string) (string, erro
 	return f(ctx, service)
 }
 
+// Caller runs a call on instances of a backend: it chooses the instance,
+// and may run try again on another one when a try fails. A *mesh.Client is
+// one (mesh.Client.Call): gRPC backends then get the mesh's balancing,
+// outlier ejection, per-try timeouts and retries. The transcoder says a call
+// is idempotent when its method's idempotency_level option is
+// NO_SIDE_EFFECTS or IDEMPOTENT, and a try unsent when the connection to the
+// instance could not be made.
+type Caller interface {
+	Call(ctx context.Context, service string, idempotent bool, try func(ctx context.Context, inst mesh.Instance) mesh.Attempt) error
+}
+
+// resolverCaller is a Caller that tries once, on the instance Resolver names.
+type resolverCaller struct{ r Resolver }
+
+func (c resolverCaller) Call(ctx context.Context, service string, _ bool, try func(context.Context, mesh.Instance) mesh.Attempt) error {
+	addr, err := c.r.Resolve(ctx, service)
+	if err != nil {
+		return err
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("resolver answered %q: %w", addr, err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		return fmt.Errorf("resolver answered %q: port: %w", addr, err)
+	}
+	return try(ctx, mesh.Instance{ID: addr, Address: host, Port: n}).Err
+}
+
 // defaultMetadata are the request headers forwarded as gRPC metadata when
 // Config.Metadata is nil: the gateway's identity, trace and enrichment
 // headers.
@@ -82,7 +116,11 @@ type Config struct {
 	// request, the one with more literal path segments wins, then the one
 	// with a verb, then the first.
 	Routes []Route
-	// Resolver finds an instance of Service for each call. Required.
+	// Caller runs each call on instances of Service. Either Caller or
+	// Resolver is required.
+	Caller Caller
+	// Resolver finds the one instance of Service each call is made to,
+	// without retries; for a Caller's balancing and retries, set Caller.
 	Resolver Resolver
 	// Metadata names the request headers sent as gRPC metadata (lower-cased,
 	// as gRPC wants); a trailing "*" matches a prefix. Nil means X-User-*,
@@ -117,8 +155,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: Service is required", ErrConfig)
 	case c.Descriptors == nil:
 		return fmt.Errorf("%w: Descriptors is required", ErrConfig)
-	case c.Resolver == nil:
-		return fmt.Errorf("%w: Resolver is required", ErrConfig)
+	case c.Caller == nil && c.Resolver == nil:
+		return fmt.Errorf("%w: Caller or Resolver is required", ErrConfig)
+	case c.Caller != nil && c.Resolver != nil:
+		return fmt.Errorf("%w: set Caller or Resolver, not both", ErrConfig)
 	case len(c.Routes) == 0:
 		return fmt.Errorf("%w: no Routes", ErrConfig)
 	case c.MaxResponseBytes < 0:
@@ -137,6 +177,7 @@ func (c Config) Validate() error {
 // done.
 type Transcoder struct {
 	cfg      Config
+	caller   Caller
 	log      *slog.Logger
 	bindings []*binding
 	types    typeChain
@@ -161,6 +202,10 @@ func New(cfg Config) (*Transcoder, error) {
 	}
 	if t.log == nil {
 		t.log = slog.New(slog.DiscardHandler)
+	}
+	t.caller = cfg.Caller
+	if t.caller == nil {
+		t.caller = resolverCaller{cfg.Resolver}
 	}
 	if t.maxBytes == 0 {
 		t.maxBytes = 5 << 20
@@ -255,37 +300,81 @@ func (t *Transcoder) Transcode(ctx context.Context, req *Request) (status int, h
 		defer cancel()
 	}
 	ctx = metadata.NewOutgoingContext(ctx, t.metadata(req.Header))
-	addr, err := t.cfg.Resolver.Resolve(ctx, t.cfg.Service)
-	if err != nil {
-		return t.errorAnswer(statusOf(ctxCode(ctx, codes.Unavailable), fmt.Errorf("resolve %s: %w", t.cfg.Service, err)))
-	}
-	cc, err := t.conn(addr)
-	if err != nil {
-		return t.errorAnswer(statusOf(codes.Unavailable, err))
-	}
-	var md metadata.MD
-	if b.method.IsStreamingServer() {
-		ndjson := strings.Contains(req.Header.Get("Accept"), "application/x-ndjson")
-		body, err = t.stream(ctx, cc, b, in, ndjson, &md)
+	streaming := b.method.IsStreamingServer()
+	ndjson := streaming && strings.Contains(req.Header.Get("Accept"), "application/x-ndjson")
+	var (
+		md   metadata.MD
+		out  *dynamicpb.Message
+		last *grpcstatus.Status // the last try's status; nil if none ran
+	)
+	err = t.caller.Call(ctx, t.cfg.Service, b.idempotent, func(ctx context.Context, inst mesh.Instance) mesh.Attempt {
+		cc, err := t.conn(inst.HostPort())
 		if err != nil {
-			return t.errorAnswer(grpcstatus.Convert(err))
+			last = statusOf(codes.Unavailable, err)
+			return mesh.Attempt{Err: last.Err(), Failed: true, Unsent: true}
 		}
-		header = t.answerHeader(md)
+		md = nil
+		if streaming {
+			body, err = t.stream(ctx, cc, b, in, ndjson, &md)
+		} else {
+			out = dynamicpb.NewMessage(b.method.Output())
+			err = cc.Invoke(ctx, b.fullName, in, out, grpc.Header(&md))
+		}
+		last = tryStatus(ctx, err)
+		return attemptOf(last)
+	})
+	switch {
+	case last == nil: // no instance to try
+		return t.errorAnswer(statusOf(ctxCode(ctx, codes.Unavailable), fmt.Errorf("resolve %s: %w", t.cfg.Service, err)))
+	case last.Code() != codes.OK:
+		return t.errorAnswer(last)
+	}
+	header = t.answerHeader(md)
+	if streaming {
 		if ndjson {
 			header.Set("Content-Type", "application/x-ndjson")
 		}
 		return http.StatusOK, header, body
-	}
-	out := dynamicpb.NewMessage(b.method.Output())
-	if err := cc.Invoke(ctx, b.fullName, in, out, grpc.Header(&md)); err != nil {
-		return t.errorAnswer(grpcstatus.Convert(err))
 	}
 	body, err = t.encode(b, out)
 	if err != nil {
 		t.log.ErrorContext(ctx, "transcode: encode answer", "rpc", b.route.RPC, "err", err)
 		return t.errorAnswer(statusOf(codes.Internal, err))
 	}
-	return http.StatusOK, t.answerHeader(md), body
+	return http.StatusOK, header, body
+}
+
+// tryStatus is the status of one try's error. A try cut short by the mesh's
+// per-try timeout (its context cancelled, the caller's not) is a deadline
+// exceeded, not a cancellation.
+func tryStatus(ctx context.Context, err error) *grpcstatus.Status {
+	if err == nil {
+		return grpcstatus.New(codes.OK, "")
+	}
+	st := grpcstatus.Convert(err)
+	if st.Code() == codes.Canceled && errors.Is(context.Cause(ctx), mesh.ErrPerTryTimeout) {
+		return grpcstatus.New(codes.DeadlineExceeded, "per-try timeout: "+st.Message())
+	}
+	return st
+}
+
+// attemptOf reports a try's status to the mesh: a status that maps to a
+// 5xx counts against the instance, as a 5xx answer does on the HTTP path,
+// and gRPC's "Error while dialing" (the connection could not be made, so
+// the request was never sent) may go to another instance whatever the
+// method. grpc-go says so only in the message; matching it is the one
+// choice short of retrying nothing.
+func attemptOf(st *grpcstatus.Status) mesh.Attempt {
+	if st.Code() == codes.OK {
+		return mesh.Attempt{Status: http.StatusOK}
+	}
+	status := HTTPStatusFromCode(st.Code())
+	return mesh.Attempt{
+		Err:    st.Err(),
+		Status: status,
+		Failed: status >= 500,
+		Unsent: st.Code() == codes.Unavailable && strings.Contains(st.Message(), "Error while dialing"),
+	}
 }
 
 // match finds the route for method and path, and the path variables' values.
