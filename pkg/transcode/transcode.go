@@ -17,7 +17,6 @@ import (
 	"sync"
 
 	"github.com/portico-gw/portico/pkg/mesh"
-
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
