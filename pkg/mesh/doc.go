@@ -32,6 +32,12 @@
 //   - with Config.Tracer, records a span per call and propagates the trace
 //     header (package trace: X-Ray segments).
 //
+// Protocols other than HTTP use Call: the caller makes each try on the
+// instance it is given (the gateway's gRPC backends, package transcode), and
+// the Client does the choosing, the pool limit, the per-try timeout, outlier
+// detection, metrics and retries as above; fault injection, TLS and tracing
+// are the caller's there.
+//
 // A service's traffic policy is data: a JSON-serialisable Policy, validated by
 // Policy.Validate (ParsePolicy reads it strictly). The control plane is the
 // Terraform provider, which writes it as a Cloud Map service attribute
