@@ -41,6 +41,9 @@ func TestLoadEmulatorUsesHTTP1AndTheCABundle(t *testing.T) {
 	if !UsesCustomEndpoint(cfg) || aws.ToString(cfg.BaseEndpoint) != srv.URL {
 		t.Fatalf("got endpoint %v, want %s", cfg.BaseEndpoint, srv.URL)
 	}
+	if _, ok := cfg.HTTPClient.(plainBodies); !ok {
+		t.Fatalf("got HTTP client %T, want plainBodies around the SDK's (TestFastAnswersKeepTheirConnection)", cfg.HTTPClient)
+	}
 	req, _ := http.NewRequest("GET", srv.URL, nil)
 	resp, err := cfg.HTTPClient.Do(req)
 	if err != nil {
@@ -130,13 +133,16 @@ func TestFastAnswersKeepTheirConnection(t *testing.T) {
 	}
 }
 
-// answerFirstConn returns from a Write only once the peer's answer has been
-// read (or 50 ms have passed, for writes that get no answer, such as the
-// headers written before the body), then 5 ms later: the order of events of
-// a fast service on a busy client.
+// answerFirstConn returns from the write of a request's body only once the
+// peer's answer has been read (or 2 s have passed), then 5 ms later: the
+// order of events of a fast service on a busy client. A request is two
+// writes here, its headers (flushed first, as net/http does for a body it
+// does not know to be in memory) and its body; the headers' write returns at
+// once.
 type answerFirstConn struct {
 	net.Conn
-	read chan struct{}
+	read   chan struct{}
+	writes int
 }
 
 func (c *answerFirstConn) Read(p []byte) (int, error) {
@@ -152,10 +158,18 @@ func (c *answerFirstConn) Read(p []byte) (int, error) {
 
 func (c *answerFirstConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
+	if c.writes++; c.writes%2 == 1 {
+		// A new request: forget reads of the previous answer.
+		select {
+		case <-c.read:
+		default:
+		}
+		return n, err
+	}
 	select {
 	case <-c.read:
 		time.Sleep(5 * time.Millisecond)
-	case <-time.After(50 * time.Millisecond):
+	case <-time.After(2 * time.Second):
 	}
 	return n, err
 }
