@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -207,18 +208,24 @@ func (r *GRPCDescriptorsResource) put(ctx context.Context, data *GRPCDescriptors
 	data.Services = services
 }
 
-func (r *GRPCDescriptorsResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+// write stores the planned descriptor set; Create and Update are the same
+// write.
+func (r *GRPCDescriptorsResource) write(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics) {
 	var data GRPCDescriptorsResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
-	if resp.Diagnostics.HasError() {
+	diags.Append(plan.Get(ctx, &data)...)
+	if diags.HasError() {
 		return
 	}
 	data.ID = types.StringValue(grpcDescriptorsID(data.TableName.ValueString(), data.Name.ValueString()))
-	r.put(ctx, &data, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	r.put(ctx, &data, diags)
+	if diags.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+	diags.Append(state.Set(ctx, &data)...)
+}
+
+func (r *GRPCDescriptorsResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	r.write(ctx, req.Plan, &resp.State, &resp.Diagnostics)
 }
 
 func (r *GRPCDescriptorsResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -258,17 +265,7 @@ func (r *GRPCDescriptorsResource) Read(ctx context.Context, req resource.ReadReq
 }
 
 func (r *GRPCDescriptorsResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var data GRPCDescriptorsResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	data.ID = types.StringValue(grpcDescriptorsID(data.TableName.ValueString(), data.Name.ValueString()))
-	r.put(ctx, &data, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+	r.write(ctx, req.Plan, &resp.State, &resp.Diagnostics)
 }
 
 func (r *GRPCDescriptorsResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
