@@ -246,7 +246,13 @@ type answer struct {
 
 func call(t *testing.T, method, path string, headers map[string]string) answer {
 	t.Helper()
-	req, err := http.NewRequest(method, stack.url+path, nil)
+	return send(t, method, path, nil, headers)
+}
+
+// send makes one request to the stack with body (nil for none) and headers.
+func send(t *testing.T, method, path string, body io.Reader, headers map[string]string) answer {
+	t.Helper()
+	req, err := http.NewRequest(method, stack.url+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}

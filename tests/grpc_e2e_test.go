@@ -4,7 +4,6 @@ package tests
 
 import (
 	"bytes"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -20,27 +19,14 @@ import (
 // POST /api/v1/payments → Charge (declared), and /api/v1/grpc/... → the
 // service's google.api.http annotations, with a 2 s timeout.
 
-// callJSON sends a JSON body.
+// callJSON sends a JSON body; headers may override its Content-Type.
 func callJSON(t *testing.T, method, path, body string, headers map[string]string) answer {
 	t.Helper()
-	req, err := http.NewRequest(method, stack.url+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
+	h := map[string]string{"Content-Type": "application/json"}
 	for k, v := range headers {
-		req.Header.Set(k, v)
+		h[k] = v
 	}
-	resp, err := stack.client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return answer{resp.StatusCode, resp.Header, b}
+	return send(t, method, path, strings.NewReader(body), h)
 }
 
 // A charge in JSON comes back as the Payment in JSON; the caller's identity
