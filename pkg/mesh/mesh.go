@@ -215,10 +215,17 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// HTTPClient returns an *http.Client that sends through c.
+// HTTPClient returns an *http.Client that sends through c and never follows
+// a redirect: a 3xx answer is returned to the caller as it is, Location and
+// all. A mesh client that followed redirects would call whatever host an
+// instance named, with the caller's headers (identity, credentials, trace),
+// outside discovery and policy; a caller that wants to follow one decides
+// so itself, knowing where it leads.
 func (c *Client) HTTPClient() *http.Client {
-	return &http.Client{Transport: c}
+	return &http.Client{Transport: c, CheckRedirect: noRedirects}
 }
+
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // Pick returns the instance a request to service without headers would go
 // to now, following the policy's version weights, outlier ejections and
