@@ -61,23 +61,33 @@ type Store interface {
 	Get(ctx context.Context, hash string) (Record, error)
 }
 
+// DefaultStoreTimeout bounds one store lookup: a store that hangs answers
+// ErrUnavailable after it, as one that fails does.
+const DefaultStoreTimeout = 250 * time.Millisecond
+
 // Config configures a Resolver.
 type Config struct {
 	// Store holds the records. Required.
 	Store Store
 	// TTL is how long an answer (found or unknown) is reused. Default 60s.
 	TTL time.Duration
-	// MaxEntries bounds the cache. Default 10,000.
+	// MaxEntries bounds each of the two caches, of known and of unknown keys;
+	// each evicts its least recently used entry when full. Default 10,000. A
+	// flood of made-up keys only ever evicts other unknown keys.
 	MaxEntries int
+	// StoreTimeout bounds one store lookup. Default DefaultStoreTimeout.
+	StoreTimeout time.Duration
 	// Now returns the current time. Nil means time.Now.
 	Now func() time.Time
 }
 
 // Resolver resolves keys with a cache. It is safe for concurrent use.
 type Resolver struct {
-	cfg     Config
+	cfg Config
+
 	mu      sync.Mutex
-	entries map[string]entry
+	known   *lru // enabled or disabled records, by key hash
+	unknown *lru // hashes the store has no record of
 }
 
 type entry struct {
@@ -91,8 +101,8 @@ func New(cfg Config) (*Resolver, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("apikey: config: Store is required")
 	}
-	if cfg.TTL < 0 || cfg.MaxEntries < 0 {
-		return nil, errors.New("apikey: config: TTL and MaxEntries must not be negative")
+	if cfg.TTL < 0 || cfg.MaxEntries < 0 || cfg.StoreTimeout < 0 {
+		return nil, errors.New("apikey: config: TTL, MaxEntries and StoreTimeout must not be negative")
 	}
 	if cfg.TTL == 0 {
 		cfg.TTL = time.Minute
@@ -100,14 +110,18 @@ func New(cfg Config) (*Resolver, error) {
 	if cfg.MaxEntries == 0 {
 		cfg.MaxEntries = 10_000
 	}
+	if cfg.StoreTimeout == 0 {
+		cfg.StoreTimeout = DefaultStoreTimeout
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Resolver{cfg: cfg, entries: map[string]entry{}}, nil
+	return &Resolver{cfg: cfg, known: newLRU(cfg.MaxEntries), unknown: newLRU(cfg.MaxEntries)}, nil
 }
 
 // Resolve returns the enabled record of key, ErrUnknownKey, or an error
-// wrapping ErrUnavailable. Store failures are not cached.
+// wrapping ErrUnavailable (the store failed, or did not answer within
+// StoreTimeout). Store failures are not cached.
 func (r *Resolver) Resolve(ctx context.Context, key string) (Record, error) {
 	if key == "" || len(key) > 256 {
 		return Record{}, ErrUnknownKey
@@ -115,10 +129,15 @@ func (r *Resolver) Resolve(ctx context.Context, key string) (Record, error) {
 	h := Hash(key)
 	now := r.cfg.Now()
 	r.mu.Lock()
-	e, ok := r.entries[h]
+	e, ok := r.known.get(h)
+	if !ok {
+		e, ok = r.unknown.get(h)
+	}
 	r.mu.Unlock()
 	if !ok || !now.Before(e.expires) {
-		rec, err := r.cfg.Store.Get(ctx, h)
+		sctx, cancel := context.WithTimeout(ctx, r.cfg.StoreTimeout)
+		rec, err := r.cfg.Store.Get(sctx, h)
+		cancel()
 		switch {
 		case errors.Is(err, ErrUnknownKey):
 			e = entry{expires: now.Add(r.cfg.TTL)}
@@ -128,10 +147,13 @@ func (r *Resolver) Resolve(ctx context.Context, key string) (Record, error) {
 			e = entry{rec: rec, known: true, expires: now.Add(r.cfg.TTL)}
 		}
 		r.mu.Lock()
-		if len(r.entries) >= r.cfg.MaxEntries {
-			clear(r.entries) // simple and bounded; a full cache refills within a TTL
+		if e.known {
+			r.unknown.remove(h)
+			r.known.put(h, e)
+		} else {
+			r.known.remove(h)
+			r.unknown.put(h, e)
 		}
-		r.entries[h] = e
 		r.mu.Unlock()
 	}
 	if !e.known || !e.rec.Enabled || !ValidTier(e.rec.Tier) {
