@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -111,9 +113,67 @@ func (c Config) Validate() error {
 				return fmt.Errorf("auth: config: issuer %q: algorithm %q is not allowed; want one of %s", is.Issuer, alg, strings.Join(supportedAlgorithms, ", "))
 			}
 		}
-		if is.JWKSURL != "" && !strings.HasPrefix(is.JWKSURL, "https://") && !strings.HasPrefix(is.JWKSURL, "http://127.0.0.1") && !strings.HasPrefix(is.JWKSURL, "http://localhost") {
-			return fmt.Errorf("auth: config: issuer %q: JWKS URL %q must be https (plain http only on loopback)", is.Issuer, is.JWKSURL)
+		if is.JWKSURL != "" {
+			if err := checkKeysURL(is.JWKSURL); err != nil {
+				return fmt.Errorf("auth: config: issuer %q: JWKS URL %q: %w", is.Issuer, is.JWKSURL, err)
+			}
 		}
+		for claim, key := range is.ClaimMappings {
+			if err := checkClaimKey(key); err != nil {
+				return fmt.Errorf("auth: config: issuer %q: claim mapping %q → %q: %w", is.Issuer, claim, key, err)
+			}
+		}
+	}
+	return nil
+}
+
+// checkKeysURL accepts an https URL with a host, or a plain http one whose
+// host is loopback (localhost, 127.0.0.0/8, ::1). It parses the URL: a
+// string that only starts like a loopback URL (http://localhost@evil.example,
+// http://localhost.evil.example) is refused, as is any userinfo.
+func checkKeysURL(raw string) error {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("not a URL: %w", err)
+	case u.User != nil:
+		return errors.New("must not carry a user or password")
+	case u.Hostname() == "" || u.Opaque != "":
+		return errors.New("must name a host")
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && loopback(u.Hostname()):
+		return nil
+	case u.Scheme == "http":
+		return errors.New("must be https (plain http only to a loopback host)")
+	}
+	return fmt.Errorf("scheme %q: want https", u.Scheme)
+}
+
+// loopback reports whether host is localhost or a loopback IP address.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// checkClaimKey accepts a claim mapping's context key: the suffix of the
+// X-User-<key> header it travels in, so letters, digits and '-', and not one
+// of the identity's own (ReservedClaimKey).
+func checkClaimKey(key string) error {
+	if key == "" || len(key) > 64 {
+		return errors.New("want 1 to 64 letters, digits or '-'")
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return fmt.Errorf("want letters, digits or '-' (it names the header X-User-%s)", key)
+		}
+	}
+	if ReservedClaimKey(key) {
+		return fmt.Errorf("X-User-%s is an identity header the gateway sets itself; map the claim to another key", key)
 	}
 	return nil
 }

@@ -358,6 +358,61 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
+// A JWKS URL is checked as a URL: plain http only to a loopback host, and a
+// string that merely starts like one (userinfo, look-alike hosts) is refused.
+func TestAttackJWKSURLLoopbackPrefix(t *testing.T) {
+	tests := []struct {
+		url string
+		ok  bool
+	}{
+		{"https://id.example.com/.well-known/jwks.json", true},
+		{"http://127.0.0.1:8080/jwks", true},
+		{"http://127.0.0.2/jwks", true},
+		{"http://localhost/jwks", true},
+		{"http://LOCALHOST:9000/jwks", true},
+		{"http://[::1]:8080/jwks", true},
+		{"http://localhost@evil.example/jwks", false},
+		{"http://127.0.0.1@evil.example/jwks", false},
+		{"http://localhost.evil.example/jwks", false},
+		{"http://127.0.0.1.nip.io/jwks", false},
+		{"http://evil.example/jwks#http://localhost", false},
+		{"https://user:pass@id.example.com/jwks", false},
+		{"HTTP://id.example.com/jwks", false},
+		{"ftp://localhost/jwks", false},
+		{"https:///jwks", false},
+		{"//id.example.com/jwks", false},
+		{"https://id.example.com/jwks\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			cfg := Config{Issuers: []Issuer{{Issuer: "i", Audiences: []string{"a"}, JWKSURL: tt.url}}}
+			if err := cfg.Validate(); (err == nil) != tt.ok {
+				t.Fatalf("got error %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
+
+// A claim mapping may not name the context keys of the identity headers: a
+// token's own claim would then choose X-User-Id, X-User-Roles, ...
+func TestAttackClaimMappingToIdentityKey(t *testing.T) {
+	pub := map[string][]byte{"k": pemOf(t, &rsaKey.PublicKey)}
+	for _, key := range []string{"id", "ID", "roles", "Roles", "scopes", "tier", "TIER", "email_verified ", "bad name", "", "user_name"} {
+		t.Run(key, func(t *testing.T) {
+			cfg := Config{Issuers: []Issuer{{Issuer: "i", Audiences: []string{"a"}, PublicKeys: pub, ClaimMappings: map[string]string{"c": key}}}}
+			if err := cfg.Validate(); err == nil {
+				t.Fatalf("mapping to %q: got nil error, want one", key)
+			}
+		})
+	}
+	for _, key := range []string{"email", "tenant", "org-id", "Email-Verified"} {
+		cfg := Config{Issuers: []Issuer{{Issuer: "i", Audiences: []string{"a"}, PublicKeys: pub, ClaimMappings: map[string]string{"c": key}}}}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("mapping to %q: got %v, want it accepted", key, err)
+		}
+	}
+}
+
 // FuzzVerify runs arbitrary tokens through the whole parse-and-decide path: it
 // must never panic, and must accept only tokens that carry a valid signature.
 func FuzzVerify(f *testing.F) {

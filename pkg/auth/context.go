@@ -20,6 +20,25 @@ const (
 	ContextClaimPrefix = "claim."
 )
 
+// reservedClaimKeys are the context keys whose headers carry the identity
+// itself (X-User-Id, X-User-Roles, X-User-Scopes, X-User-Tier): a claim
+// mapping may not use them, in any spelling that folds to them (case, and
+// '_' for '-').
+var reservedClaimKeys = []string{"id", "roles", "scopes", "tier"}
+
+// ReservedClaimKey reports whether a claim mapping's context key would name
+// an identity header (see ContextClaimPrefix): "id", "roles", "scopes" or
+// "tier", compared without case and with '_' as '-'.
+func ReservedClaimKey(key string) bool {
+	f := strings.ReplaceAll(strings.ToLower(key), "_", "-")
+	for _, r := range reservedClaimKeys {
+		if f == r {
+			return true
+		}
+	}
+	return false
+}
+
 // Context returns the authorizer context for id. An Identity from a Cache
 // carries it ready-made; the map must not be modified.
 func (id Identity) Context() map[string]any {
