@@ -98,10 +98,14 @@ func (p Policy) Validate() error {
 
 // Request is a client request as the cache needs it.
 type Request struct {
-	Method string
-	Path   string
-	Query  url.Values
-	Header http.Header
+	// Route and Service name the route that serves the request and the
+	// service it calls: both enter the key, so that an answer is never
+	// served for another route, or after the route moved to another service.
+	Route, Service string
+	Method         string
+	Path           string
+	Query          url.Values
+	Header         http.Header
 }
 
 // Response is a backend answer. An answer from the cache may share its Body
@@ -158,17 +162,24 @@ type Config struct {
 	LocalTTL time.Duration
 	// LocalEntries caps the in-memory tier. 0 means 1024.
 	LocalEntries int
+	// StoreTimeout bounds each store call; 0 means DefaultStoreTimeout. A
+	// read that takes longer is a miss and a write is given up, as a failed
+	// one is: the cache never holds a request longer than that.
+	StoreTimeout time.Duration
 	// Logger receives store failures, which never fail a request. Nil discards.
 	Logger *slog.Logger
 }
+
+// DefaultStoreTimeout bounds one store call of the cache.
+const DefaultStoreTimeout = 250 * time.Millisecond
 
 // Validate reports an unusable configuration.
 func (c Config) Validate() error {
 	switch {
 	case c.Store == nil:
 		return fmt.Errorf("%w: Store is required", ErrConfig)
-	case c.MaxItemBytes < 0 || c.LocalEntries < 0 || c.LocalTTL < 0:
-		return fmt.Errorf("%w: negative MaxItemBytes, LocalEntries or LocalTTL", ErrConfig)
+	case c.MaxItemBytes < 0 || c.LocalEntries < 0 || c.LocalTTL < 0 || c.StoreTimeout < 0:
+		return fmt.Errorf("%w: negative MaxItemBytes, LocalEntries, LocalTTL or StoreTimeout", ErrConfig)
 	}
 	return nil
 }
@@ -201,6 +212,9 @@ func New(cfg Config) (*Cache, error) {
 	if cfg.LocalEntries == 0 {
 		cfg.LocalEntries = 1024
 	}
+	if cfg.StoreTimeout == 0 {
+		cfg.StoreTimeout = DefaultStoreTimeout
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -230,7 +244,7 @@ func (c *Cache) Do(ctx context.Context, p Policy, req Request, fetch Fetch) (*Re
 	if r, stored, ok := c.fromLocal(key, now); ok {
 		return withCache(r, Hit, now.Sub(stored)), nil
 	}
-	e, err := c.cfg.Store.Get(ctx, key)
+	e, err := c.get(ctx, key)
 	if err != nil {
 		c.cfg.Logger.WarnContext(ctx, "cache read failed", "err", err)
 		e = nil
@@ -259,12 +273,25 @@ func (c *Cache) Do(ctx context.Context, p Policy, req Request, fetch Fetch) (*Re
 		}
 	}
 	if ne, ok := c.entry(p, resp, now); ok {
-		if err := c.cfg.Store.Put(ctx, key, ne); err != nil {
+		if err := c.put(ctx, key, ne); err != nil {
 			c.cfg.Logger.WarnContext(ctx, "cache write failed", "err", err)
 		}
 		c.toLocal(key, resp, ne, now)
 	}
 	return withCache(resp, Miss, -1), nil
+}
+
+// get and put call the store within StoreTimeout.
+func (c *Cache) get(ctx context.Context, key string) (*Entry, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.StoreTimeout)
+	defer cancel()
+	return c.cfg.Store.Get(ctx, key)
+}
+
+func (c *Cache) put(ctx context.Context, key string, e *Entry) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.StoreTimeout)
+	defer cancel()
+	return c.cfg.Store.Put(ctx, key, e)
 }
 
 // answer marks a bypassed answer.
@@ -297,7 +324,7 @@ func cleanPath(p string) string {
 // parameters, the declared Vary headers and the trace headers. This is what
 // the backend of a cached route receives.
 func Keyed(p Policy, req Request) Request {
-	out := Request{Method: req.Method, Path: cleanPath(req.Path), Query: url.Values{}, Header: http.Header{}}
+	out := Request{Route: req.Route, Service: req.Service, Method: req.Method, Path: cleanPath(req.Path), Query: url.Values{}, Header: http.Header{}}
 	for _, q := range p.Query {
 		if vs, ok := req.Query[q]; ok {
 			out.Query[q] = slices.Clone(vs)
@@ -311,10 +338,13 @@ func Keyed(p Policy, req Request) Request {
 	return out
 }
 
-// Key returns the cache key of req under p: a hash of the method, the cleaned
-// path, the declared query parameters sorted by name, and the declared Vary
-// headers' values. Each part is length-prefixed, so no two requests that
-// differ in a keyed part share a key.
+// KeyPrefix starts every key Key returns.
+const KeyPrefix = "cache#"
+
+// Key returns the cache key of req under p: a hash of the route and service,
+// the method, the cleaned path, the declared query parameters sorted by name,
+// and the declared Vary headers' values. Each part is length-prefixed, so no
+// two requests that differ in a keyed part share a key.
 func Key(p Policy, req Request) string {
 	h := sha256.New()
 	var buf [binary.MaxVarintLen64]byte
@@ -333,6 +363,8 @@ func Key(p Policy, req Request) string {
 			field(v)
 		}
 	}
+	field(req.Route)
+	field(req.Service)
 	field(req.Method)
 	field(cleanPath(req.Path))
 	qs := slices.Clone(p.Query)
@@ -358,7 +390,7 @@ func Key(p Policy, req Request) string {
 		}
 		present(vs, len(vs) > 0)
 	}
-	return "cache#" + hex.EncodeToString(h.Sum(nil))
+	return KeyPrefix + hex.EncodeToString(h.Sum(nil))
 }
 
 // hopByHop and per-answer headers are not stored.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -168,6 +169,9 @@ func TestKey(t *testing.T) {
 		{"method", products, get("/p"), Request{Method: http.MethodHead, Path: "/p"}},
 		{"value boundary", search, get("/s?q=a&page=b"), get("/s?q=a%26page%3Db")},
 		{"repeated values", search, get("/s?q=a&q=b"), get("/s?q=a,b")},
+		{"route", products, withRoute(get("/p"), "products", "product-service"), withRoute(get("/p"), "products-v2", "product-service")},
+		{"service", products, withRoute(get("/p"), "products", "product-service"), withRoute(get("/p"), "products", "partner-service")},
+		{"route and service boundary", products, withRoute(get("/p"), "a", "bc"), withRoute(get("/p"), "ab", "c")},
 	}
 	for _, tt := range differ {
 		if Key(tt.p, tt.a) == Key(tt.p, tt.b) {
@@ -179,6 +183,11 @@ func TestKey(t *testing.T) {
 	if got := req.Header.Get("Accept-Language"); got != " fr " {
 		t.Errorf("Key changed the request's header to %q, want it untouched", got)
 	}
+}
+
+func withRoute(r Request, route, service string) Request {
+	r.Route, r.Service = route, service
+	return r
 }
 
 func TestHitMissAge(t *testing.T) {
@@ -500,4 +509,43 @@ func ExampleCache() {
 	// MISS products in en
 	// HIT products in en
 	// MISS products in fr
+}
+
+// FuzzCacheKey: two requests that differ in one keyed dimension (route,
+// service, method, cleaned path, a declared query value, a declared header
+// value) never share a key.
+//
+//	go test -run '^$' -fuzz FuzzCacheKey -fuzztime 10m ./pkg/cache
+func FuzzCacheKey(f *testing.F) {
+	f.Add("products", "product-service", "GET", "/p", "x", "fr", uint8(0), "other")
+	f.Add("a", "bc", "GET", "/p", "", "", uint8(1), "c")
+	f.Add("r", "s", "GET", "/a/../p", "q&page=2", " fr ", uint8(3), "/p")
+	f.Add("r", "s", "HEAD", "/p", "1", "en", uint8(4), "1,2")
+	f.Fuzz(func(t *testing.T, route, service, method, path, q, lang string, dim uint8, other string) {
+		p := Policy{TTL: time.Minute, Query: []string{"q"}, Vary: []string{"Accept-Language"}}
+		a := Request{Route: route, Service: service, Method: method, Path: path,
+			Query: url.Values{"q": {q}}, Header: http.Header{"Accept-Language": {lang}}}
+		b := a
+		b.Query, b.Header = url.Values{"q": {q}}, http.Header{"Accept-Language": {lang}}
+		var differ bool
+		switch dim % 6 {
+		case 0:
+			b.Route, differ = other, other != route
+		case 1:
+			b.Service, differ = other, other != service
+		case 2:
+			b.Method, differ = other, other != method
+		case 3:
+			b.Path, differ = other, cleanPath(other) != cleanPath(path)
+		case 4:
+			b.Query = url.Values{"q": {other}}
+			differ = other != q
+		case 5:
+			b.Header = http.Header{"Accept-Language": {other}}
+			differ = strings.TrimSpace(other) != strings.TrimSpace(lang)
+		}
+		if differ && Key(p, a) == Key(p, b) {
+			t.Fatalf("requests %+v and %+v differ in dimension %d but share key %s", a, b, dim%6, Key(p, a))
+		}
+	})
 }
