@@ -144,7 +144,7 @@ func build(ctx context.Context, log *slog.Logger) (*gateway.Handler, error) {
 		// Not fatal: the store retries, and serves 503 until a table loads.
 		log.Error("cold start: no route table yet", "err", err)
 	}
-	gcfg := gateway.Config{Routes: routes, Client: client.HTTPClient(), GRPC: grpcBackends, Logger: log, Metrics: os.Stdout}
+	gcfg := gateway.Config{Routes: routes, Transport: client, GRPC: grpcBackends, Logger: log, Metrics: os.Stdout}
 	if doc := os.Getenv("PORTICO_PERMISSIONS"); doc != "" {
 		if gcfg.Permissions, err = gateway.ParsePermissions([]byte(doc)); err != nil {
 			return nil, err

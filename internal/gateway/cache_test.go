@@ -34,7 +34,7 @@ func TestResponseCache(t *testing.T) {
 	}
 	h, err := New(Config{
 		Routes: tbl, Cache: c, Now: func() time.Time { return now },
-		Client: &http.Client{Transport: services{"product-service": counting("product-service"), "user-service": counting("user-service")}},
+		Transport: services{"product-service": counting("product-service"), "user-service": counting("user-service")},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/portico-gw/portico/internal/route"
+	"github.com/portico-gw/portico/pkg/mesh"
 )
 
 // callResult is the outcome of one composite call.
@@ -18,13 +20,17 @@ type callResult struct {
 	body    []byte // valid JSON, or nil
 	status  int    // backend status, or the gateway's 502/504 when it failed
 	latency float64
-	err     error
+	err     error  // what failed, for the log
+	reason  string // what failed, for the client: never an address or URL
 }
 
 // composite runs a composite route's calls in parallel, within the route's
 // timeout, and merges the answers (see Handle for the contract).
 func (h *Handler) composite(ctx context.Context, req *request, res route.Result) events.APIGatewayProxyResponse {
-	calls := res.Calls(route.Vars{UserID: req.ident.userID, Tier: req.ident.tier, Query: req.query, Params: res.Params(req.path)})
+	calls, err := res.Calls(route.Vars{UserID: req.ident.userID, Tier: req.ident.tier, Query: req.query, Params: res.Params(req.path)})
+	if err != nil {
+		return errorResponse(http.StatusBadRequest, "Bad request: a value of the request does not fit the route's call paths", req.id)
+	}
 	ctx, cancel, err := h.bound(ctx, res.Timeout())
 	if err != nil {
 		return errorResponse(http.StatusGatewayTimeout, "No time left to call the backends", req.id)
@@ -87,9 +93,9 @@ func (h *Handler) composite(ctx context.Context, req *request, res route.Result)
 		fmt.Fprintf(&b, `%s:{"service":%s,"status":%d,"latencyMs":%s`, strconv.Quote(c.Key), strconv.Quote(c.Service), r.status,
 			strconv.FormatFloat(r.latency, 'f', -1, 64))
 		if r.err != nil {
-			msg, _ := json.Marshal(r.err.Error())
+			h.log.WarnContext(ctx, "composite call failed", "xRequestId", req.id, "route", res.Route.ID, "call", c.Key, "service", c.Service, "err", r.err)
 			b.WriteString(`,"error":`)
-			b.Write(msg)
+			b.WriteString(strconv.Quote(r.reason))
 		}
 		b.WriteByte('}')
 	}
@@ -111,15 +117,36 @@ func (h *Handler) call(ctx context.Context, c route.Outgoing, header http.Header
 	r := callResult{latency: ms(h.cfg.Now().Sub(start))}
 	switch {
 	case err != nil:
-		r.status, r.err = failureStatus(err), err
+		r.status, r.err, r.reason = failureStatus(err), err, failureReason(err)
 	case res.status < 200 || res.status > 299:
 		r.status, r.err = res.status, fmt.Errorf("%s answered %d", c.Service, res.status)
+		r.reason = "answered " + strconv.Itoa(res.status)
 	case len(bytes.TrimSpace(res.body)) == 0:
 		r.status = res.status
 	case !json.Valid(res.body):
 		r.status, r.err = http.StatusBadGateway, fmt.Errorf("%s answered %d with a body that is not JSON", c.Service, res.status)
+		r.reason = "answered a body that is not JSON"
 	default:
 		r.status, r.body = res.status, res.body
 	}
 	return r
+}
+
+// failureReason says why a backend call failed in words a client may see:
+// the kind of failure, never the address, URL or error text behind it (those
+// go to the log).
+func failureReason(err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, mesh.ErrPerTryTimeout):
+		return "timed out"
+	case errors.Is(err, mesh.ErrOverflow):
+		return "at its concurrency limit"
+	case errors.Is(err, mesh.ErrNoInstances) || errors.Is(err, mesh.ErrDiscovery):
+		return "no instance available"
+	case errors.Is(err, errTooLarge):
+		return "answer too large"
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	}
+	return "unavailable"
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -26,11 +27,12 @@ import (
 	"github.com/portico-gw/portico/pkg/ratelimit"
 )
 
-// Limits decides whether a request is within every rate limit that applies to
-// it; a *ratelimit.Set is one. An error means a fail-closed limit could not be
+// Limits decides whether a request is within every rate limit of the given
+// dimensions (all of them when none are given) that applies to it; a
+// *ratelimit.Set is one. An error means a fail-closed limit could not be
 // checked.
 type Limits interface {
-	Allow(ctx context.Context, req ratelimit.Request) (ratelimit.Decision, error)
+	Allow(ctx context.Context, req ratelimit.Request, dims ...ratelimit.Dimension) (ratelimit.Decision, error)
 }
 
 // Cacher answers a request from the response cache or from fetch; a
@@ -51,11 +53,6 @@ type Routes interface {
 	Current(ctx context.Context) *route.Table
 }
 
-// Doer sends one backend request; *http.Client (over the mesh client) is one.
-type Doer interface {
-	Do(req *http.Request) (*http.Response, error)
-}
-
 // Defaults of Config.
 const (
 	DefaultMaxBodyBytes   = 5 << 20
@@ -67,17 +64,21 @@ const (
 type Config struct {
 	// Routes is the route table. Required.
 	Routes Routes
-	// Client sends requests to http://<service>/<path>; in production an
-	// *http.Client over the mesh client. Required.
-	Client Doer
+	// Transport sends requests to http://<service>/<path>: in production the
+	// mesh client. Required. The gateway sends each request with one
+	// RoundTrip and never follows a redirect: a backend's 3xx goes back to
+	// the client (see Handle).
+	Transport http.RoundTripper
 	// GRPC gives the Transcoders of the route table's gRPC routes (a
 	// *GRPCBackends). Without it a gRPC route answers 503.
 	GRPC Transcoders
 	// Permissions are the per-route role and scope requirements.
 	Permissions []Permission
-	// Limits, when set, are checked for every request (by client IP, API key,
-	// endpoint and tier). Over a limit: 429 with Retry-After; a fail-closed
-	// limit that cannot be checked: 503.
+	// Limits, when set, are checked for every request: the network limits
+	// (global, per IP) before the API key is looked up, the caller's (per
+	// key, endpoint and tier; per token subject when there is no key) after.
+	// Over a limit: 429 with Retry-After; a fail-closed limit that cannot be
+	// checked: 503.
 	Limits Limits
 	// APIKeys, when set, resolves the x-api-key header: an unknown or disabled
 	// key gets 403, a known one sets the caller's tier. Without it the header
@@ -114,8 +115,8 @@ func (c Config) Validate() error {
 	if c.Routes == nil {
 		return errors.New("gateway: config: Routes is required")
 	}
-	if c.Client == nil {
-		return errors.New("gateway: config: Client is required")
+	if c.Transport == nil {
+		return errors.New("gateway: config: Transport is required")
 	}
 	if c.MaxBodyBytes < 0 || c.MaxQueryParams < 0 || c.DeadlineMargin < 0 {
 		return errors.New("gateway: config: MaxBodyBytes, MaxQueryParams and DeadlineMargin must not be negative")
@@ -196,7 +197,15 @@ func (h *Handler) serve(ctx context.Context, ev events.APIGatewayProxyRequest, r
 	if userID == "" {
 		return errorResponse(http.StatusUnauthorized, "Unauthorized", req.id)
 	}
-	if exp, ok := contextInt(authz[auth.ContextExpiresAt]); ok && !h.cfg.Now().Before(time.Unix(exp, 0)) {
+	// API Gateway caches the authorizer's Allow for its TTL, which may
+	// outlive the token: the context's exp is checked on every request, and
+	// a context without a readable exp is refused, never taken for "no
+	// expiry".
+	exp, ok := contextInt(authz[auth.ContextExpiresAt])
+	if !ok {
+		return errorResponse(http.StatusUnauthorized, "Invalid token", req.id)
+	}
+	if !h.cfg.Now().Before(time.Unix(exp, 0)) {
 		return errorResponse(http.StatusUnauthorized, "Token expired", req.id)
 	}
 	id := identityFrom(authz)
@@ -206,48 +215,101 @@ func (h *Handler) serve(ctx context.Context, ev events.APIGatewayProxyRequest, r
 	req.ident = id
 	req.log.userID = userID
 
-	var apiKeyID string
+	// Cleaned once, here: the limits need it, and route refuses an unclean path
+	// (for the limits it is "", which matches no endpoint rule).
+	p, pathErr := route.Clean(ev.Path)
+	lreq := ratelimit.Request{IP: req.clientIP, Subject: userID, Path: p, Tier: req.ident.tier}
+
+	// Cheap rejections before expensive ones: the network limits (global,
+	// per IP) run before anything a client-chosen credential can trigger.
+	var decided ratelimit.Decision
+	if h.cfg.Limits != nil {
+		d, refused, ok := h.limit(ctx, req, lreq, ratelimit.NetworkDimensions)
+		if !ok {
+			return refused
+		}
+		decided = d
+	}
 	if key := apiKeyHeader(ev, h.cfg.APIKeys != nil); key != "" {
 		rec, err := h.cfg.APIKeys.Resolve(ctx, key)
 		switch {
 		case errors.Is(err, apikey.ErrUnknownKey):
+			// A failed lookup costs the client's IP a second request, so that
+			// guessing keys spends its budget twice as fast as using one.
+			if h.cfg.Limits != nil {
+				h.cfg.Limits.Allow(ctx, lreq, ratelimit.IP)
+			}
 			return errorResponse(http.StatusForbidden, "Invalid API key", req.id)
 		case err != nil:
 			h.log.ErrorContext(ctx, "API key lookup failed", "xRequestId", req.id, "err", err)
 			return errorResponse(http.StatusServiceUnavailable, "API key check unavailable", req.id)
 		}
-		apiKeyID, req.ident.tier, req.ident.apiKeyID = rec.ID, rec.Tier, rec.ID
+		lreq.APIKey, lreq.Tier = rec.ID, rec.Tier
+		req.ident.tier, req.ident.apiKeyID = rec.Tier, rec.ID
 	}
-
-	// Cleaned once, here: the limits need it, and route refuses an unclean path
-	// (for the limits it is "", which matches no endpoint rule).
-	p, pathErr := route.Clean(ev.Path)
-	var limitHeaders map[string][]string
+	// The caller's limits (per key, endpoint and tier) count per API key, or
+	// per token subject without one: omitting the key escapes none of them.
 	if h.cfg.Limits != nil {
-		d, err := h.cfg.Limits.Allow(ctx, ratelimit.Request{IP: req.clientIP, APIKey: apiKeyID, Path: p, Tier: req.ident.tier})
-		switch {
-		case err != nil:
-			req.log.limit = "unavailable"
-			h.log.ErrorContext(ctx, "rate limit unavailable, failing closed", "xRequestId", req.id, "err", err)
-			return errorResponse(http.StatusServiceUnavailable, "Rate limit unavailable", req.id)
-		case d.Limit == 0:
-			req.log.limit = "none" // no rule applies
-		case !d.Allowed:
-			req.log.limit = "limited:" + d.Name
-			limitHeaders = rateLimitHeaders(d, h.cfg.Now())
-			resp := errorResponse(http.StatusTooManyRequests, "Too Many Requests", req.id)
-			mergeHeaders(resp.MultiValueHeaders, limitHeaders)
-			resp.MultiValueHeaders["Retry-After"] = limitHeaders["RateLimit-Reset"]
-			return resp
-		default:
-			req.log.limit = "allowed"
-			if d.Degraded {
-				req.log.limit = "degraded"
-			}
-			limitHeaders = rateLimitHeaders(d, h.cfg.Now())
+		d, refused, ok := h.limit(ctx, req, lreq, ratelimit.CallerDimensions)
+		if !ok {
+			return refused
 		}
+		decided = tightest(decided, d)
 	}
-	return withHeaders(h.route(ctx, ev, req, p, pathErr), limitHeaders)
+	return withHeaders(h.route(ctx, ev, req, p, pathErr), h.limitHeaders(req, decided))
+}
+
+// limit checks lreq against the limits of dims. It returns the decision, or
+// false with the answer to give: 429 over a limit, 503 when a fail-closed
+// limit could not be checked.
+func (h *Handler) limit(ctx context.Context, req *request, lreq ratelimit.Request, dims []ratelimit.Dimension) (ratelimit.Decision, events.APIGatewayProxyResponse, bool) {
+	d, err := h.cfg.Limits.Allow(ctx, lreq, dims...)
+	switch {
+	case err != nil:
+		req.log.limit = "unavailable"
+		h.log.ErrorContext(ctx, "rate limit unavailable, failing closed", "xRequestId", req.id, "err", err)
+		return d, errorResponse(http.StatusServiceUnavailable, "Rate limit unavailable", req.id), false
+	case d.Limit > 0 && !d.Allowed:
+		req.log.limit = "limited:" + d.Name
+		limitHeaders := rateLimitHeaders(d, h.cfg.Now())
+		resp := errorResponse(http.StatusTooManyRequests, "Too Many Requests", req.id)
+		mergeHeaders(resp.MultiValueHeaders, limitHeaders)
+		resp.MultiValueHeaders["Retry-After"] = limitHeaders["RateLimit-Reset"]
+		return d, resp, false
+	}
+	return d, events.APIGatewayProxyResponse{}, true
+}
+
+// limitHeaders records the admitting decision d in the access log and returns
+// its RateLimit-* headers (none when no limit applied).
+func (h *Handler) limitHeaders(req *request, d ratelimit.Decision) map[string][]string {
+	if h.cfg.Limits == nil {
+		return nil
+	}
+	switch {
+	case d.Limit == 0:
+		req.log.limit = "none" // no rule applies
+		return nil
+	case d.Degraded:
+		req.log.limit = "degraded"
+	default:
+		req.log.limit = "allowed"
+	}
+	return rateLimitHeaders(d, h.cfg.Now())
+}
+
+// tightest is the more restrictive of two admitting decisions, a decision of
+// no limit (Limit 0) giving way to any other.
+func tightest(a, b ratelimit.Decision) ratelimit.Decision {
+	switch {
+	case a.Limit == 0:
+		return b
+	case b.Limit == 0:
+		return a
+	case ratelimit.Tighter(b, a):
+		return b
+	}
+	return a
 }
 
 // route serves the request on its cleaned path p (pathErr when the path was
@@ -311,11 +373,12 @@ func (h *Handler) route(ctx context.Context, ev events.APIGatewayProxyRequest, r
 	if res.Route.GRPC != nil {
 		return h.grpc(ctx, req, tbl, res)
 	}
-	return h.proxy(ctx, req, res)
+	return h.proxy(ctx, req, tbl, res)
 }
 
-// proxy forwards req to the route's service.
-func (h *Handler) proxy(ctx context.Context, req *request, res route.Result) events.APIGatewayProxyResponse {
+// proxy forwards req to the route's service. A redirect goes back to the
+// client (relocate).
+func (h *Handler) proxy(ctx context.Context, req *request, tbl *route.Table, res route.Result) events.APIGatewayProxyResponse {
 	service := res.Route.Service
 	u := &url.URL{Scheme: "http", Host: service, Path: res.Target(req.path), RawQuery: req.query.Encode()}
 	start := h.cfg.Now()
@@ -342,7 +405,11 @@ func (h *Handler) proxy(ctx context.Context, req *request, res route.Result) eve
 	}
 	stat.Status = out.status
 	req.log.backends = append(req.log.backends, stat)
-	return proxyResponse(out)
+	resp := proxyResponse(out)
+	if loc := resp.MultiValueHeaders["Location"]; out.status >= 300 && out.status < 400 && len(loc) == 1 {
+		loc[0] = relocate(tbl, res, req.header, loc[0])
+	}
+	return resp
 }
 
 // apiKeyHeader returns the request's x-api-key header when keys are in use,
@@ -367,7 +434,7 @@ func apiKeyHeader(ev events.APIGatewayProxyRequest, inUse bool) string {
 // cached answers a request on a cached route from the response cache, calling
 // the backend with the keyed request on a miss.
 func (h *Handler) cached(ctx context.Context, req *request, res route.Result, policy cache.Policy) (*backendResponse, error) {
-	creq := cache.Request{Method: req.method, Path: req.path, Query: req.query, Header: req.header}
+	creq := cache.Request{Route: res.Route.ID, Service: res.Route.Service, Method: req.method, Path: req.path, Query: req.query, Header: req.header}
 	resp, err := h.cfg.Cache.Do(ctx, policy, creq, func(ctx context.Context, keyed cache.Request) (*cache.Response, error) {
 		u := &url.URL{Scheme: "http", Host: res.Route.Service, Path: res.Target(keyed.Path), RawQuery: keyed.Query.Encode()}
 		out, err := h.send(ctx, keyed.Method, u, keyed.Header, nil, res.Timeout())
@@ -410,7 +477,10 @@ func (h *Handler) send(ctx context.Context, method string, u *url.URL, header ht
 	}
 	hreq.URL, hreq.Host = u, u.Host
 	hreq.Header = header
-	res, err := h.cfg.Client.Do(hreq)
+	// One RoundTrip, never an http.Client: a client follows redirects, and a
+	// redirect followed here would call whatever the backend named, with the
+	// caller's identity, past the route table and the permissions.
+	res, err := h.cfg.Transport.RoundTrip(hreq)
 	if err != nil {
 		return nil, err
 	}
@@ -561,20 +631,38 @@ func joinComma(ss []string) string {
 	return string(b)
 }
 
-// contextInt reads a number from the authorizer context, where API Gateway may
-// deliver it as a JSON number or a string.
+// contextInt reads a whole number of seconds from the authorizer context,
+// where API Gateway may deliver it as a JSON number or as a string ("1764…",
+// "1764….0" or "1.764…e+09"): it reports false for anything else, and for a
+// value that is not finite or not whole.
 func contextInt(v any) (int64, bool) {
+	var f float64
 	switch n := v.(type) {
 	case float64:
-		return int64(n), true
+		f = n
 	case int64:
 		return n, true
 	case json.Number:
-		i, err := n.Int64()
-		return i, err == nil
+		if i, err := n.Int64(); err == nil {
+			return i, true
+		}
+		var err error
+		if f, err = n.Float64(); err != nil {
+			return 0, false
+		}
 	case string:
-		i, err := strconv.ParseInt(n, 10, 64)
-		return i, err == nil
+		if i, err := strconv.ParseInt(n, 10, 64); err == nil {
+			return i, true
+		}
+		var err error
+		if f, err = strconv.ParseFloat(n, 64); err != nil {
+			return 0, false
+		}
+	default:
+		return 0, false
 	}
-	return 0, false
+	if math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return 0, false
+	}
+	return int64(f), true
 }

@@ -98,11 +98,11 @@ func testTable(t testing.TB) *route.Table {
 func newHandler(t *testing.T, svcs services, lim Limits) *Handler {
 	t.Helper()
 	h, err := New(Config{
-		Routes: testTable(t),
-		Client: &http.Client{Transport: svcs},
-		Limits: lim,
-		Now:    func() time.Time { return testNow },
-		NewID:  func() string { return "11111111-2222-4333-8444-555555555555" },
+		Routes:    testTable(t),
+		Transport: svcs,
+		Limits:    lim,
+		Now:       func() time.Time { return testNow },
+		NewID:     func() string { return "11111111-2222-4333-8444-555555555555" },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -379,7 +379,7 @@ func TestDashboardCallTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	block := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
-	h, err := New(Config{Routes: tbl, Client: &http.Client{Transport: services{"user-service": echo("u"), "order-service": block}},
+	h, err := New(Config{Routes: tbl, Transport: services{"user-service": echo("u"), "order-service": block},
 		Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
@@ -424,7 +424,7 @@ func TestBodies(t *testing.T) {
 // is throttled or down.
 type failingLimits struct{}
 
-func (failingLimits) Allow(context.Context, ratelimit.Request) (ratelimit.Decision, error) {
+func (failingLimits) Allow(context.Context, ratelimit.Request, ...ratelimit.Dimension) (ratelimit.Decision, error) {
 	return ratelimit.Decision{}, ratelimit.ErrUnavailable
 }
 
@@ -491,7 +491,7 @@ func TestAPIKeysAndTierLimits(t *testing.T) {
 		{"name":"tier-pro","dimension":"tier","tier":"pro","requests":5,"window":"1h"},
 		{"name":"search","dimension":"endpoint","route":"/api/v1/users/search","requests":2,"window":"1m"}]}`)
 	h, err := New(Config{
-		Routes: testTable(t), Client: &http.Client{Transport: services{"user-service": echo("user-service")}},
+		Routes: testTable(t), Transport: services{"user-service": echo("user-service")},
 		Limits: set, APIKeys: fakeKeys{}, Now: func() time.Time { return testNow },
 	})
 	if err != nil {
@@ -543,7 +543,7 @@ func TestPermissions(t *testing.T) {
 	}
 	h, err := New(Config{
 		Routes:      testTable(t),
-		Client:      &http.Client{Transport: services{"user-service": echo("user-service"), "order-service": echo("order-service")}},
+		Transport:   services{"user-service": echo("user-service"), "order-service": echo("order-service")},
 		Permissions: perms,
 		Now:         func() time.Time { return testNow },
 	})

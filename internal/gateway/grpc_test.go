@@ -107,7 +107,7 @@ func grpcHandler(t *testing.T, addr string, logs *bytes.Buffer) *Handler {
 		t.Fatal(err)
 	}
 	cfg := Config{
-		Routes: tbl, Client: &http.Client{Transport: services{}}, GRPC: backends,
+		Routes: tbl, Transport: services{}, GRPC: backends,
 		Now:   func() time.Time { return testNow },
 		NewID: func() string { return "11111111-2222-4333-8444-555555555555" },
 	}
@@ -241,7 +241,7 @@ func TestGRPCRouteUnavailable(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h, err := New(Config{Routes: tbl, Client: &http.Client{}, Now: func() time.Time { return testNow }})
+			h, err := New(Config{Routes: tbl, Transport: http.DefaultTransport, Now: func() time.Time { return testNow }})
 			if err != nil {
 				t.Fatal(err)
 			}

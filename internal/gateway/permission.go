@@ -67,8 +67,12 @@ func validatePermissions(ps []Permission) error {
 
 // permissionFor returns the permission that governs method on p: the one with
 // the longest path, preferring one that names the method over one for every
-// method.
+// method. HEAD is authorised as GET: it is GET without the body (RFC 9110
+// §9.3.2), so a permission on GET governs it too.
 func permissionFor(ps []Permission, method, p string) (Permission, bool) {
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
 	var best Permission
 	bestScore := -1
 	for _, perm := range ps {

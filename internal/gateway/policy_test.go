@@ -146,7 +146,7 @@ func TestRouteTimeoutReachesTheMesh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Config{Routes: tbl, Client: client.HTTPClient(), Now: func() time.Time { return testNow }})
+	h, err := New(Config{Routes: tbl, Transport: client, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -458,6 +458,14 @@ func compileRoute(r *Route, index int, versionHeader string) (*compiled, error) 
 		case err != nil:
 			return nil, fmt.Errorf("cache: %s", strings.TrimPrefix(err.Error(), cache.ErrPolicy.Error()+": "))
 		}
+		// The route's answers depend on the headers its match reads; a key
+		// without them would serve an answer to a request the route matches
+		// with another value of the header.
+		for _, h := range c.headers {
+			if !slices.ContainsFunc(r.Cache.Vary, func(v string) bool { return http.CanonicalHeaderKey(strings.TrimSpace(v)) == h.name }) {
+				return nil, fmt.Errorf("cache.vary: the route matches on the header %s, so its cache must vary on it: add %q to cache.vary", h.name, h.name)
+			}
+		}
 	}
 	return c, nil
 }

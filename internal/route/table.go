@@ -287,16 +287,22 @@ func (r Result) Params(path string) map[string]string {
 }
 
 // Calls returns the composite route's calls filled in from v; nil for a
-// route that names a service.
-func (r Result) Calls(v Vars) []Outgoing {
+// route that names a service. A value that would not be exactly one path
+// segment of a call's path (empty, ".", "..", or holding '/' or '\') is
+// refused with an error wrapping ErrBadPath: the backend would read it as a
+// different path than the template says.
+func (r Result) Calls(v Vars) ([]Outgoing, error) {
 	if len(r.c.calls) == 0 {
-		return nil
+		return nil, nil
 	}
 	out := make([]Outgoing, len(r.c.calls))
 	for i := range r.c.calls {
-		out[i] = r.c.calls[i].expand(v)
+		var err error
+		if out[i], err = r.c.calls[i].expand(v); err != nil {
+			return nil, err
+		}
 	}
-	return out
+	return out, nil
 }
 
 // maxCandidates bounds the stack buffer of a lookup; more spill to the heap.

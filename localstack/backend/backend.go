@@ -5,12 +5,15 @@
 // received (so a test or a curious user sees exactly what crossed the gateway),
 // and carries a little demo data.
 //
-// For demonstrating failures, and only in these demo services, two request
+// For demonstrating failures, and only in these demo services, three request
 // headers (which the gateway passes through, also to every call of a composite
 // route) make a service misbehave:
 //
 //	X-Demo-Fail: order-service,notification-service   those services answer 503
 //	X-Demo-Delay: order-service=12s                   that service waits first (at most 60 s)
+//	X-Demo-Redirect: http://internal-service/admin    the service answers 302 to that URL
+//
+// The gateway never follows such a redirect: the client gets the 302.
 package backend
 
 import (
@@ -26,9 +29,10 @@ var Services = []string{"user-service", "order-service", "notification-service",
 
 // Fault-injection headers honoured by the demo services.
 const (
-	FailHeader  = "X-Demo-Fail"
-	DelayHeader = "X-Demo-Delay"
-	maxDelay    = 60 * time.Second
+	FailHeader     = "X-Demo-Fail"
+	DelayHeader    = "X-Demo-Delay"
+	RedirectHeader = "X-Demo-Redirect"
+	maxDelay       = 60 * time.Second
 )
 
 // Answer is what every demo service returns.
@@ -65,6 +69,13 @@ func Handler(service string) http.Handler {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusServiceUnavailable)
 			json.NewEncoder(w).Encode(map[string]string{"service": service, "error": "failing on request (" + FailHeader + ")"})
+			return
+		}
+		if to := r.Header.Get(RedirectHeader); to != "" {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Location", to)
+			w.WriteHeader(http.StatusFound)
+			json.NewEncoder(w).Encode(map[string]string{"service": service, "redirect": to})
 			return
 		}
 		a := Answer{Service: service, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Headers: r.Header}

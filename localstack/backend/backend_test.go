@@ -67,3 +67,13 @@ func TestFaultInjection(t *testing.T) {
 		}
 	}
 }
+
+func TestRedirectOnRequest(t *testing.T) {
+	req := httptest.NewRequest("GET", "/users/1", nil)
+	req.Header.Set(RedirectHeader, "http://internal-service/admin")
+	rec := httptest.NewRecorder()
+	Handler("user-service").ServeHTTP(rec, req)
+	if rec.Code != 302 || rec.Header().Get("Location") != "http://internal-service/admin" {
+		t.Fatalf("got %d Location %q, want 302 to http://internal-service/admin", rec.Code, rec.Header().Get("Location"))
+	}
+}

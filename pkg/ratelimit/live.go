@@ -101,7 +101,7 @@ func NewLive(ctx context.Context, cfg LiveConfig) (*Live, error) {
 
 // Allow checks req against the current limits, reading the document first
 // when it is due.
-func (l *Live) Allow(ctx context.Context, req Request) (Decision, error) {
+func (l *Live) Allow(ctx context.Context, req Request, dims ...Dimension) (Decision, error) {
 	if l.cfg.Now().UnixNano() >= l.next.Load() && l.mu.TryLock() {
 		if l.cfg.Now().UnixNano() >= l.next.Load() {
 			// A client that goes away must not count as a failed read.
@@ -109,7 +109,7 @@ func (l *Live) Allow(ctx context.Context, req Request) (Decision, error) {
 		}
 		l.mu.Unlock()
 	}
-	return l.cur.Load().Allow(ctx, req)
+	return l.cur.Load().Allow(ctx, req, dims...)
 }
 
 // load reads the document and swaps in a new Set if it changed and is valid.

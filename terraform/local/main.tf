@@ -45,11 +45,11 @@ module "gateway" {
     }]
     cacheTtlSeconds = 60
   })
-  aggregator_environment = {
+  aggregator_environment = merge(var.aggregator_extra_environment, {
     PORTICO_LIMIT_PER_IP_PER_MINUTE = tostring(var.limit_per_ip_per_minute)
     PORTICO_PERMISSIONS             = jsonencode(var.permissions)
     PORTICO_ROUTES_REFRESH          = var.routes_refresh
-  }
+  })
 }
 
 # The aggregator's route table (internal/route): the design chapter's routes.

@@ -127,7 +127,14 @@ variable "permissions" {
   default = [
     { path = "/api/v1/users", methods = ["POST", "PUT", "PATCH", "DELETE"], anyRole = ["admin"] },
     { path = "/api/v1/orders", methods = ["POST", "PUT", "PATCH", "DELETE"], anyRole = ["admin", "clerk"] },
+    { path = "/api/v1/notifications", methods = ["GET"], anyRole = ["admin", "reader"] },
   ]
+}
+
+variable "aggregator_extra_environment" {
+  description = "More environment variables of the aggregator, such as AWS_ENDPOINT_URL_DYNAMODB pointing at a fault proxy (the tests use one)."
+  type        = map(string)
+  default     = {}
 }
 
 variable "payment_grpc_port" {
