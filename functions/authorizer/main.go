@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/portico-gw/portico/internal/authorizer"
 	"github.com/portico-gw/portico/internal/logging"
-	"github.com/portico-gw/portico/pkg/auth"
+	"github.com/portico-gw/portico/internal/auth"
 )
 
 func main() {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/route"
-	"github.com/portico-gw/portico/pkg/cache"
+	"github.com/portico-gw/portico/internal/cache"
 )
 
 func TestResponseCache(t *testing.T) {

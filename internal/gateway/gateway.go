@@ -20,9 +20,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
 	"github.com/portico-gw/portico/internal/route"
-	"github.com/portico-gw/portico/pkg/apikey"
-	"github.com/portico-gw/portico/pkg/auth"
-	"github.com/portico-gw/portico/pkg/cache"
+	"github.com/portico-gw/portico/internal/apikey"
+	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/cache"
 	"github.com/portico-gw/portico/pkg/mesh"
 	"github.com/portico-gw/portico/pkg/ratelimit"
 )

@@ -15,7 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/portico-gw/portico/internal/route"
-	"github.com/portico-gw/portico/pkg/apikey"
+	"github.com/portico-gw/portico/internal/apikey"
 	"github.com/portico-gw/portico/pkg/ratelimit"
 )
 

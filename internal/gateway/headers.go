@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
-	"github.com/portico-gw/portico/pkg/auth"
+	"github.com/portico-gw/portico/internal/auth"
 )
 
 // Limits on what a backend may send back.

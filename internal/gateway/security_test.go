@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/route"
-	"github.com/portico-gw/portico/pkg/apikey"
-	"github.com/portico-gw/portico/pkg/cache"
+	"github.com/portico-gw/portico/internal/apikey"
+	"github.com/portico-gw/portico/internal/cache"
 	"github.com/portico-gw/portico/pkg/ratelimit"
 )
 

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/portico-gw/portico/pkg/cache"
+	"github.com/portico-gw/portico/internal/cache"
 )
 
 // Sentinel errors.
@@ -88,7 +88,7 @@ type Route struct {
 	// (see GRPC). Exactly one of Service, Composite and GRPC is set.
 	GRPC *GRPC `json:"grpc,omitempty"`
 	// Cache, when set, caches the route's GET and HEAD answers in the response
-	// cache (package pkg/cache). Only for service routes; refused on a
+	// cache (package internal/cache). Only for service routes; refused on a
 	// user-specific route and when it would key on credentials.
 	Cache *CachePolicy `json:"cache,omitempty"`
 	// UserSpecific marks a route whose answers depend on the caller, such as

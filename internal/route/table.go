@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/portico-gw/portico/pkg/cache"
+	"github.com/portico-gw/portico/internal/cache"
 )
 
 // kind is a route's path kind, in order of precedence.

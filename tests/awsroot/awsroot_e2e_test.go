@@ -30,8 +30,8 @@ import (
 	routedynamo "github.com/portico-gw/portico/internal/route/dynamo"
 	"github.com/portico-gw/portico/localstack/backend"
 	"github.com/portico-gw/portico/localstack/devtoken"
-	apikeydynamo "github.com/portico-gw/portico/pkg/apikey/dynamo"
-	"github.com/portico-gw/portico/pkg/cache"
+	apikeydynamo "github.com/portico-gw/portico/internal/apikey/dynamo"
+	"github.com/portico-gw/portico/internal/cache"
 	"github.com/portico-gw/portico/pkg/ratelimit"
 	ratelimitdynamo "github.com/portico-gw/portico/pkg/ratelimit/dynamo"
 )

@@ -20,8 +20,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/portico-gw/portico/internal/awsconfig"
-	"github.com/portico-gw/portico/pkg/cache"
-	cachedynamo "github.com/portico-gw/portico/pkg/cache/dynamo"
+	"github.com/portico-gw/portico/internal/cache"
+	cachedynamo "github.com/portico-gw/portico/internal/cache/dynamo"
 	"github.com/portico-gw/portico/pkg/ratelimit"
 	limitdynamo "github.com/portico-gw/portico/pkg/ratelimit/dynamo"
 )

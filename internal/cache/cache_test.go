@@ -515,7 +515,7 @@ func ExampleCache() {
 // service, method, cleaned path, a declared query value, a declared header
 // value) never share a key.
 //
-//	go test -run '^$' -fuzz FuzzCacheKey -fuzztime 10m ./pkg/cache
+//	go test -run '^$' -fuzz FuzzCacheKey -fuzztime 10m ./internal/cache
 func FuzzCacheKey(f *testing.F) {
 	f.Add("products", "product-service", "GET", "/p", "x", "fr", uint8(0), "other")
 	f.Add("a", "bc", "GET", "/p", "", "", uint8(1), "c")

@@ -22,7 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/portico-gw/portico/pkg/cache"
+	"github.com/portico-gw/portico/internal/cache"
 )
 
 // Attribute names of an entry item.

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/portico-gw/portico/pkg/apikey"
+	"github.com/portico-gw/portico/internal/apikey"
 )
 
 // KeyPrefix prefixes the hash in the item's pk.

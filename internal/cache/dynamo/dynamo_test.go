@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
-	"github.com/portico-gw/portico/pkg/cache"
+	"github.com/portico-gw/portico/internal/cache"
 )
 
 // fakeAPI keeps items in a map, like a table, and counts calls.
