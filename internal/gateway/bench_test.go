@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"github.com/portico-gw/portico/internal/config"
 	"io"
 	"log/slog"
 	"net"
@@ -72,10 +73,10 @@ func benchEvent(path string) events.APIGatewayProxyRequest {
 
 func benchHandler(b *testing.B, transport http.RoundTripper) *Handler {
 	h, err := New(Config{
-		Routes:    testTable(b),
-		Transport: transport,
-		Logger:    slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Metrics:   io.Discard,
+		Configuration: config.Fixed(testTable(b), nil),
+		Transport:     transport,
+		Logger:        slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Metrics:       io.Discard,
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"fmt"
+	"github.com/portico-gw/portico/internal/config"
 	"io"
 	"net/http"
 	"strings"
@@ -29,7 +30,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	h, err := gateway.New(gateway.Config{Routes: tbl, Transport: backend{}})
+	h, err := gateway.New(gateway.Config{Configuration: config.Fixed(tbl, nil), Transport: backend{}})
 	if err != nil {
 		fmt.Println(err)
 		return

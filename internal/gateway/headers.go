@@ -3,11 +3,8 @@ package gateway
 import (
 	"context"
 	"net/http"
-	"net/netip"
 	"net/textproto"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
@@ -100,22 +97,13 @@ func owned(f []byte, set map[string]bool, prefixes []string) bool {
 	return false
 }
 
-// gatewayOwned reports whether a client request header named k must not reach
-// a backend as the client sent it.
-func gatewayOwned(k string) bool {
-	var buf [maxFolded]byte
-	return owned(fold(buf[:], k), ownedRequestHeaders, ownedRequestPrefixes)
-}
-
-// backendHeaders turns the client's headers (in, which it reuses) into the
-// headers a backend receives: less anything that describes the connection,
-// the client's credentials, headers named in Connection, method overrides,
-// malformed trace context, or claims only the gateway may make (in any
-// spelling that folds to them, see fold); plus the gateway's identity and
-// enrichment headers, set last so that nothing a client names in Connection
-// or a mapped claim can remove or replace them. X-Request-Id is set by the
-// caller once the route is known.
-func backendHeaders(in http.Header, id identity, clientIP, trace string, start time.Time) http.Header {
+// stripClientHeaders returns the client's headers (in, which it reuses) less
+// anything that describes the connection, the client's credentials, headers
+// named in Connection, method overrides, malformed trace context, or claims
+// only the gateway may make, in any spelling that folds to them (see fold).
+// The gateway's own headers are added later (enrich), so that nothing the
+// client sends or names in Connection can remove or replace them.
+func stripClientHeaders(in http.Header) http.Header {
 	var named map[string]bool // folded names listed in Connection
 	for _, v := range in["Connection"] {
 		for name := range strings.SplitSeq(v, ",") {
@@ -136,39 +124,13 @@ func backendHeaders(in http.Header, id identity, clientIP, trace string, start t
 			delete(in, k)
 		}
 	}
-	out := in
 	if parent != "" {
-		out["Traceparent"] = []string{parent}
+		in["Traceparent"] = []string{parent}
 		if state != "" {
-			out["Tracestate"] = []string{state}
+			in["Tracestate"] = []string{state}
 		}
 	}
-	for k, v := range id.claims {
-		out["X-User-"+k] = []string{v}
-	}
-	out["X-User-Id"] = []string{id.userID}
-	out["X-User-Roles"] = []string{strings.Join(id.roles, ",")}
-	if len(id.scopes) > 0 {
-		out["X-User-Scopes"] = []string{strings.Join(id.scopes, " ")}
-	}
-	if id.apiKeyID != "" {
-		out["X-Api-Key-Id"] = []string{id.apiKeyID}
-	}
-	if id.tier != "" {
-		out["X-User-Tier"] = []string{id.tier}
-	}
-	// The client's own X-Forwarded-For is dropped above: everything before API
-	// Gateway is client-controlled. The chain starts at the address API
-	// Gateway saw, which the request context carries.
-	if ip, err := netip.ParseAddr(clientIP); err == nil {
-		out["X-Forwarded-For"] = []string{ip.String()}
-	}
-	out["X-Forwarded-Proto"] = []string{"https"}
-	out["X-Request-Start"] = []string{"t=" + strconv.FormatInt(start.UnixMilli(), 10)}
-	if trace != "" {
-		out["X-Amzn-Trace-Id"] = []string{trace}
-	}
-	return out
+	return in
 }
 
 // traceContext returns the client's W3C trace context (Trace Context Level 1,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/portico-gw/portico/internal/config"
 	"io"
 	"net/http"
 	"strings"
@@ -12,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico-gw/portico/internal/route"
 	"github.com/portico-gw/portico/internal/apikey"
 	"github.com/portico-gw/portico/internal/cache"
+	"github.com/portico-gw/portico/internal/route"
 	"github.com/portico-gw/portico/pkg/ratelimit"
 )
 
@@ -172,12 +173,9 @@ func TestAttackMethodOverrideAndRewriteHeaders(t *testing.T) {
 // caller without the role reads headers (and side effects) of a protected
 // route.
 func TestAttackHeadBypassesGetPermission(t *testing.T) {
-	perms, err := ParsePermissions([]byte(`[{"path": "/api/v1/users", "methods": ["GET"], "anyRole": ["admin"]}]`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := New(Config{Routes: testTable(t), Transport: services{"user-service": echo("user-service")},
-		Permissions: perms, Now: func() time.Time { return testNow }})
+	tbl := withPermissions(t, `[{"path": "/api/v1/users", "methods": ["GET"], "anyRole": ["admin"]}]`)
+	h, err := New(Config{Configuration: config.Fixed(tbl, nil), Transport: services{"user-service": echo("user-service")},
+		Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,10 +193,12 @@ func TestAttackHeadBypassesGetPermission(t *testing.T) {
 	}
 }
 
-// swapRoutes is a Routes whose table a test changes.
+// swapRoutes is a configuration whose route table a test changes.
 type swapRoutes struct{ t atomic.Pointer[route.Table] }
 
-func (s *swapRoutes) Current(context.Context) *route.Table { return s.t.Load() }
+func (s *swapRoutes) Current(context.Context) (*config.Snapshot, bool) {
+	return config.Fixed(s.t.Load(), nil), true
+}
 
 // A cached answer belongs to the route (and service) that made it: when the
 // table sends a path to another route, or two routes share a path, one
@@ -221,7 +221,7 @@ func TestAttackCacheSharedAcrossRoutes(t *testing.T) {
 	}
 	routes := &swapRoutes{}
 	routes.t.Store(before)
-	h, err := New(Config{Routes: routes, Cache: c, Now: func() time.Time { return testNow },
+	h, err := New(Config{Configuration: routes, Cache: c, Now: func() time.Time { return testNow },
 		Transport: services{"product-service": echo("product-service"), "partner-service": echo("partner-service")}})
 	if err != nil {
 		t.Fatal(err)
@@ -302,8 +302,7 @@ func TestAttackAPIKeySprayBeforeLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	set := testSet(t, `{"version":1,"rules":[{"name":"ip","dimension":"ip","requests":10,"window":"1m"}]}`)
-	h, err := New(Config{Routes: testTable(t), Transport: services{"user-service": echo("user-service")},
-		Limits: set, APIKeys: keys, Now: func() time.Time { return testNow }})
+	h, err := New(Config{Configuration: config.Fixed(testTable(t), set), Transport: services{"user-service": echo("user-service")}, APIKeys: keys, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -439,7 +438,7 @@ func TestAttackHangingStores(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := New(Config{Routes: testTable(t), Transport: services{"user-service": echo("user-service")},
+		h, err := New(Config{Configuration: config.Fixed(testTable(t), nil), Transport: services{"user-service": echo("user-service")},
 			APIKeys: keys, Now: func() time.Time { return testNow }})
 		if err != nil {
 			t.Fatal(err)
@@ -463,7 +462,7 @@ func TestAttackHangingStores(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := New(Config{Routes: tbl, Cache: c, Now: func() time.Time { return testNow },
+		h, err := New(Config{Configuration: config.Fixed(tbl, nil), Cache: c, Now: func() time.Time { return testNow },
 			Transport: services{"product-service": echo("product-service")}})
 		if err != nil {
 			t.Fatal(err)
@@ -616,7 +615,7 @@ func TestAttackCompositeTemplateSegments(t *testing.T) {
 		t.Fatal(err)
 	}
 	users := &recorder{}
-	h, err := New(Config{Routes: tbl, Transport: services{"user-service": users}, Now: func() time.Time { return testNow }})
+	h, err := New(Config{Configuration: config.Fixed(tbl, nil), Transport: services{"user-service": users}, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package gateway
+package route
 
 import (
 	"bytes"
@@ -8,13 +8,18 @@ import (
 	"path"
 	"slices"
 	"strings"
-
-	"github.com/aws/aws-lambda-go/events"
 )
 
 // Permission requires roles or scopes for requests under a path prefix. API
 // Gateway reuses one cached authorizer decision for every route, so per-route
-// permissions are enforced here, from the identity in the authorizer context.
+// permissions are enforced by the gateway from the identity in the authorizer
+// context. They are part of the route document ("permissions"), so a change
+// takes effect with the next refresh, without a redeploy:
+//
+//	"permissions": [
+//	  {"path": "/api/v1/users", "methods": ["POST", "PUT", "PATCH", "DELETE"], "anyRole": ["admin"]},
+//	  {"path": "/api/v1/orders", "allScopes": ["orders:read"]}
+//	]
 type Permission struct {
 	// Path is the prefix the permission protects (segment boundaries, like
 	// Route.Prefix), matched against the cleaned request path.
@@ -33,9 +38,12 @@ func ParsePermissions(doc []byte) ([]Permission, error) {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&ps); err != nil {
-		return nil, fmt.Errorf("gateway: permissions: %w", err)
+		return nil, fmt.Errorf("route: permissions: %w", err)
 	}
-	return ps, validatePermissions(ps)
+	if err := validatePermissions(ps); err != nil {
+		return nil, fmt.Errorf("route: %w", err)
+	}
+	return ps, nil
 }
 
 func validatePermissions(ps []Permission) error {
@@ -43,10 +51,10 @@ func validatePermissions(ps []Permission) error {
 	seen := map[key]bool{}
 	for i, p := range ps {
 		if p.Path == "" || p.Path[0] != '/' || path.Clean(p.Path) != p.Path {
-			return fmt.Errorf("gateway: permission %d: path %q: want a clean absolute path", i, p.Path)
+			return fmt.Errorf("permissions[%d]: path %q: want a clean absolute path", i, p.Path)
 		}
 		if len(p.AnyRole) == 0 && len(p.AllScopes) == 0 {
-			return fmt.Errorf("gateway: permission %d (%s): give anyRole, allScopes or both", i, p.Path)
+			return fmt.Errorf("permissions[%d] (%s): give anyRole, allScopes or both", i, p.Path)
 		}
 		methods := p.Methods
 		if len(methods) == 0 {
@@ -54,10 +62,10 @@ func validatePermissions(ps []Permission) error {
 		}
 		for _, m := range methods {
 			if m != "*" && strings.ToUpper(m) != m {
-				return fmt.Errorf("gateway: permission %d (%s): method %q: want upper case", i, p.Path, m)
+				return fmt.Errorf("permissions[%d] (%s): method %q: want upper case", i, p.Path, m)
 			}
 			if seen[key{p.Path, m}] {
-				return fmt.Errorf("gateway: permission %d: %s %s is covered twice; merge the rules", i, m, p.Path)
+				return fmt.Errorf("permissions[%d]: %s %s is covered twice; merge the rules", i, m, p.Path)
 			}
 			seen[key{p.Path, m}] = true
 		}
@@ -65,10 +73,14 @@ func validatePermissions(ps []Permission) error {
 	return nil
 }
 
-// permissionFor returns the permission that governs method on p: the one with
-// the longest path, preferring one that names the method over one for every
-// method. HEAD is authorised as GET: it is GET without the body (RFC 9110
-// §9.3.2), so a permission on GET governs it too.
+// Permission returns the permission that governs method on the cleaned path p:
+// the one with the longest path, preferring one that names the method over one
+// for every method. HEAD is authorised as GET: it is GET without the body (RFC
+// 9110 §9.3.2), so a permission on GET governs it too.
+func (t *Table) Permission(method, p string) (Permission, bool) {
+	return permissionFor(t.doc.Permissions, method, p)
+}
+
 func permissionFor(ps []Permission, method, p string) (Permission, bool) {
 	if method == http.MethodHead {
 		method = http.MethodGet
@@ -94,9 +106,9 @@ func permissionFor(ps []Permission, method, p string) (Permission, bool) {
 	return best, bestScore >= 0
 }
 
-// allowed reports whether a caller with roles and scopes satisfies perm, and
-// if not, what is missing.
-func allowed(perm Permission, roles, scopes []string) (bool, string) {
+// Allows reports whether a caller with roles and scopes satisfies perm, and if
+// not, what is missing.
+func (perm Permission) Allows(roles, scopes []string) (bool, string) {
 	if len(perm.AnyRole) > 0 && !slices.ContainsFunc(perm.AnyRole, func(r string) bool { return slices.Contains(roles, r) }) {
 		return false, "requires one of the roles " + strings.Join(perm.AnyRole, ", ")
 	}
@@ -106,11 +118,6 @@ func allowed(perm Permission, roles, scopes []string) (bool, string) {
 		}
 	}
 	return true, ""
-}
-
-// forbidden is the 403 answer for a missing permission.
-func forbidden(reason, requestID string) events.APIGatewayProxyResponse {
-	return errorResponse(http.StatusForbidden, "Forbidden: "+reason, requestID)
 }
 
 // underPrefix reports whether p is prefix or lies below it.

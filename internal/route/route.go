@@ -58,6 +58,9 @@ type Document struct {
 	VersionHeader string `json:"versionHeader,omitempty"`
 	// Routes are the routes, in any order: precedence does not depend on it.
 	Routes []Route `json:"routes"`
+	// Permissions are the roles and scopes required under path prefixes
+	// (see Permission).
+	Permissions []Permission `json:"permissions,omitempty"`
 }
 
 // Route sends the requests it matches to one service, or to the calls of a
@@ -94,6 +97,18 @@ type Route struct {
 	// UserSpecific marks a route whose answers depend on the caller, such as
 	// /api/v1/users: it is never cached.
 	UserSpecific bool `json:"userSpecific,omitempty"`
+	// HeaderRoutes lets callers with one of its roles choose a service
+	// version with the headers the service's mesh policy routes on (such as
+	// X-Test-User: true → v2). Without it, or for other callers, the gateway
+	// removes those headers before the call: the gateway decides who is a
+	// test user, not the client.
+	HeaderRoutes *HeaderRoutes `json:"headerRoutes,omitempty"`
+}
+
+// HeaderRoutes says who may use a service policy's header routes.
+type HeaderRoutes struct {
+	// AnyRole: callers with at least one of these roles. Required.
+	AnyRole []string `json:"anyRole"`
 }
 
 // CachePolicy is a route's cache policy as data; see cache.Policy.
@@ -329,6 +344,9 @@ func compile(d Document) (*Table, error) {
 		ids[r.ID] = i
 		t.routes = append(t.routes, c)
 	}
+	if err := validatePermissions(d.Permissions); err != nil {
+		return nil, err
+	}
 	// Ties: equally specific routes that can match the same request.
 	for i, a := range t.routes {
 		for _, b := range t.routes[i+1:] {
@@ -425,6 +443,9 @@ func compileRoute(r *Route, index int, versionHeader string) (*compiled, error) 
 			return nil, fmt.Errorf("stripPrefix %q: want literal leading segments of the route's path", r.StripPrefix)
 		}
 		c.strip = r.StripPrefix
+	}
+	if r.HeaderRoutes != nil && (len(r.HeaderRoutes.AnyRole) == 0 || slices.Contains(r.HeaderRoutes.AnyRole, "")) {
+		return nil, errors.New("headerRoutes.anyRole: name at least one role")
 	}
 	if r.GRPC != nil {
 		return c, c.compileGRPC()

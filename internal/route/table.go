@@ -221,6 +221,30 @@ func (t *Table) Len() int { return len(t.routes) }
 // Current returns t, so that a fixed Table serves where a Store would.
 func (t *Table) Current(context.Context) *Table { return t }
 
+// Services returns the services t's routes call (service routes, composite
+// calls and gRPC routes), sorted.
+func (t *Table) Services() []string {
+	var out []string
+	add := func(s string) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for _, r := range t.routes {
+		if r.Service != "" {
+			add(r.Service)
+		}
+		if r.GRPC != nil {
+			add(r.GRPC.Service)
+		}
+		for _, c := range r.calls {
+			add(c.call.Service)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // ServiceTimeouts returns, per service, the longest timeout that a route or
 // composite call to it sets explicitly. A mesh client's per-try timeout for
 // the service must be at least this long, or the route's timeout is

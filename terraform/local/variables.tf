@@ -110,14 +110,14 @@ variable "backend_ports" {
   }
 }
 
-variable "routes_refresh" {
-  description = "How often the aggregator re-reads the route table (a Go duration)."
+variable "config_refresh" {
+  description = "How often the aggregator checks the configuration's revision (a Go duration)."
   type        = string
   default     = "5s"
 }
 
 variable "permissions" {
-  description = "Per-route role and scope requirements the aggregator enforces (see internal/gateway.Permission)."
+  description = "Per-route role and scope requirements the aggregator enforces, written into the route table (see internal/route.Permission)."
   type = list(object({
     path      = string
     methods   = optional(list(string), [])

@@ -26,13 +26,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	apikeydynamo "github.com/portico-gw/portico/internal/apikey/dynamo"
 	"github.com/portico-gw/portico/internal/awsconfig"
-	routedynamo "github.com/portico-gw/portico/internal/route/dynamo"
+	"github.com/portico-gw/portico/internal/cache"
+	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/localstack/backend"
 	"github.com/portico-gw/portico/localstack/devtoken"
-	apikeydynamo "github.com/portico-gw/portico/internal/apikey/dynamo"
-	"github.com/portico-gw/portico/internal/cache"
-	"github.com/portico-gw/portico/pkg/ratelimit"
 	ratelimitdynamo "github.com/portico-gw/portico/pkg/ratelimit/dynamo"
 )
 
@@ -109,8 +108,8 @@ func TestAWSRootOnTheEmulator(t *testing.T) {
 			"-var", "jwt_public_key=" + pubPath,
 			"-var", "jwt_issuer=" + issuer,
 			"-var", "jwt_audience=" + audience,
-			// So high that the document's global rule (10,000 per second)
-			// is the tightest, which the default without a document lacks.
+			// So high that a rule of the document is the tightest, which
+			// the default without a document lacks.
 			"-var", "limit_per_ip_per_minute=1000000",
 		},
 		env: []string{"AWS_ENDPOINT_URL=" + endpoint},
@@ -184,9 +183,11 @@ func TestAWSRootOnTheEmulator(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &got); err != nil || got.Service != "user-service" || got.Path != "/users/7" {
 		t.Fatalf("got %s (%v), want user-service answering /users/7", body, err)
 	}
-	// The limits document of main.tf is the one the aggregator applies.
-	if got := header.Get("RateLimit-Limit"); got != "10000" {
-		t.Errorf("got RateLimit-Limit %q, want 10000 from the document's global rule", got)
+	// The limits document of main.tf is the one the aggregator applies: the
+	// token names no tier and the request carries no key, so the free tier
+	// (100 per hour) counts per subject and is the tightest.
+	if got := header.Get("RateLimit-Limit"); got != "100" {
+		t.Errorf("got RateLimit-Limit %q, want 100 from the document's free tier", got)
 	}
 
 	if out, err := r.change("plan", "-detailed-exitcode"); err != nil {
@@ -244,12 +245,12 @@ func checkAggregatorWrites(t *testing.T, r *root) {
 	}{
 		{"dynamodb:UpdateItem", counter, true},
 		{"dynamodb:PutItem", cached, true},
-		{"dynamodb:GetItem", routedynamo.DefaultKey, true},
+		{"dynamodb:GetItem", statetable.RoutesKey, true},
 		{"dynamodb:GetItem", apikeydynamo.KeyPrefix + "0123", true},
-		{"dynamodb:PutItem", routedynamo.DefaultKey, false},
-		{"dynamodb:UpdateItem", ratelimit.DocumentKey, false},
+		{"dynamodb:PutItem", statetable.RoutesKey, false},
+		{"dynamodb:UpdateItem", statetable.LimitsKey, false},
 		{"dynamodb:PutItem", apikeydynamo.KeyPrefix + "0123", false},
-		{"dynamodb:PutItem", routedynamo.DescriptorsKeyPrefix + "payments", false},
+		{"dynamodb:PutItem", statetable.DescriptorsPrefix + "payments", false},
 		{"dynamodb:DeleteItem", counter, false},
 	}
 	for _, tt := range tests {

@@ -13,10 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/portico-gw/portico/internal/apikey"
+	"github.com/portico-gw/portico/internal/statetable"
 )
 
-// KeyPrefix prefixes the hash in the item's pk.
-const KeyPrefix = "apikey#"
+// KeyPrefix prefixes the hash in the item's pk (package statetable).
+const KeyPrefix = statetable.APIKeyPrefix
 
 // API is the part of the DynamoDB client the Store uses.
 type API interface {
@@ -43,7 +44,7 @@ func New(api API, table string) (*Store, error) {
 func (s *Store) Get(ctx context.Context, hash string) (apikey.Record, error) {
 	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
-		Key:            map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: KeyPrefix + hash}},
+		Key:            map[string]ddbtypes.AttributeValue{statetable.KeyAttr: &ddbtypes.AttributeValueMemberS{Value: statetable.APIKeyKey(hash)}},
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -59,6 +60,6 @@ func (s *Store) Get(ctx context.Context, hash string) (apikey.Record, error) {
 		}
 		return v.Value
 	}
-	enabled, _ := out.Item["enabled"].(*ddbtypes.AttributeValueMemberBOOL)
-	return apikey.Record{ID: hash[:16], Name: str("name"), Tier: str("tier"), Enabled: enabled != nil && enabled.Value}, nil
+	enabled, _ := out.Item[statetable.APIKeyEnabledAttr].(*ddbtypes.AttributeValueMemberBOOL)
+	return apikey.Record{ID: hash[:16], Name: str(statetable.APIKeyNameAttr), Tier: str(statetable.APIKeyTierAttr), Enabled: enabled != nil && enabled.Value}, nil
 }

@@ -23,17 +23,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/portico-gw/portico/internal/cache"
+	"github.com/portico-gw/portico/internal/statetable"
 )
 
-// Attribute names of an entry item.
+// Attribute names of an entry item (package statetable).
 const (
-	KeyAttr    = "pk"
-	StatusAttr = "st"
-	HeaderAttr = "h"
-	BodyAttr   = "b"
-	StoredAttr = "at"
-	FreshAttr  = "fr"
-	TTLAttr    = "ttl"
+	KeyAttr    = statetable.KeyAttr
+	StatusAttr = statetable.CacheStatusAttr
+	HeaderAttr = statetable.CacheHeaderAttr
+	BodyAttr   = statetable.CacheBodyAttr
+	StoredAttr = statetable.CacheStoredAttr
+	FreshAttr  = statetable.CacheFreshAttr
+	TTLAttr    = statetable.TTLAttr
 )
 
 // maxItemBytes is DynamoDB's item limit.

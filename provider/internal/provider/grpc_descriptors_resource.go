@@ -25,7 +25,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/portico-gw/portico/internal/route"
-	routedynamo "github.com/portico-gw/portico/internal/route/dynamo"
+	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/pkg/transcode"
 )
 
@@ -72,7 +72,7 @@ func (r *GRPCDescriptorsResource) Schema(_ context.Context, _ resource.SchemaReq
 		MarkdownDescription: "A gRPC descriptor set (a binary `FileDescriptorSet`, from `protoc --descriptor_set_out " +
 			"--include_imports`, `buf build -o` or Go's protoregistry) that the aggregator's gRPC routes name: the methods and " +
 			"messages it translates JSON to and from, with no generated code in the gateway. Stored in the item " +
-			"`{pk = \"" + routedynamo.DescriptorsKeyPrefix + "<name>\", descriptors = <binary>}` of the state table, which the " +
+			"`{pk = \"" + statetable.DescriptorsPrefix + "<name>\", descriptors = <binary>}` of the state table, which the " +
 			"aggregator reads whenever it loads a new route table. The file is checked at plan time: it must parse and link " +
 			"(imports other than the well-known types and `google/api` annotations must be in the set) and fit in a DynamoDB " +
 			"item (at most " + fmt.Sprint(maxDescriptorBytes>>10) + " KiB). Import with `<table_name>/<name>`.",
@@ -193,11 +193,14 @@ func (r *GRPCDescriptorsResource) put(ctx context.Context, data *GRPCDescriptors
 	_, err = r.clients.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(data.TableName.ValueString()),
 		Item: map[string]ddbtypes.AttributeValue{
-			routedynamo.KeyAttribute:         &ddbtypes.AttributeValueMemberS{Value: routedynamo.DescriptorsKey(data.Name.ValueString())},
-			routedynamo.DescriptorsAttribute: &ddbtypes.AttributeValueMemberB{Value: set},
-			"updatedAt":                      &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339)},
+			statetable.KeyAttr:         &ddbtypes.AttributeValueMemberS{Value: statetable.DescriptorsKey(data.Name.ValueString())},
+			statetable.DescriptorsAttr: &ddbtypes.AttributeValueMemberB{Value: set},
+			"updatedAt":                &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339)},
 		},
 	})
+	if err == nil {
+		err = r.clients.bumpRevision(ctx, data.TableName.ValueString())
+	}
 	if err != nil {
 		addAWSError(diags, "write", "descriptor set", data.ID.ValueString(), err)
 		return
@@ -234,7 +237,7 @@ func (r *GRPCDescriptorsResource) Read(ctx context.Context, req resource.ReadReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	item, err := r.clients.getStateItem(ctx, data.TableName.ValueString(), routedynamo.DescriptorsKey(data.Name.ValueString()))
+	item, err := r.clients.getStateItem(ctx, data.TableName.ValueString(), statetable.DescriptorsKey(data.Name.ValueString()))
 	if err == nil && item == nil {
 		tflog.Warn(ctx, "descriptor set item is gone, removing it from state", map[string]any{"id": data.ID.ValueString()})
 		resp.State.RemoveResource(ctx)
@@ -244,7 +247,7 @@ func (r *GRPCDescriptorsResource) Read(ctx context.Context, req resource.ReadReq
 		addAWSError(&resp.Diagnostics, "read", "descriptor set", data.ID.ValueString(), err)
 		return
 	}
-	set, _ := item[routedynamo.DescriptorsAttribute].(*ddbtypes.AttributeValueMemberB)
+	set, _ := item[statetable.DescriptorsAttr].(*ddbtypes.AttributeValueMemberB)
 	if set == nil {
 		data.SourceHash = types.StringValue("") // not a descriptor set: plan rewrites it
 	} else {
@@ -274,7 +277,7 @@ func (r *GRPCDescriptorsResource) Delete(ctx context.Context, req resource.Delet
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := r.clients.deleteStateItem(ctx, data.TableName.ValueString(), routedynamo.DescriptorsKey(data.Name.ValueString())); err != nil {
+	if err := r.clients.deleteConfigItem(ctx, data.TableName.ValueString(), statetable.DescriptorsKey(data.Name.ValueString())); err != nil {
 		addAWSError(&resp.Diagnostics, "delete", "descriptor set", data.ID.ValueString(), err)
 	}
 }

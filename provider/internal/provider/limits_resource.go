@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"github.com/portico-gw/portico/internal/statetable"
 	"strings"
 	"time"
 
@@ -27,7 +28,7 @@ var (
 )
 
 // limitsKey is the pk of the limits document in the state table.
-const limitsKey = ratelimit.DocumentKey
+const limitsKey = statetable.LimitsKey
 
 // LimitsResource writes the rate-limit document the aggregator enforces.
 type LimitsResource struct {
@@ -110,7 +111,10 @@ func (r *LimitsResource) put(ctx context.Context, data LimitsResourceModel) erro
 			"updatedAt": &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339)},
 		},
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return r.clients.bumpRevision(ctx, data.TableName.ValueString())
 }
 
 // write validates the planned document and puts it, for Create and Update.
@@ -172,7 +176,7 @@ func (r *LimitsResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := r.clients.deleteStateItem(ctx, data.TableName.ValueString(), limitsKey); err != nil {
+	if err := r.clients.deleteConfigItem(ctx, data.TableName.ValueString(), limitsKey); err != nil {
 		addAWSError(&resp.Diagnostics, "delete", "limits document", data.TableName.ValueString(), err)
 	}
 }

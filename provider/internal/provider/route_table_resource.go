@@ -23,7 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/portico-gw/portico/internal/route"
-	routedynamo "github.com/portico-gw/portico/internal/route/dynamo"
+	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/pkg/transcode"
 )
 
@@ -81,11 +81,11 @@ func (r *RouteTableResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				Validators:          []validator.String{stringvalidator.LengthBetween(3, 255)},
 			},
 			"key": schema.StringAttribute{
-				MarkdownDescription: "Partition key value of the item. Defaults to `" + routedynamo.DefaultKey + "`, what the aggregator reads " +
+				MarkdownDescription: "Partition key value of the item. Defaults to `" + statetable.RoutesKey + "`, what the aggregator reads " +
 					"unless `PORTICO_ROUTES_KEY` says otherwise. Changing it replaces the item.",
 				Optional:      true,
 				Computed:      true,
-				Default:       stringdefault.StaticString(routedynamo.DefaultKey),
+				Default:       stringdefault.StaticString(statetable.RoutesKey),
 				PlanModifiers: replace,
 				Validators:    []validator.String{stringvalidator.LengthBetween(1, 1024)},
 			},
@@ -149,7 +149,7 @@ func validateRouteDocument(doc string, diags *diag.Diagnostics) *route.Table {
 }
 
 func routeTableID(table, key string) string {
-	if key == routedynamo.DefaultKey {
+	if key == statetable.RoutesKey {
 		return table
 	}
 	return table + "/" + key
@@ -159,7 +159,7 @@ func routeTableID(table, key string) string {
 func parseRouteTableImportID(id string) (table, key string, err error) {
 	table, key, ok := strings.Cut(id, "/")
 	if !ok {
-		key = routedynamo.DefaultKey
+		key = statetable.RoutesKey
 	}
 	if table == "" || key == "" {
 		return "", "", fmt.Errorf("import ID %q: want <table_name> or <table_name>/<key>", id)
@@ -177,22 +177,25 @@ func (r *RouteTableResource) put(ctx context.Context, data RouteTableResourceMod
 	in := &dynamodb.PutItemInput{
 		TableName: aws.String(data.TableName.ValueString()),
 		Item: map[string]ddbtypes.AttributeValue{
-			routedynamo.KeyAttribute:      &ddbtypes.AttributeValueMemberS{Value: data.Key.ValueString()},
-			routedynamo.DocumentAttribute: &ddbtypes.AttributeValueMemberS{Value: doc},
-			"revision":                    &ddbtypes.AttributeValueMemberS{Value: t.Document().Revision},
-			"updatedAt":                   &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339)},
+			statetable.KeyAttr:      &ddbtypes.AttributeValueMemberS{Value: data.Key.ValueString()},
+			statetable.DocumentAttr: &ddbtypes.AttributeValueMemberS{Value: doc},
+			"revision":              &ddbtypes.AttributeValueMemberS{Value: t.Document().Revision},
+			"updatedAt":             &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339)},
 		},
 	}
 	if create {
 		in.ConditionExpression = aws.String("attribute_not_exists(#pk)")
-		in.ExpressionAttributeNames = map[string]string{"#pk": routedynamo.KeyAttribute}
+		in.ExpressionAttributeNames = map[string]string{"#pk": statetable.KeyAttr}
 	}
 	_, err = r.clients.DynamoDB.PutItem(ctx, in)
 	if create && hasErrorCode(err, "ConditionalCheckFailedException") {
 		return errors.New("a route table item already exists under this key; import it with " +
 			"`terraform import <address> " + routeTableID(data.TableName.ValueString(), data.Key.ValueString()) + "`")
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return r.clients.bumpRevision(ctx, data.TableName.ValueString())
 }
 
 func (r *RouteTableResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -226,7 +229,7 @@ func (r *RouteTableResource) Read(ctx context.Context, req resource.ReadRequest,
 		addAWSError(&resp.Diagnostics, "read", "route table", data.ID.ValueString(), err)
 		return
 	}
-	doc, ok := item[routedynamo.DocumentAttribute].(*ddbtypes.AttributeValueMemberS)
+	doc, ok := item[statetable.DocumentAttr].(*ddbtypes.AttributeValueMemberS)
 	if !ok {
 		data.Document = types.StringValue("") // not a route table: plan rewrites it
 	} else {
@@ -256,7 +259,7 @@ func (r *RouteTableResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := r.clients.deleteStateItem(ctx, data.TableName.ValueString(), data.Key.ValueString()); err != nil {
+	if err := r.clients.deleteConfigItem(ctx, data.TableName.ValueString(), data.Key.ValueString()); err != nil {
 		addAWSError(&resp.Diagnostics, "delete", "route table", data.ID.ValueString(), err)
 	}
 }
