@@ -27,7 +27,7 @@ import (
 )
 
 // need returns the environment variable k, failing the test without it.
-func need(t *testing.T, k string) string {
+func need(t testing.TB, k string) string {
 	t.Helper()
 	v := os.Getenv(k)
 	if v == "" {
@@ -36,7 +36,7 @@ func need(t *testing.T, k string) string {
 	return v
 }
 
-func awsConfig(t *testing.T) aws.Config {
+func awsConfig(t testing.TB) aws.Config {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -48,7 +48,7 @@ func awsConfig(t *testing.T) aws.Config {
 }
 
 // awsEnv is the environment that points portico-mesh at the emulator.
-func awsEnv(t *testing.T) map[string]string {
+func awsEnv(t testing.TB) map[string]string {
 	env := map[string]string{"AWS_ENDPOINT_URL": need(t, "PORTICO_ENDPOINT"), "AWS_REGION": "us-east-1"}
 	if ca := os.Getenv("PORTICO_CA_CERT"); ca != "" {
 		env["AWS_CA_BUNDLE"] = ca
@@ -64,14 +64,14 @@ func awsEnv(t *testing.T) map[string]string {
 
 // cloudMap is a namespace of the test's own, deleted when it ends.
 type cloudMap struct {
-	t         *testing.T
+	t         testing.TB
 	sd        *servicediscovery.Client
 	name, id  string
 	services  map[string]string   // name → ID
 	instances map[string][]string // service ID → instance IDs
 }
 
-func newCloudMap(t *testing.T) *cloudMap {
+func newCloudMap(t testing.TB) *cloudMap {
 	t.Helper()
 	cfg := awsConfig(t)
 	c := &cloudMap{
@@ -173,7 +173,7 @@ func (c *cloudMap) delete() {
 }
 
 // newCA returns a development CA.
-func newCA(t *testing.T) *mtls.CA {
+func newCA(t testing.TB) *mtls.CA {
 	t.Helper()
 	now := time.Now()
 	ca, err := mtls.NewCA("portico", now.Add(-time.Hour), now.Add(24*time.Hour))
@@ -185,7 +185,7 @@ func newCA(t *testing.T) *mtls.CA {
 
 // certFiles writes service's certificate, key and the CA bundle into dir
 // and returns the portico-mesh variables that name them.
-func certFiles(t *testing.T, ca *mtls.CA, service, dir string) map[string]string {
+func certFiles(t testing.TB, ca *mtls.CA, service, dir string) map[string]string {
 	t.Helper()
 	now := time.Now()
 	m, err := ca.Issue(service, now.Add(-time.Hour), now.Add(24*time.Hour))
@@ -204,7 +204,7 @@ func certFiles(t *testing.T, ca *mtls.CA, service, dir string) map[string]string
 }
 
 // clientTLS is what a caller with service's certificate presents.
-func clientTLS(t *testing.T, ca *mtls.CA, service, callee string) *http.Client {
+func clientTLS(t testing.TB, ca *mtls.CA, service, callee string) *http.Client {
 	t.Helper()
 	now := time.Now()
 	m, _ := ca.Issue(service, now.Add(-time.Hour), now.Add(time.Hour))
@@ -218,7 +218,7 @@ func clientTLS(t *testing.T, ca *mtls.CA, service, callee string) *http.Client {
 }
 
 // udpSender sends segments to addr until the test ends.
-func udpSender(t *testing.T, addr string) *trace.UDP {
+func udpSender(t testing.TB, addr string) *trace.UDP {
 	t.Helper()
 	s, err := trace.DialUDP(addr)
 	if err != nil {
@@ -229,7 +229,7 @@ func udpSender(t *testing.T, addr string) *trace.UDP {
 }
 
 // freeAddr returns a free loopback address.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	a, err := polyglot.FreeAddr()
 	if err != nil {
