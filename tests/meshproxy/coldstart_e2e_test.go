@@ -20,29 +20,29 @@ import (
 
 // BenchmarkColdStart measures, under the Runtime Interface Emulator, what
 // portico-mesh adds to a cold start of the Python function (whose INIT the
-// emulator runs at the first invoke, as Lambda does): each iteration starts
-// a fresh execution environment, posts one invoke (the function makes no
-// call) and times from the post to the answer (ms/cold-invoke) and, with
-// the extension, to the extension's port accepting connections
-// (ms/port-ready), and the extension's own time from its start to the end
-// of its INIT work, as it logs it (ms/ext-ready). Variants, interleaved by -count:
+// emulator runs at the first invoke, as Lambda does). Three variants:
 //
 //   - function: no extension (the baseline);
-//
 //   - extension: portico-mesh with nothing to fetch at INIT;
+//   - warm: portico-mesh reading its certificate from Secrets Manager and
+//     discovering one service in Cloud Map (the emulator's, on this host)
+//     before INIT ends.
 //
-//   - extension+warm: portico-mesh reading its certificate from Secrets
-//     Manager and discovering one service in Cloud Map (the emulator's,
-//     on this host) before INIT ends.
+// Each iteration is one round: a fresh execution environment per variant,
+// in rotating order, one invoke each (the function makes no call). The
+// metrics are medians over the rounds: ms/invoke-<variant>, from posting
+// the invoke to its answer; ms/port-<variant>, from posting it to the
+// extension's port accepting connections; ms/ready-<variant>, the
+// extension's own time from its start to the end of its INIT work, as it
+// logs it. ns/op includes starting and stopping the emulators.
 //
-//     go test -tags e2e -run '^$' -bench ColdStart -benchtime 10x -count 8 ./tests/meshproxy/
+//	go test -tags e2e -run '^$' -bench ColdStart -benchtime 20x -count 5 ./tests/meshproxy/
 func BenchmarkColdStart(b *testing.B) {
 	rie, bin := need(b, "PORTICO_RIE"), need(b, "PORTICO_MESH_BIN")
 	dir, err := polyglot.Write(b.TempDir())
 	if err != nil {
 		b.Fatal(err)
 	}
-	warmEnv := warmSetUp(b)
 	variants := []struct {
 		name      string
 		extension bool
@@ -50,72 +50,87 @@ func BenchmarkColdStart(b *testing.B) {
 	}{
 		{"function", false, nil},
 		{"extension", true, map[string]string{"PORTICO_MESH_NAMESPACE": "coldstart.local", "AWS_REGION": "us-east-1", "PORTICO_MESH_METRICS_INTERVAL": "off"}},
-		{"extension+warm", true, warmEnv},
+		{"warm", true, warmSetUp(b)},
+	}
+	invoke := map[string][]time.Duration{}
+	port := map[string][]time.Duration{}
+	ready := map[string][]time.Duration{}
+	round := 0
+	for b.Loop() {
+		for i := range variants {
+			v := variants[(i+round)%len(variants)]
+			inv, prt, rdy := coldStart(b, rie, bin, dir, v.extension, v.env)
+			invoke[v.name] = append(invoke[v.name], inv)
+			if v.extension {
+				port[v.name] = append(port[v.name], prt)
+				ready[v.name] = append(ready[v.name], rdy)
+			}
+		}
+		round++
 	}
 	for _, v := range variants {
-		b.Run(v.name, func(b *testing.B) {
-			var invoke, ready, extReady []time.Duration
-			for b.Loop() {
-				listen, _ := polyglot.FreeAddr()
-				env := map[string]string{"PORTICO_MESH_LISTEN": listen}
-				for k, val := range v.env {
-					env[k] = val
-				}
-				cfg := polyglot.LambdaConfig{RIE: rie, Bootstrap: dir + "/bootstrap", Env: env}
-				if v.extension {
-					cfg.Extensions = map[string]string{"portico-mesh": bin}
-				}
-				fn, err := polyglot.StartLambda(cfg)
-				if err != nil {
-					b.Fatal(err)
-				}
-				readyAt := make(chan time.Time, 1)
-				start := time.Now()
-				if v.extension {
-					go func() {
-						for time.Since(start) < 10*time.Second {
-							if c, err := net.Dial("tcp", listen); err == nil {
-								readyAt <- time.Now()
-								c.Close()
-								return
-							}
-							time.Sleep(200 * time.Microsecond)
-						}
-						readyAt <- time.Time{}
-					}()
-				}
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				err = fn.Invoke(ctx, map[string]any{"calls": 0}, nil)
-				took := time.Since(start)
-				cancel()
-				if err != nil {
-					fn.Stop(5 * time.Second)
-					b.Fatalf("%v\n%s", err, tail(fn.Output(), 3000))
-				}
-				invoke = append(invoke, took)
-				if v.extension {
-					at := <-readyAt
-					if at.IsZero() {
-						b.Fatalf("the extension's port never accepted:\n%s", tail(fn.Output(), 3000))
-					}
-					ready = append(ready, at.Sub(start))
-					d, err := readyAfter(fn.Output())
-					if err != nil {
-						b.Fatal(err)
-					}
-					extReady = append(extReady, d)
-				}
-				if err := fn.Stop(5 * time.Second); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(median(invoke), "ms/cold-invoke")
-			if v.extension {
-				b.ReportMetric(median(ready), "ms/port-ready")
-				b.ReportMetric(median(extReady), "ms/ext-ready")
-			}
-		})
+		b.ReportMetric(median(invoke[v.name]), "ms/invoke-"+v.name)
+		if v.extension {
+			b.ReportMetric(median(port[v.name]), "ms/port-"+v.name)
+			b.ReportMetric(median(ready[v.name]), "ms/ready-"+v.name)
+		}
 	}
+}
+
+// coldStart starts an execution environment, invokes it once and stops it.
+// It returns the time to the answer and, with the extension, the time to
+// its port accepting and the extension's own start-to-ready time.
+func coldStart(b *testing.B, rie, bin, dir string, extension bool, extra map[string]string) (invoke, port, ready time.Duration) {
+	listen, _ := polyglot.FreeAddr()
+	env := map[string]string{"PORTICO_MESH_LISTEN": listen}
+	for k, val := range extra {
+		env[k] = val
+	}
+	cfg := polyglot.LambdaConfig{RIE: rie, Bootstrap: dir + "/bootstrap", Env: env}
+	if extension {
+		cfg.Extensions = map[string]string{"portico-mesh": bin}
+	}
+	fn, err := polyglot.StartLambda(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		if err := fn.Stop(5 * time.Second); err != nil {
+			b.Fatal(err)
+		}
+	}()
+	readyAt := make(chan time.Time, 1)
+	start := time.Now()
+	if extension {
+		go func() {
+			for time.Since(start) < 10*time.Second {
+				if c, err := net.Dial("tcp", listen); err == nil {
+					readyAt <- time.Now()
+					c.Close()
+					return
+				}
+				time.Sleep(200 * time.Microsecond)
+			}
+			readyAt <- time.Time{}
+		}()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := fn.Invoke(ctx, map[string]any{"calls": 0}, nil); err != nil {
+		b.Fatalf("%v\n%s", err, tail(fn.Output(), 3000))
+	}
+	invoke = time.Since(start)
+	if !extension {
+		return invoke, 0, 0
+	}
+	at := <-readyAt
+	if at.IsZero() {
+		b.Fatalf("the extension's port never accepted:\n%s", tail(fn.Output(), 3000))
+	}
+	if ready, err = readyAfter(fn.Output()); err != nil {
+		b.Fatal(err)
+	}
+	return invoke, at.Sub(start), ready
 }
 
 // warmSetUp makes the emulator's Cloud Map namespace, service and secret
