@@ -170,6 +170,9 @@ func (s *Server) target(r *http.Request) (string, *url.URL, *problem) {
 			return bad("", "scheme %q is not supported: call http://<service>/", r.URL.Scheme)
 		}
 		if host := r.URL.Hostname(); !s.isSelf(host, r.URL.Port()) {
+			if net.ParseIP(host) != nil {
+				return bad("", "%q is an address, not a service name: the mesh finds the address itself", host)
+			}
 			if !ValidName(host) {
 				return bad("", "%q is not a service name", host)
 			}
@@ -181,7 +184,7 @@ func (s *Server) target(r *http.Request) (string, *url.URL, *problem) {
 	if name == "" {
 		return bad("", "no service in the path: call http://%s/<service>/<path>", s.cfg.Listen)
 	}
-	if !ValidName(name) {
+	if !ValidName(name) || net.ParseIP(name) != nil {
 		return bad("", "%q is not a service name: call http://%s/<service>/<path>", name, s.cfg.Listen)
 	}
 	u, err := url.Parse("http://" + name + "/" + rest)
