@@ -301,6 +301,20 @@ tf-check: $(TERRAFORM) provider docs-check ## terraform fmt -check and validate 
 .PHONY: test
 test: unit tf-check e2e ## Unit tests, Terraform checks, then end-to-end tests.
 
+.PHONY: mesh-demo
+mesh-demo: mesh-proxy $(RIE) ## The mesh for any language against a running emulator (make emulator-up): a Python function with the extension, Python → Node.js through sidecars.
+	$(call step,portico-mesh: a Python Lambda function with the extension; a Python service calling a Node.js service through sidecars)
+	PORTICO_ENDPOINT=$(ENDPOINT) PORTICO_CA_CERT=$(CA_CERT) PORTICO_MESH_BIN=$(MESH_BIN) PORTICO_RIE=$(RIE) \
+	  $(GO) test -tags e2e -count=1 -v -run 'TestLambdaExtension|TestSidecar' ./tests/meshproxy/
+
+.PHONY: bench-mesh
+bench-mesh: mesh-proxy $(RIE) ## portico-mesh's cost: proxy beside library (interleaved), extension cold start under the RIE (needs a running emulator).
+	$(call step,portico-mesh: added latency per call, beside the library in-process)
+	$(GO) test -run '^$$' -bench ProxyOverhead -benchmem -benchtime 4000x -count 6 ./internal/meshproxy/
+	$(call step,portico-mesh: cold start under aws-lambda-rie)
+	PORTICO_ENDPOINT=$(ENDPOINT) PORTICO_CA_CERT=$(CA_CERT) PORTICO_MESH_BIN=$(MESH_BIN) PORTICO_RIE=$(RIE) \
+	  $(GO) test -tags e2e -run '^$$' -bench ColdStart -benchtime 10x -count 3 ./tests/meshproxy/
+
 .PHONY: bench-coldstart
 bench-coldstart: lambdas ## Cold start of the authorizer under the Lambda Runtime Interface Emulator.
 	$(call step,cold start under aws-lambda-rie)

@@ -32,6 +32,9 @@ const shutdownMargin = 100 * time.Millisecond
 // maxWarm bounds the services kept warm per invocation.
 const maxWarm = 32
 
+// warmBound bounds the refresh an INVOKE triggers.
+const warmBound = 3 * time.Second
+
 // certReload is how often certificates are read again between
 // invocations (package mtls's default reload interval).
 const certReload = time.Minute
@@ -243,8 +246,14 @@ func (r *runner) events(ctx context.Context) error {
 			v := ev.Tracing.Value
 			r.invocation.Store(&v)
 			// The function runs meanwhile; this is done before the next
-			// Next, so that the environment is never frozen mid-refresh.
-			wctx, cancel := context.WithDeadline(ctx, ev.Deadline())
+			// Next, so that the environment is never frozen mid-refresh,
+			// and bounded, so that a slow registry cannot hold up the
+			// next invocation (a refresh cut short keeps what it had).
+			bound := time.Now().Add(warmBound)
+			if ev.DeadlineMs > 0 {
+				bound = minTime(bound, ev.Deadline())
+			}
+			wctx, cancel := context.WithDeadline(ctx, bound)
 			r.warm(wctx, true)
 			cancel()
 			if r.metrics.due(time.Now(), r.cfg.MetricsInterval) {
@@ -306,6 +315,13 @@ func (r *runner) shutdown(deadline time.Time, reason string) {
 		r.release()
 	}
 	r.log.Info("portico-mesh: stopped", "reason", reason, "drained", drained.Load())
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func msSince(t time.Time) float64 {
