@@ -268,23 +268,21 @@ func (r *runner) events(ctx context.Context) error {
 
 // sidecar serves until ctx ends, writing metrics every MetricsInterval.
 func (r *runner) sidecar(ctx context.Context) error {
+	var tick <-chan time.Time
 	if r.cfg.MetricsInterval > 0 && !r.cfg.NoMetrics {
 		t := time.NewTicker(r.cfg.MetricsInterval)
 		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				r.metrics.flush(ctx, r.log)
-				continue
-			case <-ctx.Done():
-			}
-			break
-		}
-	} else {
-		<-ctx.Done()
+		tick = t.C
 	}
-	r.shutdown(time.Now().Add(r.cfg.Drain), "signal")
-	return nil
+	for {
+		select {
+		case <-tick:
+			r.metrics.flush(ctx, r.log)
+		case <-ctx.Done():
+			r.shutdown(time.Now().Add(r.cfg.Drain), "signal")
+			return nil
+		}
+	}
 }
 
 // shutdown stops taking calls, waits for those in flight (whose trace
