@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -61,6 +62,7 @@ type FunctionResourceModel struct {
 	MemorySize     types.Int64  `tfsdk:"memory_size"`
 	Timeout        types.Int64  `tfsdk:"timeout"`
 	Environment    types.Map    `tfsdk:"environment"`
+	Layers         types.List   `tfsdk:"layers"`
 	ARN            types.String `tfsdk:"arn"`
 	InvokeARN      types.String `tfsdk:"invoke_arn"`
 }
@@ -141,6 +143,17 @@ func (r *FunctionResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 				ElementType:         types.StringType,
 				Optional:            true,
 			},
+			"layers": schema.ListAttribute{
+				MarkdownDescription: "ARNs of the layer versions attached to the function, in order (at most 5), such as a " +
+					"`portico_layer`'s `arn`. The portico-mesh layer makes the function's calls to `http://localhost:9911/<service>/` " +
+					"go through the mesh; it needs the function's architecture and the `PORTICO_MESH_*` variables in `environment`.",
+				ElementType: types.StringType,
+				Optional:    true,
+				Validators: []validator.List{
+					listvalidator.SizeAtMost(5),
+					listvalidator.ValueStringsAre(stringvalidator.RegexMatches(layerVersionARNPattern, "must be a layer version ARN: arn:aws:lambda:<region>:<account>:layer:<name>:<version>")),
+				},
+			},
 			"arn": schema.StringAttribute{
 				MarkdownDescription: "ARN of the function.",
 				Computed:            true,
@@ -215,6 +228,11 @@ func (r *FunctionResource) Create(ctx context.Context, req resource.CreateReques
 		resp.Diagnostics.AddError("Invalid environment", err.Error())
 		return
 	}
+	layers, err := listStrings(ctx, data.Layers)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid layers", err.Error())
+		return
+	}
 	in := &lambda.CreateFunctionInput{
 		FunctionName:  aws.String(name),
 		Role:          aws.String(data.RoleARN.ValueString()),
@@ -225,6 +243,7 @@ func (r *FunctionResource) Create(ctx context.Context, req resource.CreateReques
 		Timeout:       aws.Int32(int32(data.Timeout.ValueInt64())),
 		Code:          &lambdatypes.FunctionCode{ZipFile: zip},
 		Environment:   &lambdatypes.Environment{Variables: env},
+		Layers:        layers,
 	}
 
 	tflog.Info(ctx, "creating Lambda function", map[string]any{"name": name, "zip_bytes": len(zip)})
@@ -296,6 +315,13 @@ func (r *FunctionResource) read(ctx context.Context, data *FunctionResourceModel
 	}
 	data.MemorySize = types.Int64Value(int64(aws.ToInt32(c.MemorySize)))
 	data.Timeout = types.Int64Value(int64(aws.ToInt32(c.Timeout)))
+	var layers []string
+	for _, l := range c.Layers {
+		layers = append(layers, aws.ToString(l.Arn))
+	}
+	if data.Layers, err = stringList(ctx, layers, data.Layers); err != nil {
+		return err
+	}
 
 	vars := map[string]string{}
 	if c.Environment != nil && c.Environment.Variables != nil {
@@ -377,12 +403,20 @@ func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateReques
 
 	configChanged := !plan.RoleARN.Equal(state.RoleARN) || !plan.Handler.Equal(state.Handler) ||
 		!plan.Runtime.Equal(state.Runtime) || !plan.MemorySize.Equal(state.MemorySize) ||
-		!plan.Timeout.Equal(state.Timeout) || !plan.Environment.Equal(state.Environment)
+		!plan.Timeout.Equal(state.Timeout) || !plan.Environment.Equal(state.Environment) || !plan.Layers.Equal(state.Layers)
 	if configChanged {
 		env, err := plan.environment(ctx)
 		if err != nil {
 			resp.Diagnostics.AddError("Invalid environment", err.Error())
 			return
+		}
+		layers, err := listStrings(ctx, plan.Layers)
+		if err != nil {
+			resp.Diagnostics.AddError("Invalid layers", err.Error())
+			return
+		}
+		if layers == nil {
+			layers = []string{} // an empty list detaches every layer
 		}
 		tflog.Info(ctx, "updating Lambda function configuration", map[string]any{"name": name})
 		_, err = r.clients.Lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
@@ -393,6 +427,7 @@ func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateReques
 			MemorySize:   aws.Int32(int32(plan.MemorySize.ValueInt64())),
 			Timeout:      aws.Int32(int32(plan.Timeout.ValueInt64())),
 			Environment:  &lambdatypes.Environment{Variables: env},
+			Layers:       layers,
 		})
 		if err != nil {
 			addAWSError(&resp.Diagnostics, "update the configuration of", "Lambda function", name, err)
