@@ -239,8 +239,9 @@ demo-down: ## Stop everything make demo started.
 ## ---- tests --------------------------------------------------------------
 
 .PHONY: unit
-unit: ## Unit tests: offline, no emulator.
-	$(call step,go vet and unit tests)
+unit: ## go.mod tidy, vet and the unit tests under the race detector: offline, no emulator.
+	$(call step,go mod tidy -diff, go vet and unit tests)
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 

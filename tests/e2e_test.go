@@ -66,7 +66,14 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e set-up:", err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	// The tests share the stack and leave it as they found it; its lifecycle
+	// checks (plan, destroy) end it, so they come last, here.
+	if err := checkLifecycle(); err != nil {
+		fmt.Fprintln(os.Stderr, "--- FAIL: stack lifecycle:", err)
+		return 1
+	}
+	return code
 }
 
 func env(name string) (string, error) {
