@@ -72,8 +72,8 @@ func TestResources(t *testing.T) {
 		"portico_limits":            {"id", "table_name", "document"},
 		"portico_route_table":       {"id", "table_name", "key", "document", "descriptors"},
 		"portico_grpc_descriptors":  {"id", "table_name", "name", "filename", "source_hash", "services"},
-		"portico_mesh_ca":           {"id", "name", "arn", "trust_domain", "validity_hours", "renew_before_hours", "rotate", "cert_pem", "ca_bundle_pem", "not_after"},
-		"portico_mesh_certificate":  {"id", "name", "arn", "ca_secret", "ca_cert_pem", "service", "dns_names", "validity_hours", "renew_before_hours", "cert_pem", "not_after"},
+		"portico_mesh_ca":           {"id", "name", "arn", "trust_domain", "validity_hours", "renew_before_hours", "rotate", "cert_pem", "ca_bundle_pem", "not_after", "version_id", "create_secret", "recovery_window_in_days"},
+		"portico_mesh_certificate":  {"id", "name", "arn", "ca_secret", "ca_cert_pem", "service", "dns_names", "validity_hours", "renew_before_hours", "cert_pem", "not_after", "version_id", "create_secret", "recovery_window_in_days"},
 	}
 	// Resources that wait for AWS have a timeouts block.
 	withTimeouts := map[string]bool{"portico_table": true, "portico_function": true,
