@@ -62,7 +62,7 @@ func TestResources(t *testing.T) {
 	want := map[string][]string{
 		"portico_table":             {"id", "name", "hash_key", "range_key", "ttl_attribute", "arn"},
 		"portico_function":          {"id", "name", "filename", "source_code_hash", "role_arn", "handler", "runtime", "architecture", "memory_size", "timeout", "environment", "arn", "invoke_arn"},
-		"portico_api":               {"id", "name", "authorizer_function_arn", "aggregator_function_arn", "authorizer_ttl", "stage_name", "root_resource_id", "proxy_resource_id", "authorizer_id", "deployment_id", "execution_arn", "invoke_url", "gateway_responses"},
+		"portico_api":               {"id", "rest_api_id", "name", "authorizer_function_arn", "aggregator_function_arn", "authorizer_ttl", "stage_name", "root_resource_id", "proxy_resource_id", "authorizer_id", "deployment_id", "execution_arn", "invoke_url", "redeployment_trigger", "gateway_responses"},
 		"portico_service_namespace": {"id", "name", "description", "arn"},
 		"portico_service":           {"id", "name", "namespace_id", "description", "policy", "arn"},
 		"portico_service_policy":    {"id", "service_id", "policy"},
@@ -76,7 +76,7 @@ func TestResources(t *testing.T) {
 		"portico_mesh_certificate":  {"id", "name", "arn", "ca_secret", "ca_cert_pem", "service", "dns_names", "validity_hours", "renew_before_hours", "cert_pem", "not_after", "version_id", "create_secret", "recovery_window_in_days"},
 	}
 	// Resources that wait for AWS have a timeouts block.
-	withTimeouts := map[string]bool{"portico_table": true, "portico_function": true,
+	withTimeouts := map[string]bool{"portico_table": true, "portico_function": true, "portico_api": true,
 		"portico_service_namespace": true, "portico_service": true, "portico_service_instance": true}
 	p := New("test")()
 	got := map[string]bool{}
