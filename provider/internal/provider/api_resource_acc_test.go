@@ -168,11 +168,8 @@ func TestAccAPI(t *testing.T) {
 					accCheckStageDeployment(clients, addr),
 				),
 			},
-			{
-				ResourceName:      addr,
-				ImportState:       true,
-				ImportStateVerify: true,
-			},
+			accImportCommand(addr, ""),
+			accImportBlock(addr, ""),
 			{
 				Config: accAPIConfig(name, zip, 60, accResponsesV2),
 				ConfigPlanChecks: resource.ConfigPlanChecks{

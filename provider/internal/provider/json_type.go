@@ -16,10 +16,13 @@ import (
 // Every JSON attribute of the provider (IAM policies, traffic policies, route
 // and limits documents) has the type jsonType, so that they all compare the
 // same way: two values are the same document when they are the same JSON
-// value, whatever the key order, white space or number spelling. Terraform
-// then shows no change for a reformatted configuration, and a document read
-// back from AWS in another spelling (after an import, say) keeps the
-// configuration's spelling in state.
+// value, whatever the key order, white space or number spelling. A refresh
+// or an apply that gets the same document back from AWS in another spelling
+// keeps the state's spelling, so a reformatted document read back is not a
+// change. (Terraform itself compares a configured value with state as text:
+// documents the provider reads back without a prior spelling, after an
+// import, are spelt as jsonencode spells them, sorted and compact, so that a
+// configuration written with jsonencode plans nothing.)
 //
 // A kind refines "the same document" where one meaning has several JSON
 // spellings: a mesh traffic policy compares as the policy it parses to, so

@@ -53,11 +53,8 @@ func TestAccServiceNamespace(t *testing.T) {
 					resource.TestMatchResourceAttr(addr, "arn", regexpMust(`^arn:aws:servicediscovery:.*:namespace/ns-`)),
 				),
 			},
-			{
-				ResourceName:      addr,
-				ImportState:       true,
-				ImportStateVerify: true,
-			},
+			accImportCommand(addr, ""),
+			accImportBlock(addr, ""),
 			{
 				Config: accProviderConfig() + accNamespaceConfig(name, "second"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{

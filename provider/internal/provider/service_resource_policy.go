@@ -83,7 +83,7 @@ func serviceAttributes(ctx context.Context, api policyAPI, id string) (map[strin
 // readServicePolicy is the policy in the attributes of service id as JSON
 // (null when there is none), and a problem when the attributes hold one that
 // does not parse (null too, so that a configured policy is written again).
-// The framework keeps the configuration's spelling of the same policy
+// On refresh the framework keeps the state's spelling of the same policy
 // (jsonMeshPolicy). isNotFound recognises a missing service.
 func readServicePolicy(ctx context.Context, api policyAPI, id string) (policy jsonValue, problem string, err error) {
 	attrs, err := serviceAttributes(ctx, api, id)
@@ -101,7 +101,15 @@ func readServicePolicy(ctx context.Context, api policyAPI, id string) (policy js
 	if err != nil {
 		return jsonNull(jsonMeshPolicy), "", err
 	}
-	return jsonString(jsonMeshPolicy, string(b)), "", nil
+	// Spelt as jsonencode spells it (sorted keys, compact), so that an
+	// imported policy equals a jsonencode configuration to the letter:
+	// Terraform compares a configured value with state as text, and
+	// semantic equality only keeps the state's spelling on refresh and apply.
+	canonical, err := canonicalJSON(string(b))
+	if err != nil {
+		return jsonNull(jsonMeshPolicy), "", err
+	}
+	return jsonString(jsonMeshPolicy, canonical), "", nil
 }
 
 // writeServicePolicy stores policy (null removes it) in the attributes of
