@@ -66,7 +66,10 @@ var apiTimeouts = opTimeouts{Create: 20 * time.Minute, Update: 20 * time.Minute,
 
 // apiGatewayAPI is the part of the API Gateway client that portico_api uses;
 // *apigateway.Client implements it, and the unit tests use a model of API
-// Gateway's deployments and Lambda's permissions.
+// Gateway's deployments and Lambda's permissions. It is larger than the
+// house's one-to-three methods on purpose: it is every call the resource
+// makes, so that one model of API Gateway (api_model_test.go) can check the
+// order of all of them, which small per-step interfaces would hide.
 type apiGatewayAPI interface {
 	CreateRestApi(ctx context.Context, in *apigateway.CreateRestApiInput, opts ...func(*apigateway.Options)) (*apigateway.CreateRestApiOutput, error)
 	GetRestApi(ctx context.Context, in *apigateway.GetRestApiInput, opts ...func(*apigateway.Options)) (*apigateway.GetRestApiOutput, error)
