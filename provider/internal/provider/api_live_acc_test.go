@@ -283,6 +283,18 @@ resource "portico_api" "test" {
 						}
 						return nil
 					},
+					func(s *terraform.State) error {
+						// The new aggregator may be invoked; the old one no longer.
+						sid := statementID(apiID, "aggregator")
+						for label, want := range map[string]bool{"portico_function.agg_a": false, "portico_function.agg_b": true} {
+							fn := s.RootModule().Resources[label].Primary.Attributes["arn"]
+							got, err := accHasStatement(context.Background(), accClients(t), fn, sid)
+							if err != nil || got != want {
+								return fmt.Errorf("%s permission %s: got %v, %v; want %v", label, sid, got, err, want)
+							}
+						}
+						return nil
+					},
 				),
 			},
 		},
