@@ -24,6 +24,9 @@ HOST_ARCH := $(shell $(GO) env GOARCH)
 LAMBDA_ARCH := $(if $(filter arm64,$(HOST_ARCH)),arm64,x86_64)
 BUILD := $(STATE)/build
 GOFLAGS_LAMBDA := -trimpath -buildvcs=false -tags lambda.norpc,nethttpomithttp2 -ldflags=-s\ -w
+GOFLAGS_MESH := -trimpath -buildvcs=false -tags nethttpomithttp2 -ldflags=-s\ -w
+MESH_BIN := $(BUILD)/local/portico-mesh
+RIE ?= $(TOOLS)/bin/aws-lambda-rie
 
 ifeq ($(EMULATOR),localstack)
 ENDPOINT ?= https://localhost.localstack.cloud:4566
@@ -107,6 +110,35 @@ build: ## Build arm64 zips for real AWS into .portico/build/aws.
 	$(call step,building the Lambda functions (arm64, for AWS))
 	$(call lambda-zip,authorizer,arm64,$(BUILD)/aws)
 	$(call lambda-zip,aggregator,arm64,$(BUILD)/aws)
+
+# mesh-layer-zip builds portico-mesh for GOARCH $(1) as a Lambda layer whose
+# zip holds extensions/portico-mesh (Lambda starts what it finds in
+# /opt/extensions), into $(BUILD)/layer/portico-mesh-$(2).zip; reproducible,
+# like the functions' zips.
+define mesh-layer-zip
+	@rm -rf $(BUILD)/layer/$(2) && mkdir -p $(BUILD)/layer/$(2)/extensions
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(1) $(GO) build $(GOFLAGS_MESH) -o $(BUILD)/layer/$(2)/extensions/portico-mesh ./cmd/portico-mesh
+	@touch -t 202001010000 $(BUILD)/layer/$(2)/extensions $(BUILD)/layer/$(2)/extensions/portico-mesh
+	@rm -f $(BUILD)/layer/portico-mesh-$(2).zip && cd $(BUILD)/layer/$(2) && zip -qX $(BUILD)/layer/portico-mesh-$(2).zip extensions extensions/portico-mesh
+	@printf 'portico-mesh-$(2).zip: binary %s bytes, zip %s bytes\n' $$(stat -c %s $(BUILD)/layer/$(2)/extensions/portico-mesh) $$(stat -c %s $(BUILD)/layer/portico-mesh-$(2).zip)
+endef
+
+.PHONY: mesh-layer
+mesh-layer: ## Build the portico-mesh Lambda layer zips (arm64 and x86_64) into .portico/build/layer.
+	$(call step,building the portico-mesh layer (arm64, x86_64))
+	$(call mesh-layer-zip,arm64,arm64)
+	$(call mesh-layer-zip,amd64,x86_64)
+
+.PHONY: mesh-proxy
+mesh-proxy: ## Build portico-mesh for this machine (sidecar, tests) into .portico/build/local.
+	$(call step,building portico-mesh ($(HOST_ARCH)))
+	@mkdir -p $(dir $(MESH_BIN))
+	CGO_ENABLED=0 $(GO) build $(GOFLAGS_MESH) -o $(MESH_BIN) ./cmd/portico-mesh
+
+$(RIE):
+	$(call step,installing the Lambda Runtime Interface Emulator into $(dir $(RIE)))
+	@mkdir -p $(dir $(RIE))
+	GOBIN=$(dir $(RIE)) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 .PHONY: bins
 bins:
@@ -207,13 +239,14 @@ demo-down: ## Stop everything make demo started.
 ## ---- tests --------------------------------------------------------------
 
 .PHONY: unit
-unit: ## Unit tests: offline, no emulator.
-	$(call step,go vet and unit tests)
+unit: ## go.mod tidy, vet and the unit tests under the race detector: offline, no emulator.
+	$(call step,go mod tidy -diff, go vet and unit tests)
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	$(GO) test -race -count=1 ./...
 
 .PHONY: e2e
-e2e: tools provider lambdas tls ## End-to-end and provider acceptance tests against the emulator (starts it if needed).
+e2e: tools provider lambdas tls mesh-proxy $(RIE) ## End-to-end and provider acceptance tests against the emulator (starts it if needed).
 	$(call step,end-to-end tests against $(EMULATOR) at $(ENDPOINT))
 	@$(TERRAFORM) -chdir=terraform/local get -no-color >/dev/null
 	@$(TERRAFORM) -chdir=terraform/aws get -no-color >/dev/null
@@ -225,6 +258,7 @@ e2e: tools provider lambdas tls ## End-to-end and provider acceptance tests agai
 	PORTICO_ENDPOINT=$(ENDPOINT) PORTICO_CA_CERT=$(CA_CERT) PORTICO_TERRAFORM=$(TERRAFORM) \
 	PORTICO_BACKEND_HOST=$(BACKEND_HOST) PORTICO_BACKEND_BIND=$(BACKEND_BIND) PORTICO_LAMBDA_ARCH=$(LAMBDA_ARCH) \
 	PORTICO_AUTHORIZER_ZIP=$(BUILD)/local/authorizer.zip PORTICO_AGGREGATOR_ZIP=$(BUILD)/local/aggregator.zip \
+	PORTICO_MESH_BIN=$(MESH_BIN) PORTICO_RIE=$(RIE) \
 	  $(GO) test -tags e2e -count=1 -timeout 20m -v ./tests/... || rc=$$?; \
 	printf '\033[1m==> provider acceptance tests against $(EMULATOR)\033[0m\n'; \
 	PORTICO_ENDPOINT=$(ENDPOINT) PORTICO_CA_CERT=$(CA_CERT) PORTICO_TERRAFORM=$(TERRAFORM) \
@@ -267,6 +301,20 @@ tf-check: $(TERRAFORM) provider docs-check ## terraform fmt -check and validate 
 
 .PHONY: test
 test: unit tf-check e2e ## Unit tests, Terraform checks, then end-to-end tests.
+
+.PHONY: mesh-demo
+mesh-demo: mesh-proxy $(RIE) ## The mesh for any language against a running emulator (make emulator-up): a Python function with the extension, Python → Node.js through sidecars.
+	$(call step,portico-mesh: a Python Lambda function with the extension; a Python service calling a Node.js service through sidecars)
+	PORTICO_ENDPOINT=$(ENDPOINT) PORTICO_CA_CERT=$(CA_CERT) PORTICO_MESH_BIN=$(MESH_BIN) PORTICO_RIE=$(RIE) \
+	  $(GO) test -tags e2e -count=1 -v -run 'TestLambdaExtension|TestSidecar' ./tests/meshproxy/
+
+.PHONY: bench-mesh
+bench-mesh: mesh-proxy $(RIE) ## portico-mesh's cost: proxy beside library (interleaved), extension cold start under the RIE (needs a running emulator).
+	$(call step,portico-mesh: added latency per call, beside the library in-process)
+	$(GO) test -run '^$$' -bench ProxyOverhead -benchmem -benchtime 4000x -count 6 ./internal/meshproxy/
+	$(call step,portico-mesh: cold start under aws-lambda-rie)
+	PORTICO_ENDPOINT=$(ENDPOINT) PORTICO_CA_CERT=$(CA_CERT) PORTICO_MESH_BIN=$(MESH_BIN) PORTICO_RIE=$(RIE) \
+	  $(GO) test -tags e2e -run '^$$' -bench ColdStart -benchtime 10x -count 3 ./tests/meshproxy/
 
 .PHONY: bench-coldstart
 bench-coldstart: lambdas ## Cold start of the authorizer under the Lambda Runtime Interface Emulator.

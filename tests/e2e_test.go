@@ -26,7 +26,9 @@ import (
 	"github.com/portico-gw/portico/internal/awsconfig"
 	"github.com/portico-gw/portico/localstack/backend"
 	"github.com/portico-gw/portico/localstack/devtoken"
+	"github.com/portico-gw/portico/localstack/faultproxy"
 	"github.com/portico-gw/portico/localstack/grpcpay"
+	ratelimitdynamo "github.com/portico-gw/portico/pkg/ratelimit/dynamo"
 )
 
 const (
@@ -45,6 +47,12 @@ var stack struct {
 	client    *http.Client
 	aws       aws.Config
 	tfVars    []string
+	backend   string         // host the demo services listen on, as the functions reach it
+	ports     map[string]int // demo service → port
+	// faults stands between the aggregator and DynamoDB
+	// (AWS_ENDPOINT_URL_DYNAMODB): tests make DynamoDB calls hang, fail or
+	// throttle through it, and clear it when they are done.
+	faults *faultproxy.Proxy
 }
 
 func TestMain(m *testing.M) {
@@ -58,7 +66,14 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e set-up:", err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	// The tests share the stack and leave it as they found it; its lifecycle
+	// checks (plan, destroy) end it, so they come last, here.
+	if err := checkLifecycle(); err != nil {
+		fmt.Fprintln(os.Stderr, "--- FAIL: stack lifecycle:", err)
+		return 1
+	}
+	return code
 }
 
 func env(name string) (string, error) {
@@ -147,6 +162,20 @@ func setUp() (cleanup func(), err error) {
 		ports[svc] = ln.Addr().(*net.TCPAddr).Port
 	}
 	portsJSON, _ := json.Marshal(ports)
+	stack.backend, stack.ports = host, ports
+	// The fault proxy in front of the emulator's DynamoDB, for the aggregator.
+	stack.faults, err = faultproxy.New(endpoint, &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}})
+	if err != nil {
+		return cleanup, err
+	}
+	faultLn, err := net.Listen("tcp", net.JoinHostPort(bind, "0"))
+	if err != nil {
+		return cleanup, err
+	}
+	faultSrv := &http.Server{Handler: stack.faults, ReadHeaderTimeout: 5 * time.Second}
+	go faultSrv.Serve(faultLn)
+	cleanups = append(cleanups, func() { faultSrv.Close() })
+	dynamoVia := fmt.Sprintf(`{AWS_ENDPOINT_URL_DYNAMODB="http://%s"}`, net.JoinHostPort(host, fmt.Sprint(faultLn.Addr().(*net.TCPAddr).Port)))
 	// The demo gRPC payment service (localstack/grpcpay), in this process too.
 	grpcLn, err := net.Listen("tcp", net.JoinHostPort(bind, "0"))
 	if err != nil {
@@ -172,6 +201,7 @@ func setUp() (cleanup func(), err error) {
 		"-var", "backend_host=" + host,
 		"-var", "backend_ports=" + string(portsJSON),
 		"-var", "payment_grpc_port=" + fmt.Sprint(grpcLn.Addr().(*net.TCPAddr).Port),
+		"-var", "aggregator_extra_environment=" + dynamoVia,
 		// Small limits, so that z_limits_e2e_test.go reaches them quickly.
 		"-var", "limit_per_ip_per_minute=" + fmt.Sprint(e2eIPLimit),
 		"-var", "search_limit_per_minute=2",
@@ -220,8 +250,19 @@ func terraformOutput(name string) (string, error) {
 	return string(out), nil
 }
 
+// token mints a token of the tests' issuer. A token that names no tier is
+// given "enterprise": callers without an API key are limited per subject by
+// their token's tier, and the stack's free tier (3 per hour, for the tier
+// tests) would otherwise stop a test's own requests.
 func token(t *testing.T, c devtoken.Claims) string {
 	t.Helper()
+	if _, ok := c.Extra["tier"]; !ok {
+		extra := map[string]any{"tier": "enterprise"}
+		for k, v := range c.Extra {
+			extra[k] = v
+		}
+		c.Extra = extra
+	}
 	if c.Issuer == "" {
 		c.Issuer = issuer
 	}
@@ -492,11 +533,11 @@ func TestRateLimitCountsInDynamoDB(t *testing.T) {
 		pk, _ := item["pk"].(*ddbtypes.AttributeValueMemberS)
 		n, _ := item["n"].(*ddbtypes.AttributeValueMemberN)
 		_, hasTTL := item["ttl"].(*ddbtypes.AttributeValueMemberN)
-		if pk != nil && strings.HasPrefix(pk.Value, "ip#") && n != nil && hasTTL {
+		if pk != nil && strings.HasPrefix(pk.Value, ratelimitdynamo.KeyPrefix+"ip#") && n != nil && hasTTL {
 			found = true
 		}
 	}
 	if !found {
-		t.Fatalf("got items %v, want an ip# counter with n and ttl", out.Items)
+		t.Fatalf("got items %v, want an rl#ip# counter with n and ttl", out.Items)
 	}
 }

@@ -4,6 +4,7 @@ package tests
 
 import (
 	"context"
+	"github.com/portico-gw/portico/internal/statetable"
 	"net/http"
 	"strings"
 	"testing"
@@ -194,7 +195,7 @@ func TestRouteTableRefresh(t *testing.T) {
 	wantBackend(t, call(t, "GET", "/api/v9/things", h), "product-service", "GET", "/things")
 
 	put(`{"version":1,"routes":[{"id":"broken","match":{"pathPrefix":"/api/v9"},"service":"a b"}]}`)
-	time.Sleep(7 * time.Second) // past routes_refresh (5 s): the store read it and refused it
+	time.Sleep(7 * time.Second) // past config_refresh (5 s): the aggregator read it and refused it
 	wantBackend(t, call(t, "GET", "/api/v9/things", h), "product-service", "GET", "/things")
 }
 
@@ -221,6 +222,7 @@ func swapDocument(t *testing.T, pk, what string, restored func() bool) (put func
 			t.Errorf("restore the item %s: %v", pk, err)
 			return
 		}
+		bumpRevision(t)
 		waitFor(t, what, restored)
 	})
 	return func(doc string) {
@@ -229,7 +231,25 @@ func swapDocument(t *testing.T, pk, what string, restored func() bool) (put func
 		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(stack.table), Item: next}); err != nil {
 			t.Fatal(err)
 		}
+		bumpRevision(t)
 	}, doc.Value
+}
+
+// bumpRevision increments the configuration revision, as the provider does
+// after every write of a configuration document: the aggregator reads the
+// documents again only when it moved.
+func bumpRevision(t *testing.T) {
+	t.Helper()
+	_, err := dynamodb.NewFromConfig(stack.aws).UpdateItem(context.Background(), &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(stack.table),
+		Key:                       map[string]ddbtypes.AttributeValue{statetable.KeyAttr: &ddbtypes.AttributeValueMemberS{Value: statetable.RevisionKey}},
+		UpdateExpression:          aws.String("ADD #rev :one"),
+		ExpressionAttributeNames:  map[string]string{"#rev": statetable.RevisionAttr},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":one": &ddbtypes.AttributeValueMemberN{Value: "1"}},
+	})
+	if err != nil {
+		t.Fatalf("bump the configuration revision: %v", err)
+	}
 }
 
 // waitFor polls cond for up to 20 s.

@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/portico-gw/portico/internal/auth"
 	"github.com/portico-gw/portico/internal/authorizer"
 	"github.com/portico-gw/portico/internal/logging"
-	"github.com/portico-gw/portico/pkg/auth"
 )
 
 func main() {

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/portico-gw/portico/pkg/auth"
+	"github.com/portico-gw/portico/internal/auth"
 )
 
 // fakeVerifier accepts "good", calls "old" expired, and everything else invalid.

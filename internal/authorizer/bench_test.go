@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/portico-gw/portico/pkg/auth"
+	"github.com/portico-gw/portico/internal/auth"
 )
 
 // benchSetup returns a valid RS256 token, its public key and a verifier for it.

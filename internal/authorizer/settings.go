@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/portico-gw/portico/pkg/auth"
+	"github.com/portico-gw/portico/internal/auth"
 )
 
 // Settings is the authorizer's configuration document (environment variable

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"github.com/portico-gw/portico/internal/config"
 	"io"
 	"log/slog"
 	"net"
@@ -70,12 +71,12 @@ func benchEvent(path string) events.APIGatewayProxyRequest {
 	}
 }
 
-func benchHandler(b *testing.B, client Doer) *Handler {
+func benchHandler(b *testing.B, transport http.RoundTripper) *Handler {
 	h, err := New(Config{
-		Routes:  testTable(b),
-		Client:  client,
-		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Metrics: io.Discard,
+		Configuration: config.Fixed(testTable(b), nil),
+		Transport:     transport,
+		Logger:        slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Metrics:       io.Discard,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -96,12 +97,12 @@ func runHandler(b *testing.B, h *Handler, ev events.APIGatewayProxyRequest) {
 
 // BenchmarkGateway1: one backend (target ≤ 10 µs).
 func BenchmarkGateway1(b *testing.B) {
-	runHandler(b, benchHandler(b, &http.Client{Transport: fixedBackend{}}), benchEvent("/api/v1/users/123"))
+	runHandler(b, benchHandler(b, fixedBackend{}), benchEvent("/api/v1/users/123"))
 }
 
 // BenchmarkGateway3: three backends in parallel, merged (target ≤ 44 µs).
 func BenchmarkGateway3(b *testing.B) {
-	runHandler(b, benchHandler(b, &http.Client{Transport: fixedBackend{}}), benchEvent("/user-dashboard"))
+	runHandler(b, benchHandler(b, fixedBackend{}), benchEvent("/user-dashboard"))
 }
 
 // loopbackBackend is a real HTTP server on loopback answering benchBody.
@@ -143,7 +144,7 @@ func BenchmarkLoopbackAggregator(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			runHandler(b, benchHandler(b, client.HTTPClient()), benchEvent("/api/v1/users/123"))
+			runHandler(b, benchHandler(b, client), benchEvent("/api/v1/users/123"))
 		})
 	}
 }

@@ -2,13 +2,14 @@ package gateway
 
 import (
 	"context"
+	"github.com/portico-gw/portico/internal/config"
 	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/internal/cache"
 	"github.com/portico-gw/portico/internal/route"
-	"github.com/portico-gw/portico/pkg/cache"
 )
 
 func TestResponseCache(t *testing.T) {
@@ -33,8 +34,8 @@ func TestResponseCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, err := New(Config{
-		Routes: tbl, Cache: c, Now: func() time.Time { return now },
-		Client: &http.Client{Transport: services{"product-service": counting("product-service"), "user-service": counting("user-service")}},
+		Configuration: config.Fixed(tbl, nil), Cache: c, Now: func() time.Time { return now },
+		Transport: services{"product-service": counting("product-service"), "user-service": counting("user-service")},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -9,36 +9,45 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/portico-gw/portico/internal/route"
 )
+
+// composite runs a composite route's calls in parallel, within the route's
+// timeout, and merges the answers: each call's JSON under its key, null for
+// an optional call that failed, and "_meta" with every call's service, status
+// and latency (and a short reason when it failed; the log has the detail). A
+// required call that fails makes the answer 502 (504 when it timed out)
+// naming the call, and the calls still running are cancelled. A value that
+// does not fill exactly one segment of a call's path is 400.
+type composite struct {
+	b *backends
+}
 
 // callResult is the outcome of one composite call.
 type callResult struct {
 	body    []byte // valid JSON, or nil
 	status  int    // backend status, or the gateway's 502/504 when it failed
 	latency float64
-	err     error
+	err     error  // what failed, for the log
+	reason  string // what failed, for the client: never an address or URL
 }
 
-// composite runs a composite route's calls in parallel, within the route's
-// timeout, and merges the answers (see Handle for the contract).
-func (h *Handler) composite(ctx context.Context, req *request, res route.Result) events.APIGatewayProxyResponse {
-	calls := res.Calls(route.Vars{UserID: req.ident.userID, Tier: req.ident.tier, Query: req.query, Params: res.Params(req.path)})
-	ctx, cancel, err := h.bound(ctx, res.Timeout())
+func (s composite) serve(ctx context.Context, r *request) *response {
+	calls, err := r.res.Calls(route.Vars{UserID: r.ident.userID, Tier: r.ident.tier, Query: r.query, Params: r.res.Params(r.path)})
 	if err != nil {
-		return errorResponse(http.StatusGatewayTimeout, "No time left to call the backends", req.id)
+		return answer(http.StatusBadRequest, "Bad request: a value of the request does not fit the route's call paths", r.id)
+	}
+	ctx, cancel, err := s.b.bound(ctx, r.res.Timeout())
+	if err != nil {
+		return answer(http.StatusGatewayTimeout, "No time left to call the backends", r.id)
 	}
 	defer cancel() // the answer is decided: calls still running are cancelled
 	results := make([]callResult, len(calls))
 	done := make(chan int, len(calls))
 	for i, c := range calls {
-		header := req.header
-		if len(calls) > 1 {
-			header = req.header.Clone()
-		}
+		header := headersFor(r, c.Service, len(calls) > 1)
 		go func() {
-			results[i] = h.call(ctx, c, header)
+			results[i] = s.call(ctx, c, header)
 			done <- i
 		}()
 	}
@@ -52,17 +61,18 @@ func (h *Handler) composite(ctx context.Context, req *request, res route.Result)
 	}
 	if failed >= 0 {
 		cancel()
-		c, r := calls[failed], results[failed]
-		req.log.backends = append(req.log.backends, backendStat{Key: c.Key, Service: c.Service, Status: r.status, LatencyMs: r.latency})
-		h.log.WarnContext(ctx, "required call failed", "xRequestId", req.id, "route", res.Route.ID, "call", c.Key, "service", c.Service, "err", r.err)
+		c, res := calls[failed], results[failed]
+		r.log.backends = append(r.log.backends, backendStat{Key: c.Key, Service: c.Service, Status: res.status, LatencyMs: res.latency})
+		s.b.log.WarnContext(ctx, "required call failed", "xRequestId", r.id, "route", r.res.Route.ID, "call", c.Key, "service", c.Service, "err", res.err)
 		status, verb := http.StatusBadGateway, "failed"
-		if r.status == http.StatusGatewayTimeout {
+		if res.status == http.StatusGatewayTimeout {
 			status, verb = http.StatusGatewayTimeout, "timed out"
 		}
-		return jsonResponse(status, errorBody{
+		resp := jsonResponse(status, errorBody{
 			Message:   fmt.Sprintf("Upstream call %q (%s) %s", c.Key, c.Service, verb),
-			RequestID: req.id, Call: c.Key, Service: c.Service,
+			RequestID: r.id, Call: c.Key, Service: c.Service,
 		})
+		return &resp
 	}
 	var b bytes.Buffer
 	b.Grow(256)
@@ -79,22 +89,22 @@ func (h *Handler) composite(ctx context.Context, req *request, res route.Result)
 	}
 	b.WriteString(`"_meta":{`)
 	for i, c := range calls {
-		r := results[i]
-		req.log.backends = append(req.log.backends, backendStat{Key: c.Key, Service: c.Service, Status: r.status, LatencyMs: r.latency})
+		res := results[i]
+		r.log.backends = append(r.log.backends, backendStat{Key: c.Key, Service: c.Service, Status: res.status, LatencyMs: res.latency})
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `%s:{"service":%s,"status":%d,"latencyMs":%s`, strconv.Quote(c.Key), strconv.Quote(c.Service), r.status,
-			strconv.FormatFloat(r.latency, 'f', -1, 64))
-		if r.err != nil {
-			msg, _ := json.Marshal(r.err.Error())
+		fmt.Fprintf(&b, `%s:{"service":%s,"status":%d,"latencyMs":%s`, strconv.Quote(c.Key), strconv.Quote(c.Service), res.status,
+			strconv.FormatFloat(res.latency, 'f', -1, 64))
+		if res.err != nil {
+			s.b.log.WarnContext(ctx, "composite call failed", "xRequestId", r.id, "route", r.res.Route.ID, "call", c.Key, "service", c.Service, "err", res.err)
 			b.WriteString(`,"error":`)
-			b.Write(msg)
+			b.WriteString(strconv.Quote(res.reason))
 		}
 		b.WriteByte('}')
 	}
 	b.WriteString("}}")
-	return events.APIGatewayProxyResponse{
+	return &response{
 		StatusCode:        http.StatusOK,
 		MultiValueHeaders: map[string][]string{"Content-Type": {"application/json"}},
 		Body:              b.String(),
@@ -103,21 +113,23 @@ func (h *Handler) composite(ctx context.Context, req *request, res route.Result)
 
 // call makes one composite call. A call succeeds with a 2xx answer whose body
 // is JSON (an empty body counts as null).
-func (h *Handler) call(ctx context.Context, c route.Outgoing, header http.Header) callResult {
-	start := h.cfg.Now()
+func (s composite) call(ctx context.Context, c route.Outgoing, header http.Header) callResult {
+	start := s.b.now()
 	path, _ := url.PathUnescape(c.Path)
 	u := &url.URL{Scheme: "http", Host: c.Service, Path: path, RawPath: c.Path, RawQuery: c.RawQuery}
-	res, err := h.send(ctx, c.Method, u, header, nil, c.Timeout)
-	r := callResult{latency: ms(h.cfg.Now().Sub(start))}
+	res, err := s.b.send(ctx, c.Method, u, header, nil, c.Timeout)
+	r := callResult{latency: ms(s.b.now().Sub(start))}
 	switch {
 	case err != nil:
-		r.status, r.err = failureStatus(err), err
+		r.status, r.err, r.reason = failureStatus(err), err, failureReason(err)
 	case res.status < 200 || res.status > 299:
 		r.status, r.err = res.status, fmt.Errorf("%s answered %d", c.Service, res.status)
+		r.reason = "answered " + strconv.Itoa(res.status)
 	case len(bytes.TrimSpace(res.body)) == 0:
 		r.status = res.status
 	case !json.Valid(res.body):
 		r.status, r.err = http.StatusBadGateway, fmt.Errorf("%s answered %d with a body that is not JSON", c.Service, res.status)
+		r.reason = "answered a body that is not JSON"
 	default:
 		r.status, r.body = res.status, res.body
 	}

@@ -1,27 +1,32 @@
 // Package gateway is the request path behind API Gateway: the logic of the
-// aggregator function. For each proxy event it
+// aggregator function. A request crosses a pipeline of steps, one file each,
+// in the order it meets them (composed once, in pipeline.go):
 //
-//   - rejects requests that arrive without the authorizer's identity, or whose
-//     token expired while API Gateway's authorizer cache still held an Allow;
-//   - applies the per-client-IP rate limit (one DynamoDB write per decision);
-//   - cleans the path (route.Clean) and caps the body and query;
-//   - strips client-supplied identity, enrichment and hop-by-hop headers (and
-//     headers named in Connection), then adds X-User-*, X-Request-ID,
-//     X-Forwarded-For, X-Forwarded-Proto, X-Request-Start and the trace header;
-//   - finds the route in the current route table (package route): 404 or 405
-//     JSON when there is none, 403 when a per-route permission is missing;
-//   - sends the request to the route's service through the mesh client, within
-//     the route's timeout and the function's deadline, or runs a composite
-//     route's calls in parallel and merges their JSON answers under the
-//     partial-results contract (see Handler.Handle), or, for a gRPC route,
-//     translates the JSON request to the method's Protobuf message, calls the
-//     backend and answers in JSON (package pkg/transcode; GRPCBackends builds
-//     the transcoders from the descriptor sets the route table names);
-//   - treats backend answers as untrusted (size cap, no hop-by-hop or
-//     gateway-owned headers, no header injection back to the client);
-//   - logs one JSON access line and writes one CloudWatch embedded-metric-format
-//     line per request.
+//  1. clean (clean.go): the path is decoded once and cleaned, the query and
+//     body are capped, and the client's headers lose everything the gateway
+//     owns or strips (headers.go), in any spelling;
+//  2. identify (identify.go): the caller is who the authorizer context says,
+//     and a cached Allow that outlived the token's exp is refused;
+//  3. limit, network (limit.go): the global and per-IP limits, before any
+//     lookup a client-chosen credential can trigger;
+//  4. resolve key (apikey.go): x-api-key to its record and tier;
+//  5. limit, caller (limit.go): the per-key, per-endpoint and per-tier
+//     limits (per token subject without a key);
+//  6. route (route.go): the route of the configuration snapshot in use, 404
+//     or 405 when there is none;
+//  7. authorise (authorize.go): the route table's permissions, and who may
+//     use a service's header routes;
+//  8. enrich (enrich.go): the gateway's identity, request and trace headers;
+//  9. backend: a service route through the response cache (proxy.go,
+//     cache.go), a composite route's parallel calls (composite.go), or a gRPC
+//     method (grpc.go), all through the mesh client;
+//  10. respond (respond.go): the rate-limit and request-ID headers, one JSON
+//     access line and one CloudWatch embedded-metric-format line
+//     (observe.go).
 //
-// Backends are addressed only by logical service name and the cleaned path; a
-// client can never choose the host.
+// A request reads the configuration snapshot (package config) once, before
+// the first step, and uses it to the end. Every answer the gateway makes
+// itself is JSON, {"message", "requestId"}. Backends are addressed only by
+// logical service name and the cleaned path; a client can never choose the
+// host, and the gateway never follows a backend's redirect.
 package gateway

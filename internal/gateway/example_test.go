@@ -3,9 +3,11 @@ package gateway_test
 import (
 	"context"
 	"fmt"
+	"github.com/portico-gw/portico/internal/config"
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/portico-gw/portico/internal/gateway"
@@ -15,7 +17,7 @@ import (
 // backend answers like a service that echoes what reached it.
 type backend struct{}
 
-func (backend) Do(r *http.Request) (*http.Response, error) {
+func (backend) RoundTrip(r *http.Request) (*http.Response, error) {
 	body := fmt.Sprintf(`{"service":%q,"path":%q,"user":%q}`, r.URL.Host, r.URL.Path, r.Header.Get("X-User-Id"))
 	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(body))}, nil
 }
@@ -28,7 +30,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	h, err := gateway.New(gateway.Config{Routes: tbl, Client: backend{}})
+	h, err := gateway.New(gateway.Config{Configuration: config.Fixed(tbl, nil), Transport: backend{}})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -38,7 +40,7 @@ func Example() {
 		Path:              "/api/v1/users/123",
 		MultiValueHeaders: map[string][]string{"X-User-Id": {"admin"}}, // stripped: only the authorizer says who calls
 		RequestContext: events.APIGatewayProxyRequestContext{
-			Authorizer: map[string]any{"userId": "alice", "roles": "reader"},
+			Authorizer: map[string]any{"userId": "alice", "roles": "reader", "exp": float64(time.Now().Add(time.Hour).Unix())},
 		},
 	}
 	resp, _ := h.Handle(context.Background(), ev)

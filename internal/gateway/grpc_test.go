@@ -3,8 +3,8 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
+	"github.com/portico-gw/portico/internal/config"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/route"
+	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/localstack/grpcpay"
 	"github.com/portico-gw/portico/pkg/transcode"
 	"google.golang.org/grpc"
@@ -34,16 +35,6 @@ const grpcRoutes = `{
      "grpc": {"service": "payment-grpc-service", "descriptors": "payments", "annotations": "payments.v1.PaymentService"}}
   ]
 }`
-
-// descriptorSets is a DescriptorSource over a map.
-type descriptorSets map[string][]byte
-
-func (d descriptorSets) Descriptors(_ context.Context, name string) ([]byte, error) {
-	if b, ok := d[name]; ok {
-		return b, nil
-	}
-	return nil, fmt.Errorf("descriptor set %s: %w", name, route.ErrNotFound)
-}
 
 // payBackend is the demo payment service in process; it records the
 // metadata of the last call.
@@ -83,31 +74,34 @@ func startPayments(t *testing.T) *payBackend {
 	return b
 }
 
-// grpcHandler serves grpcRoutes with the payment service at addr.
-func grpcHandler(t *testing.T, addr string, logs *bytes.Buffer) *Handler {
+// grpcSnapshot builds the configuration of grpcRoutes, as the aggregator
+// does, with the payment service at addr.
+func grpcSnapshot(t *testing.T, addr string) *config.Snapshot {
 	t.Helper()
-	tbl, err := route.Parse([]byte(grpcRoutes))
-	if err != nil {
-		t.Fatal(err)
-	}
-	backends, err := NewGRPCBackends(GRPCConfig{
-		Descriptors: descriptorSets{"payments": grpcpay.DescriptorSet()},
+	src := &config.Memory{}
+	src.Put(statetable.RoutesKey, []byte(grpcRoutes))
+	src.Put(statetable.DescriptorsKey("payments"), grpcpay.DescriptorSet())
+	b := config.NewBuilder(config.SnapshotConfig{Transcoding: transcode.Config{
 		Resolver: transcode.ResolverFunc(func(_ context.Context, service string) (string, error) {
 			if service != "payment-grpc-service" || addr == "" {
 				return "", fmt.Errorf("no instances of %s", service)
 			}
 			return addr, nil
 		}),
-	})
+	}})
+	snap, err := b.Build(context.Background(), src, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { backends.Close() })
-	if err := backends.Prepare(context.Background(), tbl); err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(snap.Release)
+	return snap
+}
+
+// grpcHandler serves grpcRoutes with the payment service at addr.
+func grpcHandler(t *testing.T, addr string, logs *bytes.Buffer) *Handler {
+	t.Helper()
 	cfg := Config{
-		Routes: tbl, Client: &http.Client{Transport: services{}}, GRPC: backends,
+		Configuration: grpcSnapshot(t, addr), Transport: services{},
 		Now:   func() time.Time { return testNow },
 		NewID: func() string { return "11111111-2222-4333-8444-555555555555" },
 	}
@@ -241,7 +235,7 @@ func TestGRPCRouteUnavailable(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h, err := New(Config{Routes: tbl, Client: &http.Client{}, Now: func() time.Time { return testNow }})
+			h, err := New(Config{Configuration: config.Fixed(tbl, nil), Transport: http.DefaultTransport, Now: func() time.Time { return testNow }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -257,49 +251,3 @@ func TestGRPCRouteUnavailable(t *testing.T) {
 		})
 	}
 }
-
-// Prepare refuses a table whose gRPC routes name a missing descriptor set or
-// a method the set lacks, so the route.Store keeps its last good table.
-func TestGRPCBackendsPrepare(t *testing.T) {
-	tests := []struct {
-		name string
-		sets descriptorSets
-		doc  string
-		want error
-	}{
-		{"ready", descriptorSets{"payments": grpcpay.DescriptorSet()}, grpcRoutes, nil},
-		{"missing set", descriptorSets{}, grpcRoutes, route.ErrNotFound},
-		{"broken set", descriptorSets{"payments": []byte("not a descriptor set")}, grpcRoutes, transcode.ErrDescriptors},
-		{"unknown method", descriptorSets{"payments": grpcpay.DescriptorSet()}, strings.Replace(grpcRoutes, "PaymentService/Charge", "PaymentService/Refund", 1), transcode.ErrNoMethod},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			g, err := NewGRPCBackends(GRPCConfig{Descriptors: tt.sets, Resolver: transcode.ResolverFunc(func(context.Context, string) (string, error) {
-				return "", errors.New("unused")
-			})})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer g.Close()
-			src := &fixedSource{doc: tt.doc}
-			store, err := route.NewStore(route.StoreConfig{Source: src, Prepare: g.Prepare})
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = store.Load(context.Background())
-			if tt.want == nil {
-				if err != nil || g.Transcoder(store.Current(context.Background()), "payments-charge") == nil {
-					t.Fatalf("got %v, want a table with a transcoder for payments-charge", err)
-				}
-				return
-			}
-			if !errors.Is(err, tt.want) || store.Current(context.Background()) != nil {
-				t.Fatalf("got %v, want an error wrapping %v and no table", err, tt.want)
-			}
-		})
-	}
-}
-
-type fixedSource struct{ doc string }
-
-func (s *fixedSource) Load(context.Context) ([]byte, error) { return []byte(s.doc), nil }

@@ -3,22 +3,13 @@ package gateway
 import (
 	"context"
 	"net/http"
-	"net/netip"
 	"net/textproto"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
-	"github.com/portico-gw/portico/pkg/auth"
+	"github.com/portico-gw/portico/internal/auth"
 )
-
-// hopByHop are the headers that describe one connection (RFC 9110 §7.6.1).
-var hopByHop = map[string]bool{
-	"Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true, "Proxy-Authorization": true,
-	"Proxy-Connection": true, "Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
-}
 
 // Limits on what a backend may send back.
 const (
@@ -45,62 +36,184 @@ func eventHeaders(ev events.APIGatewayProxyRequest) http.Header {
 	return in
 }
 
-// gatewayOwned reports whether a request header name is one only the gateway
-// may set, or one that must not travel to a backend.
-func gatewayOwned(k string) bool {
-	switch k {
-	case "Host", "Content-Length", "Authorization", "X-Api-Key", "X-Api-Key-Id", "X-Request-Id", "X-Request-Start", "X-Real-Ip", "X-Amzn-Trace-Id", "Forwarded":
-		return true
+// Header names are compared folded: in lower case, with '_' as '-'. CGI, WSGI
+// and Rack servers (and frameworks on top of them) read X_User_Roles as
+// X-User-Roles, so every header the gateway owns or strips is dropped in any
+// spelling that folds to it.
+const maxFolded = 64 // the longest name owned outright; prefixes are checked on longer ones
+
+// ownedRequestHeaders are the folded names of request headers only the
+// gateway may set, or that must not travel to a backend: hop-by-hop headers,
+// credentials, the gateway's enrichment and identity, and method-override and
+// URL-rewrite headers (a request authorised as GET /a must not act as DELETE
+// /b on a backend that honours them).
+var ownedRequestHeaders = foldedSet(
+	"host", "content-length", "authorization", "x-api-key", "x-api-key-id", "x-request-id", "x-request-start",
+	"x-real-ip", "x-amzn-trace-id", "forwarded", "traceparent", "tracestate",
+	"x-http-method-override", "x-method-override", "x-http-method", "x-original-url", "x-rewrite-url",
+	"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
+	"trailer", "transfer-encoding", "upgrade",
+)
+
+// ownedRequestPrefixes are folded prefixes of gateway-owned request headers.
+var ownedRequestPrefixes = []string{"x-user-", "x-forwarded-"}
+
+func foldedSet(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
 	}
-	return hopByHop[k] || strings.HasPrefix(k, "X-User-") || strings.HasPrefix(k, "X-Forwarded-")
+	return m
 }
 
-// backendHeaders turns the client's headers (in, which it reuses) into the
-// headers a backend receives: less anything that describes the connection,
-// the client's credentials, headers named in Connection, or claims only the
-// gateway may make; plus the gateway's identity and enrichment headers, set
-// last so that nothing a client names in Connection can remove them.
-// X-Request-Id is set by the caller once the route is known.
-func backendHeaders(in http.Header, id identity, clientIP, trace string, start time.Time) http.Header {
+// fold writes name folded into buf (lower case, '_' as '-') and returns it; it
+// allocates nothing when name fits in buf.
+func fold(buf []byte, name string) []byte {
+	buf = buf[:0]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c == '_':
+			c = '-'
+		}
+		buf = append(buf, c)
+	}
+	return buf
+}
+
+// owned reports whether a header whose folded name is f is in set or starts
+// with one of prefixes.
+func owned(f []byte, set map[string]bool, prefixes []string) bool {
+	if set[string(f)] {
+		return true
+	}
+	for _, p := range prefixes {
+		if len(f) >= len(p) && string(f[:len(p)]) == p {
+			return true
+		}
+	}
+	return false
+}
+
+// stripClientHeaders returns the client's headers (in, which it reuses) less
+// anything that describes the connection, the client's credentials, headers
+// named in Connection, method overrides, malformed trace context, or claims
+// only the gateway may make, in any spelling that folds to them (see fold).
+// The gateway's own headers are added later (enrich), so that nothing the
+// client sends or names in Connection can remove or replace them.
+func stripClientHeaders(in http.Header) http.Header {
+	var named map[string]bool // folded names listed in Connection
 	for _, v := range in["Connection"] {
 		for name := range strings.SplitSeq(v, ",") {
 			if name = strings.TrimSpace(name); name != "" {
-				delete(in, textproto.CanonicalMIMEHeaderKey(name))
+				if named == nil {
+					named = map[string]bool{}
+				}
+				var buf [maxFolded]byte
+				named[string(fold(buf[:], name))] = true
 			}
 		}
 	}
+	parent, state := traceContext(in)
 	for k := range in {
-		if gatewayOwned(k) {
+		var buf [maxFolded]byte
+		f := fold(buf[:], k)
+		if !validHeaderName(k) || owned(f, ownedRequestHeaders, ownedRequestPrefixes) || named[string(f)] {
 			delete(in, k)
 		}
 	}
-	out := in
-	out["X-User-Id"] = []string{id.userID}
-	out["X-User-Roles"] = []string{strings.Join(id.roles, ",")}
-	if len(id.scopes) > 0 {
-		out["X-User-Scopes"] = []string{strings.Join(id.scopes, " ")}
+	if parent != "" {
+		in["Traceparent"] = []string{parent}
+		if state != "" {
+			in["Tracestate"] = []string{state}
+		}
 	}
-	if id.apiKeyID != "" {
-		out["X-Api-Key-Id"] = []string{id.apiKeyID}
+	return in
+}
+
+// traceContext returns the client's W3C trace context (Trace Context Level 1,
+// version 00) when it is well formed: exactly one traceparent of the form
+// 00-<32 lower-case hex, not all zero>-<16 lower-case hex, not all zero>-<2
+// hex>, and tracestate only beside it, at most 32 list members of key=value
+// and 512 bytes. Anything else is dropped: the headers reach the backends of
+// cached routes unkeyed, so they must not carry what a client chose freely.
+func traceContext(in http.Header) (parent, state string) {
+	vs := in["Traceparent"]
+	if len(vs) != 1 || !validTraceparent(vs[0]) {
+		return "", ""
 	}
-	if id.tier != "" {
-		out["X-User-Tier"] = []string{id.tier}
+	st := strings.Join(in["Tracestate"], ",")
+	if !validTracestate(st) {
+		st = ""
 	}
-	for k, v := range id.claims {
-		out["X-User-"+k] = []string{v}
+	return vs[0], st
+}
+
+func validTraceparent(s string) bool {
+	if len(s) != 55 || s[:3] != "00-" || s[35] != '-' || s[52] != '-' {
+		return false
 	}
-	// The client's own X-Forwarded-For is dropped above: everything before API
-	// Gateway is client-controlled. The chain starts at the address API
-	// Gateway saw, which the request context carries.
-	if ip, err := netip.ParseAddr(clientIP); err == nil {
-		out["X-Forwarded-For"] = []string{ip.String()}
+	return lowerHex(s[3:35], true) && lowerHex(s[36:52], true) && lowerHex(s[53:55], false)
+}
+
+// lowerHex reports whether s is lower-case hex digits (and, with nonZero, not
+// all '0').
+func lowerHex(s string, nonZero bool) bool {
+	zero := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+		zero = zero && c == '0'
 	}
-	out["X-Forwarded-Proto"] = []string{"https"}
-	out["X-Request-Start"] = []string{"t=" + strconv.FormatInt(start.UnixMilli(), 10)}
-	if trace != "" {
-		out["X-Amzn-Trace-Id"] = []string{trace}
+	return !(nonZero && zero)
+}
+
+// validTracestate accepts an empty value, or up to 32 comma-separated
+// members key=value of printable ASCII without ',' or '=' in the value, 512
+// bytes in all.
+func validTracestate(s string) bool {
+	if len(s) > 512 {
+		return false
 	}
-	return out
+	if strings.TrimSpace(s) == "" {
+		return true
+	}
+	n := 0
+	for m := range strings.SplitSeq(s, ",") {
+		m = strings.TrimSpace(m)
+		if m == "" {
+			continue
+		}
+		n++
+		k, v, ok := strings.Cut(m, "=")
+		if !ok || k == "" || v == "" || n > 32 || !tracestateKey(k) || !tracestateValue(v) {
+			return false
+		}
+	}
+	return true
+}
+
+func tracestateKey(k string) bool {
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("_-*/@", c) >= 0) {
+			return false
+		}
+	}
+	return len(k) <= 256
+}
+
+func tracestateValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c > 0x7e || c == ',' || c == '=' {
+			return false
+		}
+	}
+	return len(v) <= 256
 }
 
 // traceHeader is the X-Ray trace header to propagate: the function's own
@@ -144,15 +257,15 @@ func clientRequestID(in http.Header) (string, bool) {
 	return u.String(), true
 }
 
-// gatewayResponseHeader reports whether a backend may not set a response
-// header: hop-by-hop ones, and those the gateway sets itself.
-func gatewayResponseHeader(k string) bool {
-	switch k {
-	case "Content-Length", "X-Request-Id", "Retry-After":
-		return true
-	}
-	return hopByHop[k] || strings.HasPrefix(k, "Ratelimit-") || strings.HasPrefix(k, "RateLimit-") || strings.HasPrefix(k, "X-Amzn-")
-}
+// ownedResponseHeaders are the folded names of response headers a backend may
+// not set: hop-by-hop ones, and those the gateway sets itself.
+var ownedResponseHeaders = foldedSet(
+	"content-length", "x-request-id", "retry-after",
+	"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
+	"trailer", "transfer-encoding", "upgrade",
+)
+
+var ownedResponsePrefixes = []string{"ratelimit-", "x-amzn-"}
 
 // responseHeaders copies a backend's response headers for the client: no
 // hop-by-hop headers or headers named in Connection, none the gateway owns,
@@ -160,15 +273,21 @@ func gatewayResponseHeader(k string) bool {
 // maxResponseHeaders values and maxResponseHeaderBytes bytes.
 func responseHeaders(h http.Header) map[string][]string {
 	out := make(map[string][]string, len(h))
-	drop := map[string]bool{}
+	var drop map[string]bool // folded names listed in Connection
 	for _, v := range h["Connection"] {
 		for name := range strings.SplitSeq(v, ",") {
-			drop[textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(name))] = true
+			if drop == nil {
+				drop = map[string]bool{}
+			}
+			var buf [maxFolded]byte
+			drop[string(fold(buf[:], strings.TrimSpace(name)))] = true
 		}
 	}
 	n, size := 0, 0
 	for k, vs := range h {
-		if gatewayResponseHeader(k) || drop[k] || !validHeaderToken(k) {
+		var buf [maxFolded]byte
+		f := fold(buf[:], k)
+		if !validHeaderToken(k) || owned(f, ownedResponseHeaders, ownedResponsePrefixes) || drop[string(f)] {
 			continue
 		}
 		for _, v := range vs {
@@ -203,7 +322,7 @@ func identityFrom(authz map[string]any) identity {
 	for k, v := range authz {
 		name, ok := strings.CutPrefix(k, auth.ContextClaimPrefix)
 		s, isString := v.(string)
-		if ok && isString && validHeaderToken(name) && validHeaderValue(s) {
+		if ok && isString && validHeaderToken(name) && validHeaderValue(s) && !auth.ReservedClaimKey(name) {
 			if id.claims == nil {
 				id.claims = map[string]string{}
 			}
@@ -227,6 +346,20 @@ func validHeaderValue(s string) bool {
 func (id identity) valid() bool {
 	return validHeaderValue(id.userID) && validHeaderValue(id.tier) &&
 		validHeaderValue(strings.Join(id.roles, ",")) && validHeaderValue(strings.Join(id.scopes, " "))
+}
+
+// validHeaderName reports whether s is a header name (an RFC 9110 token).
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // validHeaderToken reports whether s can be part of a header name.

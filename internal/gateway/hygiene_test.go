@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/portico-gw/portico/internal/config"
 	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/portico-gw/portico/internal/route"
 	"github.com/portico-gw/portico/pkg/mesh"
 )
 
@@ -59,7 +59,7 @@ func TestMethodNotAllowed(t *testing.T) {
 }
 
 func TestNoTableYet(t *testing.T) {
-	h, err := New(Config{Routes: emptyRoutes{}, Client: http.DefaultClient, Now: func() time.Time { return testNow }})
+	h, err := New(Config{Configuration: noConfig{}, Transport: http.DefaultTransport, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,15 +68,16 @@ func TestNoTableYet(t *testing.T) {
 	}
 }
 
-type emptyRoutes struct{}
+// noConfig is a configuration that has not loaded yet.
+type noConfig struct{}
 
-func (emptyRoutes) Current(context.Context) *route.Table { return nil }
+func (noConfig) Current(context.Context) (*config.Snapshot, bool) { return nil, false }
 
 func TestConfig(t *testing.T) {
 	for name, cfg := range map[string]Config{
-		"no routes":       {Client: http.DefaultClient},
-		"no client":       {Routes: emptyRoutes{}},
-		"negative limits": {Routes: emptyRoutes{}, Client: http.DefaultClient, MaxQueryParams: -1},
+		"no configuration": {Transport: http.DefaultTransport},
+		"no transport":     {Configuration: noConfig{}},
+		"negative limits":  {Configuration: noConfig{}, Transport: http.DefaultTransport, MaxQueryParams: -1},
 	} {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("%s: got nil error, want one", name)
@@ -259,7 +260,7 @@ func TestBackendResponseHygiene(t *testing.T) {
 	big := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write(bytes.Repeat([]byte("x"), 2048))
 	})
-	h, err := New(Config{Routes: testTable(t), Client: &http.Client{Transport: services{"user-service": evil, "order-service": big}},
+	h, err := New(Config{Configuration: config.Fixed(testTable(t), nil), Transport: services{"user-service": evil, "order-service": big},
 		MaxBodyBytes: 1024, Now: func() time.Time { return testNow }})
 	if err != nil {
 		t.Fatal(err)
@@ -289,7 +290,7 @@ func TestBackendResponseHygiene(t *testing.T) {
 func TestAccessLogAndMetrics(t *testing.T) {
 	var logs, metrics bytes.Buffer
 	h, err := New(Config{
-		Routes: testTable(t), Client: &http.Client{Transport: services{"user-service": echo("u"), "order-service": echo("o")}},
+		Configuration: config.Fixed(testTable(t), nil), Transport: services{"user-service": echo("u"), "order-service": echo("o")},
 		Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: &metrics,
 		Now: func() time.Time { return testNow }, NewID: func() string { return "11111111-2222-4333-8444-555555555555" },
 	})
@@ -306,9 +307,14 @@ func TestAccessLogAndMetrics(t *testing.T) {
 		LatencyMs                                   *float64
 		Backends                                    []backendStat
 	}
-	first, _, _ := strings.Cut(logs.String(), "\n")
-	if err := json.Unmarshal([]byte(first), &line); err != nil {
-		t.Fatalf("got log %q, want JSON: %v", first, err)
+	// The first access line (a failed optional call logs a warning before it).
+	for l := range strings.SplitSeq(logs.String(), "\n") {
+		if err := json.Unmarshal([]byte(l), &line); err != nil {
+			t.Fatalf("got log %q, want JSON: %v", l, err)
+		}
+		if line.Msg == "access" {
+			break
+		}
 	}
 	if line.Msg != "access" || line.Route != "dashboard" || line.UserID != "user-123" || line.Status != 200 ||
 		line.XRequestID == "" || line.AmznTraceID == "" || line.LatencyMs == nil || len(line.Backends) != 3 {
@@ -355,10 +361,10 @@ func TestAccessLogAndMetrics(t *testing.T) {
 func TestDeadlineBoundsRouteTimeout(t *testing.T) {
 	var got time.Time
 	probe := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{}`)) })
-	h, err := New(Config{Routes: testTable(t), Now: func() time.Time { return testNow },
-		Client: doerFunc(func(r *http.Request) (*http.Response, error) {
+	h, err := New(Config{Configuration: config.Fixed(testTable(t), nil), Now: func() time.Time { return testNow },
+		Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
 			got, _ = r.Context().Deadline()
-			return (&http.Client{Transport: services{"order-service": probe}}).Do(r)
+			return services{"order-service": probe}.RoundTrip(r)
 		})})
 	if err != nil {
 		t.Fatal(err)
@@ -377,9 +383,9 @@ func TestDeadlineBoundsRouteTimeout(t *testing.T) {
 	}
 }
 
-type doerFunc func(*http.Request) (*http.Response, error)
+type roundTripFunc func(*http.Request) (*http.Response, error)
 
-func (f doerFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestFailureStatus(t *testing.T) {
 	tests := []struct {

@@ -172,15 +172,20 @@ func (v Vars) lookup(name string) string {
 	return v.Params[name]
 }
 
-// expand fills cc's template from v.
-func (cc *compiledCall) expand(v Vars) Outgoing {
+// expand fills cc's template from v. A path variable must fill exactly one
+// segment (see Result.Calls).
+func (cc *compiledCall) expand(v Vars) (Outgoing, error) {
 	var p, q strings.Builder
 	for _, pc := range cc.path {
 		if pc.v == "" {
 			p.WriteString(pc.lit)
-		} else {
-			p.WriteString(url.PathEscape(v.lookup(pc.v)))
+			continue
 		}
+		val := v.lookup(pc.v)
+		if val == "" || val == "." || val == ".." || strings.ContainsAny(val, `/\`) {
+			return Outgoing{}, fmt.Errorf("%w: call %q: {%s} is %q, which is not one path segment", ErrBadPath, cc.call.Key, pc.v, val)
+		}
+		p.WriteString(url.PathEscape(val))
 	}
 	for _, pc := range cc.query {
 		if pc.v == "" {
@@ -189,17 +194,8 @@ func (cc *compiledCall) expand(v Vars) Outgoing {
 			q.WriteString(url.QueryEscape(v.lookup(pc.v)))
 		}
 	}
-	path := p.String()
-	// PathEscape leaves no '/', so a value cannot add segments; "." and ".."
-	// values are refused by escaping them whole.
-	path = strings.ReplaceAll(strings.ReplaceAll(path, "/../", "/%2E%2E/"), "/./", "/%2E/")
-	if strings.HasSuffix(path, "/..") {
-		path = path[:len(path)-2] + "%2E%2E"
-	} else if strings.HasSuffix(path, "/.") {
-		path = path[:len(path)-1] + "%2E"
-	}
 	return Outgoing{
 		Key: cc.call.Key, Service: cc.call.Service, Method: cc.method,
-		Path: path, RawQuery: q.String(), Timeout: cc.timeout, Optional: cc.call.Optional,
-	}
+		Path: p.String(), RawQuery: q.String(), Timeout: cc.timeout, Optional: cc.call.Optional,
+	}, nil
 }

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/portico-gw/portico/pkg/cache"
+	"github.com/portico-gw/portico/internal/cache"
 )
 
 // Sentinel errors.
@@ -58,6 +58,9 @@ type Document struct {
 	VersionHeader string `json:"versionHeader,omitempty"`
 	// Routes are the routes, in any order: precedence does not depend on it.
 	Routes []Route `json:"routes"`
+	// Permissions are the roles and scopes required under path prefixes
+	// (see Permission).
+	Permissions []Permission `json:"permissions,omitempty"`
 }
 
 // Route sends the requests it matches to one service, or to the calls of a
@@ -88,12 +91,24 @@ type Route struct {
 	// (see GRPC). Exactly one of Service, Composite and GRPC is set.
 	GRPC *GRPC `json:"grpc,omitempty"`
 	// Cache, when set, caches the route's GET and HEAD answers in the response
-	// cache (package pkg/cache). Only for service routes; refused on a
+	// cache (package internal/cache). Only for service routes; refused on a
 	// user-specific route and when it would key on credentials.
 	Cache *CachePolicy `json:"cache,omitempty"`
 	// UserSpecific marks a route whose answers depend on the caller, such as
 	// /api/v1/users: it is never cached.
 	UserSpecific bool `json:"userSpecific,omitempty"`
+	// HeaderRoutes lets callers with one of its roles choose a service
+	// version with the headers the service's mesh policy routes on (such as
+	// X-Test-User: true → v2). Without it, or for other callers, the gateway
+	// removes those headers before the call: the gateway decides who is a
+	// test user, not the client.
+	HeaderRoutes *HeaderRoutes `json:"headerRoutes,omitempty"`
+}
+
+// HeaderRoutes says who may use a service policy's header routes.
+type HeaderRoutes struct {
+	// AnyRole: callers with at least one of these roles. Required.
+	AnyRole []string `json:"anyRole"`
 }
 
 // CachePolicy is a route's cache policy as data; see cache.Policy.
@@ -329,6 +344,9 @@ func compile(d Document) (*Table, error) {
 		ids[r.ID] = i
 		t.routes = append(t.routes, c)
 	}
+	if err := validatePermissions(d.Permissions); err != nil {
+		return nil, err
+	}
 	// Ties: equally specific routes that can match the same request.
 	for i, a := range t.routes {
 		for _, b := range t.routes[i+1:] {
@@ -426,6 +444,9 @@ func compileRoute(r *Route, index int, versionHeader string) (*compiled, error) 
 		}
 		c.strip = r.StripPrefix
 	}
+	if r.HeaderRoutes != nil && (len(r.HeaderRoutes.AnyRole) == 0 || slices.Contains(r.HeaderRoutes.AnyRole, "")) {
+		return nil, errors.New("headerRoutes.anyRole: name at least one role")
+	}
 	if r.GRPC != nil {
 		return c, c.compileGRPC()
 	}
@@ -457,6 +478,14 @@ func compileRoute(r *Route, index int, versionHeader string) (*compiled, error) 
 			return nil, fmt.Errorf("cache.vary: %s would put credentials or identity in the cache key", strings.TrimPrefix(err.Error(), cache.ErrCredentialKey.Error()+": Vary "))
 		case err != nil:
 			return nil, fmt.Errorf("cache: %s", strings.TrimPrefix(err.Error(), cache.ErrPolicy.Error()+": "))
+		}
+		// The route's answers depend on the headers its match reads; a key
+		// without them would serve an answer to a request the route matches
+		// with another value of the header.
+		for _, h := range c.headers {
+			if !slices.ContainsFunc(r.Cache.Vary, func(v string) bool { return http.CanonicalHeaderKey(strings.TrimSpace(v)) == h.name }) {
+				return nil, fmt.Errorf("cache.vary: the route matches on the header %s, so its cache must vary on it: add %q to cache.vary", h.name, h.name)
+			}
 		}
 	}
 	return c, nil

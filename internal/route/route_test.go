@@ -115,18 +115,23 @@ func TestResultHelpers(t *testing.T) {
 	if got := tbl.Lookup("GET", "/api/v1/users/1", nil).Timeout(); got != DefaultTimeout {
 		t.Errorf("users timeout: got %s, want the default %s", got, DefaultTimeout)
 	}
-	calls := tbl.Lookup("GET", "/user-dashboard", nil).Calls(Vars{UserID: "a b/../c", Query: url.Values{"q": {"x&y=1"}}})
+	calls, err := tbl.Lookup("GET", "/user-dashboard", nil).Calls(Vars{UserID: "a b?c", Query: url.Values{"q": {"x&y=1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := []Outgoing{
-		{Key: "user", Service: "user-service", Method: "GET", Path: "/users/a%20b%2F..%2Fc", Timeout: 5 * time.Second},
-		{Key: "orders", Service: "order-service", Method: "GET", Path: "/orders", RawQuery: "userId=a+b%2F..%2Fc&limit=5", Timeout: 2 * time.Second, Optional: true},
-		{Key: "notifications", Service: "notification-service", Method: "GET", Path: "/notifications", RawQuery: "userId=a+b%2F..%2Fc&unread=true&q=x%26y%3D1", Timeout: 5 * time.Second, Optional: true},
+		{Key: "user", Service: "user-service", Method: "GET", Path: "/users/a%20b%3Fc", Timeout: 5 * time.Second},
+		{Key: "orders", Service: "order-service", Method: "GET", Path: "/orders", RawQuery: "userId=a+b%3Fc&limit=5", Timeout: 2 * time.Second, Optional: true},
+		{Key: "notifications", Service: "notification-service", Method: "GET", Path: "/notifications", RawQuery: "userId=a+b%3Fc&unread=true&q=x%26y%3D1", Timeout: 5 * time.Second, Optional: true},
 	}
 	if !slices.Equal(calls, want) {
 		t.Errorf("got calls\n%+v\nwant\n%+v", calls, want)
 	}
-	dots := tbl.Lookup("GET", "/user-dashboard", nil).Calls(Vars{UserID: ".."})
-	if dots[0].Path != "/users/%2E%2E" {
-		t.Errorf("user id ..: got path %q, want /users/%%2E%%2E", dots[0].Path)
+	// A path variable fills exactly one segment, or the call is refused.
+	for _, id := range []string{"", ".", "..", "a/b", `a\b`, "../admin"} {
+		if _, err := tbl.Lookup("GET", "/user-dashboard", nil).Calls(Vars{UserID: id}); !errors.Is(err, ErrBadPath) {
+			t.Errorf("user id %q: got %v, want ErrBadPath", id, err)
+		}
 	}
 	if got := tbl.ServiceTimeouts(); got["order-service"] != 30*time.Second || got["user-service"] != 5*time.Second || len(got) != 3 {
 		t.Errorf("got service timeouts %v, want order-service 30s, user-service 5s (dashboard), notification-service 5s", got)
@@ -187,6 +192,8 @@ func TestValidation(t *testing.T) {
 		{"unbalanced template", route(`{"id":"a","match":{"path":"/a"},"composite":{"calls":[{"key":"k","service":"s","path":"/u/{userId"}]}}`), `unbalanced {`},
 		{"unclean call path", route(`{"id":"a","match":{"path":"/a"},"composite":{"calls":[{"key":"k","service":"s","path":"/u/../{userId}"}]}}`), `must be a clean absolute path`},
 		{"call timeout above route's", route(`{"id":"a","match":{"path":"/a"},"timeout":"1s","composite":{"calls":[{"key":"k","service":"s","path":"/","timeout":"2s"}]}}`), `up to the route's timeout 1s`},
+		{"cached route matching a header it does not vary on", route(`{"id":"a","match":{"pathPrefix":"/a","version":"2"},` + svc + `,"cache":{"ttl":"1m","vary":["Accept-Language"]}}`), `the route matches on the header X-Api-Version, so its cache must vary on it`},
+		{"cached route matching a header prefix it does not vary on", route(`{"id":"a","match":{"pathPrefix":"/a","headers":[{"name":"Accept-Language","prefix":"fr"}]},` + svc + `,"cache":{"ttl":"1m"}}`), `must vary on it: add "Accept-Language"`},
 		{"call method", route(`{"id":"a","match":{"path":"/a"},"composite":{"calls":[{"key":"k","service":"s","path":"/","method":"get"}]}}`), `method "get"`},
 	}
 	for _, tt := range tests {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/portico-gw/portico/pkg/cache"
+	"github.com/portico-gw/portico/internal/cache"
 )
 
 // kind is a route's path kind, in order of precedence.
@@ -221,6 +221,30 @@ func (t *Table) Len() int { return len(t.routes) }
 // Current returns t, so that a fixed Table serves where a Store would.
 func (t *Table) Current(context.Context) *Table { return t }
 
+// Services returns the services t's routes call (service routes, composite
+// calls and gRPC routes), sorted.
+func (t *Table) Services() []string {
+	var out []string
+	add := func(s string) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for _, r := range t.routes {
+		if r.Service != "" {
+			add(r.Service)
+		}
+		if r.GRPC != nil {
+			add(r.GRPC.Service)
+		}
+		for _, c := range r.calls {
+			add(c.call.Service)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // ServiceTimeouts returns, per service, the longest timeout that a route or
 // composite call to it sets explicitly. A mesh client's per-try timeout for
 // the service must be at least this long, or the route's timeout is
@@ -287,16 +311,22 @@ func (r Result) Params(path string) map[string]string {
 }
 
 // Calls returns the composite route's calls filled in from v; nil for a
-// route that names a service.
-func (r Result) Calls(v Vars) []Outgoing {
+// route that names a service. A value that would not be exactly one path
+// segment of a call's path (empty, ".", "..", or holding '/' or '\') is
+// refused with an error wrapping ErrBadPath: the backend would read it as a
+// different path than the template says.
+func (r Result) Calls(v Vars) ([]Outgoing, error) {
 	if len(r.c.calls) == 0 {
-		return nil
+		return nil, nil
 	}
 	out := make([]Outgoing, len(r.c.calls))
 	for i := range r.c.calls {
-		out[i] = r.c.calls[i].expand(v)
+		var err error
+		if out[i], err = r.c.calls[i].expand(v); err != nil {
+			return nil, err
+		}
 	}
-	return out
+	return out, nil
 }
 
 // maxCandidates bounds the stack buffer of a lookup; more spill to the heap.

@@ -5,12 +5,15 @@
 // received (so a test or a curious user sees exactly what crossed the gateway),
 // and carries a little demo data.
 //
-// For demonstrating failures, and only in these demo services, two request
+// For demonstrating failures, and only in these demo services, three request
 // headers (which the gateway passes through, also to every call of a composite
 // route) make a service misbehave:
 //
 //	X-Demo-Fail: order-service,notification-service   those services answer 503
 //	X-Demo-Delay: order-service=12s                   that service waits first (at most 60 s)
+//	X-Demo-Redirect: http://internal-service/admin    the service answers 302 to that URL
+//
+// The gateway never follows such a redirect: the client gets the 302.
 package backend
 
 import (
@@ -19,6 +22,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/portico-gw/portico/pkg/mesh/mtls"
 )
 
 // Services are the names of the demo services.
@@ -26,14 +31,21 @@ var Services = []string{"user-service", "order-service", "notification-service",
 
 // Fault-injection headers honoured by the demo services.
 const (
-	FailHeader  = "X-Demo-Fail"
-	DelayHeader = "X-Demo-Delay"
-	maxDelay    = 60 * time.Second
+	FailHeader     = "X-Demo-Fail"
+	DelayHeader    = "X-Demo-Delay"
+	RedirectHeader = "X-Demo-Redirect"
+	maxDelay       = 60 * time.Second
 )
 
 // Answer is what every demo service returns.
 type Answer struct {
-	Service string              `json:"service"`
+	Service string `json:"service"`
+	// Version is the instance's version ("v1" unless the instance is another
+	// version's, such as user-service's v2 canary).
+	Version string `json:"version"`
+	// Peer is the verified identity of the caller, when the service is served
+	// over mutual TLS (spiffe://portico/gateway for the gateway).
+	Peer    string              `json:"peer,omitempty"`
 	Method  string              `json:"method"`
 	Path    string              `json:"path"`
 	Query   string              `json:"query,omitempty"`
@@ -49,8 +61,12 @@ type Answer struct {
 	Products      []map[string]any    `json:"products,omitempty"`
 }
 
-// Handler returns the handler of the named demo service.
-func Handler(service string) http.Handler {
+// Handler returns the handler of the named demo service, version v1.
+func Handler(service string) http.Handler { return Versioned(service, "v1") }
+
+// Versioned returns the handler of an instance of the named demo service that
+// runs version.
+func Versioned(service, version string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if d, ok := delayFor(r.Header, service); ok {
 			t := time.NewTimer(d)
@@ -67,7 +83,14 @@ func Handler(service string) http.Handler {
 			json.NewEncoder(w).Encode(map[string]string{"service": service, "error": "failing on request (" + FailHeader + ")"})
 			return
 		}
-		a := Answer{Service: service, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Headers: r.Header}
+		if to := r.Header.Get(RedirectHeader); to != "" {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Location", to)
+			w.WriteHeader(http.StatusFound)
+			json.NewEncoder(w).Encode(map[string]string{"service": service, "redirect": to})
+			return
+		}
+		a := Answer{Service: service, Version: version, Peer: mtls.PeerIdentity(r.TLS), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Headers: r.Header}
 		user := r.Header.Get("X-User-Id")
 		switch service {
 		case "user-service", "api-v2-service":

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portico-gw/portico/pkg/auth"
+	"github.com/portico-gw/portico/internal/auth"
 )
 
 func TestMintVerifies(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 )
 
 // Attempt is what one try of a Call reports.
@@ -32,8 +34,28 @@ type Attempt struct {
 // never sent, or when the call is idempotent (or the policy retries
 // non-idempotent requests), as on the HTTP path. Call returns the last try's
 // Err.
+//
+// With Config.Tracer, the call is one span (a subsegment named service), and
+// try's context carries it, so that Inject can propagate it.
 func (c *Client) Call(ctx context.Context, service string, idempotent bool, try func(ctx context.Context, inst Instance) Attempt) error {
 	e := c.entry(service)
+	if c.cfg.Tracer == nil {
+		return c.call(ctx, e, idempotent, try, nil)
+	}
+	req := &http.Request{Method: http.MethodPost, URL: &url.URL{Scheme: "grpc", Host: service, Path: "/"}, Header: http.Header{}}
+	ctx = c.cfg.Tracer.StartCall(ctx, req, service)
+	var info callInfo
+	var status int
+	err := c.call(ctx, e, idempotent, func(ctx context.Context, inst Instance) Attempt {
+		a := try(ctx, inst)
+		status = a.Status
+		return a
+	}, &info)
+	c.cfg.Tracer.EndCall(ctx, status, err, info.annotations(service))
+	return err
+}
+
+func (c *Client) call(ctx context.Context, e *entry, idempotent bool, try func(ctx context.Context, inst Instance) Attempt, info *callInfo) error {
 	v, err := c.fresh(ctx, e)
 	if err != nil {
 		return err
@@ -53,6 +75,9 @@ func (c *Client) Call(ctx context.Context, service string, idempotent bool, try 
 	for attempt := 1; ; attempt++ {
 		ep := c.pick(e, eps, tried, now)
 		tried = append(tried, ep)
+		if info != nil {
+			info.ep, info.attempts = ep, attempt
+		}
 		a := c.callOnce(ctx, e, ep, attempt, try)
 		failed := a.Failed && ctx.Err() == nil
 		now = c.clock.Now()

@@ -24,6 +24,14 @@ type Reviser interface {
 	Revision(ctx context.Context, service string) (int64, error)
 }
 
+// RevisionDiscoverer is a Reviser whose discovery also reports the revision
+// of the instances it found (Cloud Map's DiscoverInstances does). A full
+// discovery then needs no revision check of its own, so a service costs one
+// registry call per RefreshInterval at steady state, resyncs included.
+type RevisionDiscoverer interface {
+	DiscoverRevision(ctx context.Context, service string) ([]Instance, int64, error)
+}
+
 // coldRetry bounds the discovery rate for a service with nothing cached.
 const coldRetry = time.Second
 
@@ -147,7 +155,11 @@ func (c *Client) refresh(ctx context.Context, e *entry, old *view, now time.Time
 func (c *Client) refreshInstances(ctx context.Context, e *entry, old *view, now time.Time) (*view, bool) {
 	var rev int64
 	hasRev := false
-	if r, ok := c.cfg.Discoverer.(Reviser); ok {
+	rd, oneCall := c.cfg.Discoverer.(RevisionDiscoverer)
+	// A full discovery is due anyway (first, after a failure, or to resync
+	// health): with a RevisionDiscoverer it is one call, without a check first.
+	full := old == nil || old.err != nil || !old.hasRev || now.Sub(old.synced) >= c.cfg.ResyncInterval
+	if r, ok := c.cfg.Discoverer.(Reviser); ok && !(full && oneCall) {
 		got, err := r.Revision(ctx, e.service)
 		switch {
 		case err != nil:
@@ -160,7 +172,14 @@ func (c *Client) refreshInstances(ctx context.Context, e *entry, old *view, now 
 			rev, hasRev = got, true
 		}
 	}
-	got, err := c.cfg.Discoverer.Discover(ctx, e.service)
+	var got []Instance
+	var err error
+	if oneCall {
+		got, rev, err = rd.DiscoverRevision(ctx, e.service)
+		hasRev = err == nil
+	} else {
+		got, err = c.cfg.Discoverer.Discover(ctx, e.service)
+	}
 	if err != nil {
 		if old != nil && old.err == nil {
 			c.log.WarnContext(ctx, "mesh: discovery failed, keeping last known instances", "service", e.service, "err", err)

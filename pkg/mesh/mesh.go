@@ -28,6 +28,9 @@ var (
 	ErrPerTryTimeout = errors.New("mesh: per-try timeout")
 	// ErrPolicy: a Policy is invalid.
 	ErrPolicy = errors.New("mesh: invalid policy")
+	// ErrTLSRequired: the service's policy requires mutual TLS and the
+	// Client has no TLS credentials (Config.TLS); nothing was sent.
+	ErrTLSRequired = errors.New("mesh: service requires mutual TLS")
 )
 
 // Health is an instance's health as the registry reports it.
@@ -86,6 +89,11 @@ type Config struct {
 	// *http.Transport (or nil). An instance address must belong to one
 	// service.
 	TLS ClientTLS
+	// TLSRequiredOnly, with TLS, connects over TLS only to the services
+	// whose policy sets MTLS, and in plain HTTP to the others: for a client,
+	// such as the gateway, in front of a fleet where not every service speaks
+	// TLS. Without it, TLS is used for every service.
+	TLSRequiredOnly bool
 	// Tracer, when set, records a span per call (not per attempt) with the
 	// service, and the version, instance and retries of its last attempt,
 	// and propagates the trace header to the instance. Package trace
@@ -215,10 +223,42 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// HTTPClient returns an *http.Client that sends through c.
-func (c *Client) HTTPClient() *http.Client {
-	return &http.Client{Transport: c}
+// Inject writes the trace header of the call in ctx into h, when the Client
+// has a Tracer: a caller that speaks another protocol through Call (gRPC
+// metadata) propagates the trace with it.
+func (c *Client) Inject(ctx context.Context, h http.Header) {
+	if c.cfg.Tracer != nil {
+		c.cfg.Tracer.Inject(ctx, h)
+	}
 }
+
+// tls reports whether calls to e go over TLS: every service's with Config.TLS,
+// or only those whose policy requires it with TLSRequiredOnly. A service whose
+// policy requires mutual TLS without Config.TLS is ErrTLSRequired.
+func (c *Client) tls(e *entry) (bool, error) {
+	mtls := e.pol().mtls
+	switch {
+	case c.cfg.TLS == nil && mtls:
+		return false, fmt.Errorf("%w: %s (the client has no certificate)", ErrTLSRequired, e.service)
+	case c.cfg.TLS == nil:
+		return false, nil
+	case c.cfg.TLSRequiredOnly:
+		return mtls, nil
+	}
+	return true, nil
+}
+
+// HTTPClient returns an *http.Client that sends through c and never follows
+// a redirect: a 3xx answer is returned to the caller as it is, Location and
+// all. A mesh client that followed redirects would call whatever host an
+// instance named, with the caller's headers (identity, credentials, trace),
+// outside discovery and policy; a caller that wants to follow one decides
+// so itself, knowing where it leads.
+func (c *Client) HTTPClient() *http.Client {
+	return &http.Client{Transport: c, CheckRedirect: noRedirects}
+}
+
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // Pick returns the instance a request to service without headers would go
 // to now, following the policy's version weights, outlier ejections and

@@ -107,3 +107,37 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatalf("got %v for weights summing to 90, want ErrPolicy", err)
 	}
 }
+
+// An instance's redirect must not make the client call another host with the
+// caller's headers: HTTPClient returns the 3xx as it is.
+func TestAttackHTTPClientFollowsRedirects(t *testing.T) {
+	var reached int
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached++ }))
+	defer target.Close()
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, target.URL+"/admin", status)
+			}))
+			defer srv.Close()
+			d := &fakeDiscoverer{discover: func(string) ([]Instance, error) { return []Instance{instance(t, srv, "a")}, nil }}
+			c, err := New(Config{Discoverer: d})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest("POST", "http://payment/charge", nil)
+			req.Header.Set("X-User-Id", "alice")
+			resp, err := c.HTTPClient().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != status || resp.Header.Get("Location") != target.URL+"/admin" {
+				t.Fatalf("got %d Location %q, want %d to %s/admin", resp.StatusCode, resp.Header.Get("Location"), status, target.URL)
+			}
+			if reached != 0 {
+				t.Fatalf("the redirect target was called %d times, want 0", reached)
+			}
+		})
+	}
+}

@@ -69,6 +69,11 @@ type Policy struct {
 	Outlier Outlier `json:"outlier,omitzero"`
 	// Pool sets the circuit-breaking limits.
 	Pool Pool `json:"pool,omitzero"`
+	// MTLS says the service's instances require mutual TLS: a client
+	// connects to them over TLS with its own certificate (Config.TLS), and a
+	// client without one refuses the call (ErrTLSRequired) rather than send
+	// it, and the caller's identity headers, in plain text.
+	MTLS bool `json:"mtls,omitempty"`
 }
 
 // Weighted is one version's share of the traffic.
@@ -353,6 +358,8 @@ type resolved struct {
 	maxConns    int
 	maxRequests int
 	maxPerConn  int
+
+	mtls bool
 }
 
 func orDefault[T comparable](v, def T) T {
@@ -389,6 +396,7 @@ func resolve(p Policy) resolved {
 		maxConns:    orDefault(p.Pool.MaxConnections, DefaultMaxConnections),
 		maxRequests: orDefault(p.Pool.MaxRequests, DefaultMaxRequests),
 		maxPerConn:  orDefault(p.Pool.MaxRequestsPerConnection, DefaultMaxRequestsPerConnection),
+		mtls:        p.MTLS,
 	}
 	if r.backoffMax < r.backoffBase {
 		r.backoffMax = r.backoffBase

@@ -63,6 +63,11 @@ func (c *Client) roundTrip(ctx context.Context, req *http.Request, e *entry, cal
 		closeBody(req)
 		return nil, err
 	}
+	secure, err := c.tls(e)
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
 	if err := e.acquire(); err != nil {
 		closeBody(req)
 		return nil, err
@@ -83,7 +88,7 @@ func (c *Client) roundTrip(ctx context.Context, req *http.Request, e *entry, cal
 			return faultAbort(req, f.AbortStatus), nil
 		}
 	}
-	resp, err := c.send(ctx, req, e, v, eps, call)
+	resp, err := c.send(ctx, req, e, v, eps, call, secure)
 	if err != nil {
 		e.inflight.Add(-1)
 		return nil, err
@@ -93,7 +98,7 @@ func (c *Client) roundTrip(ctx context.Context, req *http.Request, e *entry, cal
 }
 
 // send makes the attempts of one request.
-func (c *Client) send(ctx context.Context, req *http.Request, e *entry, v *view, eps []*endpoint, call *callInfo) (*http.Response, error) {
+func (c *Client) send(ctx context.Context, req *http.Request, e *entry, v *view, eps []*endpoint, call *callInfo, secure bool) (*http.Response, error) {
 	now := c.clock.Now()
 	e.budget.deposit(now)
 	retryable := e.pol().attempts > 1 && replayable(req) && (e.pol().nonIdempotent || idempotent(req))
@@ -106,7 +111,7 @@ func (c *Client) send(ctx context.Context, req *http.Request, e *entry, v *view,
 		if call != nil {
 			call.ep, call.attempts = ep, attempt
 		}
-		resp, err := c.try(ctx, req, body, e, ep, attempt)
+		resp, err := c.try(ctx, req, body, e, ep, attempt, secure)
 		overflow := errors.Is(err, ErrOverflow)
 		failed := (err != nil && !overflow && ctx.Err() == nil) || (resp != nil && resp.StatusCode >= 500)
 		now = c.clock.Now()
@@ -143,7 +148,7 @@ func (c *Client) send(ctx context.Context, req *http.Request, e *entry, v *view,
 
 // try makes one attempt on ep, bounded by the per-try timeout until the
 // response headers arrive.
-func (c *Client) try(ctx context.Context, req *http.Request, body io.ReadCloser, e *entry, ep *endpoint, attempt int) (*http.Response, error) {
+func (c *Client) try(ctx context.Context, req *http.Request, body io.ReadCloser, e *entry, ep *endpoint, attempt int, secure bool) (*http.Response, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	stop := c.clock.AfterFunc(e.pol().perTry, func() { cancel(ErrPerTryTimeout) })
 	tctx := context.Context(actx)
@@ -154,7 +159,7 @@ func (c *Client) try(ctx context.Context, req *http.Request, body io.ReadCloser,
 	out.Body = body
 	out.URL.Host = ep.hostPort
 	out.Host = ep.hostPort
-	if c.cfg.TLS != nil {
+	if secure {
 		out.URL.Scheme = "https"
 	}
 	if c.cfg.Tracer != nil {

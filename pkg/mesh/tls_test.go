@@ -2,10 +2,12 @@ package mesh
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
@@ -131,5 +133,58 @@ func TestClientTLSUnhealthyVersion(t *testing.T) {
 	resp.Body.Close()
 	if string(body) != "v2" {
 		t.Fatalf("got %q, want v2", body)
+	}
+}
+
+// With TLSRequiredOnly, a client (the gateway) speaks mutual TLS to the
+// services whose policy requires it and plain HTTP to the others; a client
+// without credentials refuses to call a service that requires mutual TLS.
+func TestTLSOnlyWhereThePolicyRequiresIt(t *testing.T) {
+	now := time.Now()
+	ca, err := mtls.NewCA("", now.Add(-time.Hour), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := func(service string) *mtls.Credentials {
+		m, err := ca.Issue(service, now.Add(-time.Hour), now.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := &mtls.Memory{}
+		src.Set(m)
+		c, err := mtls.New(context.Background(), mtls.Config{Source: src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	secure := serveTLS(t, "secure", creds("users"), "gateway", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "peer "+mtls.PeerIdentity(r.TLS))
+	})
+	plainSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "plain") }))
+	defer plainSrv.Close()
+	plain := instance(t, plainSrv, "plain")
+	disc := &fakeDiscoverer{discover: func(service string) ([]Instance, error) {
+		if service == "users" {
+			return []Instance{secure}, nil
+		}
+		return []Instance{plain}, nil
+	}}
+	policies := map[string]Policy{"users": {MTLS: true}}
+	gw := newClient(t, Config{Discoverer: disc, TLS: creds("gateway"), TLSRequiredOnly: true, Policies: policies})
+	for service, want := range map[string]string{"users": "peer spiffe://portico/gateway", "orders": "plain"} {
+		resp, err := gw.HTTPClient().Get("http://" + service + "/x")
+		if err != nil {
+			t.Fatalf("%s: %v", service, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != want {
+			t.Errorf("%s: got %q, want %q", service, b, want)
+		}
+	}
+	bare := newClient(t, Config{Discoverer: disc, Policies: policies})
+	if _, err := bare.HTTPClient().Get("http://users/x"); !errors.Is(err, ErrTLSRequired) {
+		t.Fatalf("a client without a certificate: got %v, want ErrTLSRequired", err)
 	}
 }

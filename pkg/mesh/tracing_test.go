@@ -88,3 +88,40 @@ func TestClientTracing(t *testing.T) {
 		}
 	}
 }
+
+// Call (gRPC and other protocols) is one subsegment too, and its try's
+// context carries it for Inject.
+func TestCallTracing(t *testing.T) {
+	sent := &segments{}
+	tr, err := trace.New(trace.Config{Service: "gateway", Sender: sent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	c := newClient(t, Config{Discoverer: static(instance(t, srv, "a")), Tracer: tr})
+	ctx, seg := tr.StartSegment(context.Background(), "gateway", trace.Header{}, true)
+	var injected string
+	err = c.Call(ctx, "payments", true, func(ctx context.Context, inst Instance) Attempt {
+		h := http.Header{}
+		c.Inject(ctx, h)
+		injected = h.Get(trace.HeaderName)
+		return Attempt{Status: 200}
+	})
+	seg.End()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sub *trace.Segment
+	for i, s := range sent.list {
+		if s.Type == "subsegment" {
+			sub = &sent.list[i]
+		}
+	}
+	if sub == nil || sub.Name != "payments" || sub.TraceID != seg.TraceID() || sub.Annotations["instance"] != "a" {
+		t.Fatalf("got subsegment %+v, want one for payments in the gateway's trace, on instance a", sub)
+	}
+	if h, err := trace.ParseHeader(injected); err != nil || h.Parent != sub.ID {
+		t.Fatalf("got injected header %q, want one whose parent is the call's subsegment %s", injected, sub.ID)
+	}
+}

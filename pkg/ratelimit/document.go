@@ -7,10 +7,6 @@ import (
 	"time"
 )
 
-// DocumentKey is the partition key of the limits document's item in the state
-// table: {pk: DocumentKey, document: "<JSON>"}.
-const DocumentKey = "config#limits"
-
 // Document is the limits configuration as data: what the Terraform resource
 // portico_limits writes and the aggregator reads.
 //

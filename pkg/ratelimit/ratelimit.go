@@ -90,6 +90,12 @@ type Retry struct {
 	Max time.Duration
 }
 
+// DefaultStoreTimeout bounds the store calls of one decision: DynamoDB answers
+// an UpdateItem in single-digit milliseconds in the region, so a quarter of a
+// second leaves room for retries and still answers long before a route's
+// timeout.
+const DefaultStoreTimeout = 250 * time.Millisecond
+
 // maxShards is the most shards a limit may have (one bit each in a uint64).
 const maxShards = 64
 
@@ -122,6 +128,11 @@ type Config struct {
 	Floor int64
 	// Retry is the backoff for failed store calls.
 	Retry Retry
+	// StoreTimeout bounds the store calls of one decision, retries included;
+	// 0 means DefaultStoreTimeout. A store that hangs past it gets the
+	// FailMode, as one that fails does, instead of spending the request's
+	// deadline.
+	StoreTimeout time.Duration
 	// Logger receives a line when a limit fails open. Nil discards.
 	Logger *slog.Logger
 }
@@ -156,6 +167,8 @@ func (c Config) Validate() error {
 		return bad("Floor %d is negative", c.Floor)
 	case c.Retry.Attempts < 0 || c.Retry.Base < 0 || c.Retry.Max < 0:
 		return bad("Retry %+v: negative", c.Retry)
+	case c.StoreTimeout < 0:
+		return bad("StoreTimeout %s is negative", c.StoreTimeout)
 	}
 	return nil
 }
@@ -232,6 +245,9 @@ func New(cfg Config) (*Limiter, error) {
 	if cfg.Retry.Max == 0 {
 		cfg.Retry.Max = 200 * time.Millisecond
 	}
+	if cfg.StoreTimeout == 0 {
+		cfg.StoreTimeout = DefaultStoreTimeout
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -286,12 +302,14 @@ func (l *Limiter) Allow(ctx context.Context, key string) (Decision, error) {
 	}
 	l.mu.Unlock()
 
+	sctx, cancel := context.WithTimeout(ctx, l.cfg.StoreTimeout)
+	defer cancel()
 	var d Decision
 	var err error
 	if l.cfg.Algorithm == SlidingWindow {
-		d, err = l.sliding(ctx, key, l.cfg.Lease, now, start)
+		d, err = l.sliding(sctx, key, l.cfg.Lease, now, start)
 	} else {
-		d, err = l.fixed(ctx, key, l.cfg.Lease, start)
+		d, err = l.fixed(sctx, key, l.cfg.Lease, start)
 	}
 	if err != nil {
 		return l.fault(ctx, key, now, start, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -20,22 +21,57 @@ const (
 	IP Dimension = "ip"
 	// APIKey counts per API key.
 	APIKey Dimension = "apikey"
-	// Endpoint counts per API key on one route (Rule.Route).
+	// Endpoint counts per caller on one route (Rule.Route): per API key, or
+	// per authenticated subject for a request without one.
 	Endpoint Dimension = "endpoint"
-	// Tier counts per API key for the keys of one tier (Rule.Tier).
+	// Tier counts per caller of one tier (Rule.Tier): per API key, or per
+	// authenticated subject for a request without one, whose tier is the
+	// token's (Request.Tier) or else DefaultTier.
 	Tier Dimension = "tier"
 )
+
+// The dimensions by what a request needs for them to apply. A gateway checks
+// the network dimensions first, before any lookup that a client-chosen
+// credential can trigger (an API key), and the caller dimensions once it
+// knows the caller: cheap rejections come before expensive ones.
+var (
+	// NetworkDimensions need nothing but the connection: global and per IP.
+	NetworkDimensions = []Dimension{Global, IP}
+	// CallerDimensions need the caller resolved: per key, per endpoint and
+	// per tier.
+	CallerDimensions = []Dimension{APIKey, Endpoint, Tier}
+)
+
+// DefaultTier is the tier of a caller whose API key and token name none.
+const DefaultTier = "free"
 
 // Request is what a Set knows about a request.
 type Request struct {
 	// IP is the client's address.
 	IP string
-	// APIKey identifies the client's key; empty for anonymous requests.
+	// APIKey identifies the client's key; empty when the request has none.
 	APIKey string
+	// Subject identifies the authenticated caller (a token's sub): endpoint
+	// and tier limits count per Subject when the request has no APIKey, so
+	// that a caller cannot escape them by not sending a key.
+	Subject string
 	// Path is the cleaned request path.
 	Path string
-	// Tier is the subscription tier of the key or token, e.g. "free".
+	// Tier is the subscription tier of the key or token, e.g. "free"; empty
+	// means the Set's default tier.
 	Tier string
+}
+
+// caller is the counter key of the request's caller: its API key, else its
+// subject (prefixed, so that a subject never shares a counter with a key).
+func (req Request) caller() (string, bool) {
+	switch {
+	case req.APIKey != "":
+		return req.APIKey, true
+	case req.Subject != "":
+		return "sub:" + req.Subject, true
+	}
+	return "", false
 }
 
 // Rule is one limit of a Set, as data: what it counts per, which requests it
@@ -74,8 +110,9 @@ func (r Rule) Validate() error {
 	return r.Limit.Validate()
 }
 
-// key returns the counter key of req under r, and false when r does not apply.
-func (r Rule) key(req Request) (string, bool) {
+// key returns the counter key of req under r, and false when r does not
+// apply. tier is the request's tier, the default filled in.
+func (r Rule) key(req Request, tier string) (string, bool) {
 	switch r.Dimension {
 	case Global:
 		return "all", true
@@ -84,10 +121,15 @@ func (r Rule) key(req Request) (string, bool) {
 	case APIKey:
 		return req.APIKey, req.APIKey != ""
 	case Endpoint:
-		under := req.Path == r.Route || strings.HasPrefix(req.Path, strings.TrimSuffix(r.Route, "/")+"/")
-		return req.APIKey, req.APIKey != "" && under
+		if req.Path != r.Route && !strings.HasPrefix(req.Path, strings.TrimSuffix(r.Route, "/")+"/") {
+			return "", false
+		}
+		return req.caller()
 	case Tier:
-		return req.APIKey, req.APIKey != "" && req.Tier == r.Tier
+		if tier != r.Tier {
+			return "", false
+		}
+		return req.caller()
 	}
 	return "", false
 }
@@ -145,20 +187,28 @@ func NewSet(store Store, rules []Rule) (*Set, error) {
 	return s, nil
 }
 
-// Allow counts req under every rule that applies, concurrently, and returns the
-// tightest decision: a denial over an admission, the later Reset among
-// denials, the fewest Remaining among admissions. With no rule applying, req is
-// allowed with Limit 0. An error (a FailClosed limit whose store is down) wraps
-// ErrUnavailable.
-func (s *Set) Allow(ctx context.Context, req Request) (Decision, error) {
+// Allow counts req under every rule of the given dimensions that applies
+// (every rule when dims is empty), concurrently, and returns the tightest
+// decision: a denial over an admission, the later Reset among denials, the
+// fewest Remaining among admissions. With no rule applying, req is allowed
+// with Limit 0. An error (a FailClosed limit whose store is down or too
+// slow) wraps ErrUnavailable.
+func (s *Set) Allow(ctx context.Context, req Request, dims ...Dimension) (Decision, error) {
 	type result struct {
 		d   Decision
 		err error
 	}
+	tier := req.Tier
+	if tier == "" {
+		tier = DefaultTier
+	}
 	var idx [8]int
 	apply, keys := idx[:0], make([]string, 0, len(s.rules))
 	for i, r := range s.rules {
-		if k, ok := r.key(req); ok {
+		if len(dims) > 0 && !slices.Contains(dims, r.Dimension) {
+			continue
+		}
+		if k, ok := r.key(req, tier); ok {
 			apply = append(apply, i)
 			keys = append(keys, k)
 		}

@@ -41,9 +41,21 @@ func TestRuleApplies(t *testing.T) {
 		{"other route", search, Request{APIKey: "k", Path: "/api/v1/products"}, ""},
 		{"tier", pro, Request{APIKey: "k", Tier: "pro"}, "k"},
 		{"other tier", pro, Request{APIKey: "k", Tier: "free"}, ""},
+		// Omitting the key does not escape per-caller limits: the subject counts.
+		{"search without a key", search, Request{Subject: "alice", Path: "/api/v1/search"}, "sub:alice"},
+		{"search with key and subject", search, Request{APIKey: "k", Subject: "alice", Path: "/api/v1/search"}, "k"},
+		{"tier without a key", pro, Request{Subject: "alice", Tier: "pro"}, "sub:alice"},
+		{"default tier without a key", Rule{Dimension: Tier, Tier: DefaultTier}, Request{Subject: "alice"}, "sub:alice"},
+		{"default tier is not another tier", pro, Request{Subject: "alice"}, ""},
+		{"nobody", search, Request{IP: "1.2.3.4", Path: "/api/v1/search"}, ""},
+		{"per-key limit stays per key", Rule{Dimension: APIKey}, Request{Subject: "alice"}, ""},
 	}
 	for _, tt := range tests {
-		got, ok := tt.rule.key(tt.req)
+		tier := tt.req.Tier
+		if tier == "" {
+			tier = DefaultTier
+		}
+		got, ok := tt.rule.key(tt.req, tier)
 		if !ok {
 			got = ""
 		}

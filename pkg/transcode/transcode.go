@@ -312,6 +312,7 @@ func (t *Transcoder) Transcode(ctx context.Context, req *Request) (status int, h
 			last = statusOf(codes.Unavailable, err)
 			return mesh.Attempt{Err: last.Err(), Failed: true, Unsent: true}
 		}
+		ctx = t.injectTrace(ctx)
 		md = nil
 		if streaming {
 			body, err = t.stream(ctx, cc, b, in, ndjson, &md)
@@ -531,6 +532,32 @@ func (t *Transcoder) conn(addr string) (*grpc.ClientConn, error) {
 	}
 	t.conns[addr] = cc
 	return cc, nil
+}
+
+// tracePropagator is a Caller that propagates the trace of the call in a
+// try's context (a *mesh.Client with a Tracer).
+type tracePropagator interface {
+	Inject(ctx context.Context, h http.Header)
+}
+
+// injectTrace replaces the outgoing trace header metadata with the one of the
+// call in ctx, when the Caller traces calls: the backend's segment is then a
+// child of the call's subsegment.
+func (t *Transcoder) injectTrace(ctx context.Context) context.Context {
+	p, ok := t.caller.(tracePropagator)
+	if !ok {
+		return ctx
+	}
+	h := http.Header{}
+	p.Inject(ctx, h)
+	v := h.Get("X-Amzn-Trace-Id")
+	if v == "" {
+		return ctx
+	}
+	md, _ := metadata.FromOutgoingContext(ctx)
+	md = md.Copy()
+	md.Set("x-amzn-trace-id", v)
+	return metadata.NewOutgoingContext(ctx, md)
 }
 
 // metadata picks the headers to send as gRPC metadata.

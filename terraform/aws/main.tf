@@ -44,8 +44,19 @@ resource "portico_lambda_role" "aggregator" {
     Statement = [
       { Effect = "Allow", Action = ["logs:CreateLogGroup"], Resource = "${local.log_group_arn}/${var.name}-aggregator" },
       { Effect = "Allow", Action = ["logs:CreateLogStream", "logs:PutLogEvents"], Resource = "${local.log_group_arn}/${var.name}-aggregator:*" },
-      # Counters and API keys (GetItem, UpdateItem), cached responses (PutItem).
-      { Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"], Resource = module.gateway.table_arn },
+      # Reads: the route table, limits and descriptor documents, API keys,
+      # counters and cached responses.
+      { Effect = "Allow", Action = ["dynamodb:GetItem"], Resource = module.gateway.table_arn },
+      # Writes only to the items the aggregator owns: rate-limit counters
+      # (UpdateItem, keys "rl#...") and cached responses (PutItem, "cache#...").
+      # The configuration and API keys ("config#...", "apikey#...") are the
+      # provider's alone.
+      {
+        Effect    = "Allow"
+        Action    = ["dynamodb:UpdateItem", "dynamodb:PutItem"]
+        Resource  = module.gateway.table_arn
+        Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["rl#*", "cache#*"] } }
+      },
       # DiscoverInstances has no resource-level permissions.
       { Effect = "Allow", Action = ["servicediscovery:DiscoverInstances", "servicediscovery:DiscoverInstancesRevision"], Resource = "*" },
     ]

@@ -45,16 +45,20 @@ module "gateway" {
     }]
     cacheTtlSeconds = 60
   })
-  aggregator_environment = {
+  aggregator_environment = merge(var.aggregator_extra_environment, {
     PORTICO_LIMIT_PER_IP_PER_MINUTE = tostring(var.limit_per_ip_per_minute)
-    PORTICO_PERMISSIONS             = jsonencode(var.permissions)
-    PORTICO_ROUTES_REFRESH          = var.routes_refresh
-  }
+    PORTICO_CONFIG_REFRESH          = var.config_refresh
+    # The emulator answers a DynamoDB call in tens of milliseconds, and far
+    # more on a loaded machine; DynamoDB in the region in single digits. The
+    # default (250ms) is for AWS.
+    PORTICO_STORE_TIMEOUT = "2s"
+  })
 }
 
-# The aggregator's route table (internal/route): the design chapter's routes.
-# The aggregator re-reads it every routes_refresh, so a change here needs only
-# `terraform apply`, no redeploy. The orders timeout (30 s) is beyond API
+# The aggregator's route table (internal/route): the design chapter's routes
+# and the per-route permissions. The aggregator checks the configuration's
+# revision every config_refresh, so a change here needs only `terraform
+# apply`, no redeploy. The orders timeout (30 s) is beyond API
 # Gateway's 29 s integration limit, so plan warns: behind API Gateway an orders
 # request ends at 29 s whatever the route says.
 resource "portico_route_table" "routes" {
@@ -63,8 +67,9 @@ resource "portico_route_table" "routes" {
   # writes the sets before the routes.
   descriptors = { payments = portico_grpc_descriptors.payments.filename }
   document = jsonencode({
-    version  = 1
-    revision = "demo"
+    version     = 1
+    revision    = "demo"
+    permissions = var.permissions
     routes = [
       { id = "users", match = { pathPrefix = "/api/v1/users" }, service = "user-service", stripPrefix = "/api/v1", userSpecific = true },
       { id = "users-v2", match = { pathPrefix = "/api/v1/users", version = "2" }, service = "api-v2-service", stripPrefix = "/api/v1", userSpecific = true },

@@ -110,14 +110,14 @@ variable "backend_ports" {
   }
 }
 
-variable "routes_refresh" {
-  description = "How often the aggregator re-reads the route table (a Go duration)."
+variable "config_refresh" {
+  description = "How often the aggregator checks the configuration's revision (a Go duration)."
   type        = string
   default     = "5s"
 }
 
 variable "permissions" {
-  description = "Per-route role and scope requirements the aggregator enforces (see internal/gateway.Permission)."
+  description = "Per-route role and scope requirements the aggregator enforces, written into the route table (see internal/route.Permission)."
   type = list(object({
     path      = string
     methods   = optional(list(string), [])
@@ -127,7 +127,14 @@ variable "permissions" {
   default = [
     { path = "/api/v1/users", methods = ["POST", "PUT", "PATCH", "DELETE"], anyRole = ["admin"] },
     { path = "/api/v1/orders", methods = ["POST", "PUT", "PATCH", "DELETE"], anyRole = ["admin", "clerk"] },
+    { path = "/api/v1/notifications", methods = ["GET"], anyRole = ["admin", "reader"] },
   ]
+}
+
+variable "aggregator_extra_environment" {
+  description = "More environment variables of the aggregator, such as AWS_ENDPOINT_URL_DYNAMODB pointing at a fault proxy (the tests use one)."
+  type        = map(string)
+  default     = {}
 }
 
 variable "payment_grpc_port" {

@@ -17,15 +17,22 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	apikeydynamo "github.com/portico-gw/portico/internal/apikey/dynamo"
 	"github.com/portico-gw/portico/internal/awsconfig"
+	"github.com/portico-gw/portico/internal/cache"
+	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/localstack/backend"
 	"github.com/portico-gw/portico/localstack/devtoken"
+	ratelimitdynamo "github.com/portico-gw/portico/pkg/ratelimit/dynamo"
 )
 
 const (
@@ -101,8 +108,8 @@ func TestAWSRootOnTheEmulator(t *testing.T) {
 			"-var", "jwt_public_key=" + pubPath,
 			"-var", "jwt_issuer=" + issuer,
 			"-var", "jwt_audience=" + audience,
-			// So high that the document's global rule (10,000 per second)
-			// is the tightest, which the default without a document lacks.
+			// So high that a rule of the document is the tightest, which
+			// the default without a document lacks.
 			"-var", "limit_per_ip_per_minute=1000000",
 		},
 		env: []string{"AWS_ENDPOINT_URL=" + endpoint},
@@ -122,6 +129,7 @@ func TestAWSRootOnTheEmulator(t *testing.T) {
 		t.Fatalf("terraform apply: %v\n%s", err, out)
 	}
 	url, namespaceID, namespace, table := r.output("invoke_url"), r.output("namespace_id"), r.output("namespace_name"), r.output("table_name")
+	checkAggregatorWrites(t, r)
 
 	// A user-service instance, registered as a user of this root would.
 	cfg, err := awsconfig.Load(ctx, awsconfig.Options{Region: "us-east-1", Endpoint: endpoint, CABundle: caCert})
@@ -175,9 +183,11 @@ func TestAWSRootOnTheEmulator(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &got); err != nil || got.Service != "user-service" || got.Path != "/users/7" {
 		t.Fatalf("got %s (%v), want user-service answering /users/7", body, err)
 	}
-	// The limits document of main.tf is the one the aggregator applies.
-	if got := header.Get("RateLimit-Limit"); got != "10000" {
-		t.Errorf("got RateLimit-Limit %q, want 10000 from the document's global rule", got)
+	// The limits document of main.tf is the one the aggregator applies: the
+	// token names no tier and the request carries no key, so the free tier
+	// (100 per hour) counts per subject and is the tightest.
+	if got := header.Get("RateLimit-Limit"); got != "100" {
+		t.Errorf("got RateLimit-Limit %q, want 100 from the document's free tier", got)
 	}
 
 	if out, err := r.change("plan", "-detailed-exitcode"); err != nil {
@@ -191,6 +201,113 @@ func TestAWSRootOnTheEmulator(t *testing.T) {
 	if _, err := dynamodb.NewFromConfig(cfg).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}); err == nil {
 		t.Errorf("table %s still exists after destroy", table)
 	}
+}
+
+// checkAggregatorWrites holds the aggregator role's DynamoDB statements, as
+// applied, to the items the code writes: counters and cached responses may be
+// written, the configuration and API keys may not (the emulator enforces no
+// IAM, so the policy is evaluated here, with IAM's rules for Allow
+// statements, ForAllValues:StringLike and dynamodb:LeadingKeys).
+func checkAggregatorWrites(t *testing.T, r *root) {
+	t.Helper()
+	out, err := r.run("show", "-json", "-no-color", r.state)
+	if err != nil {
+		t.Fatalf("terraform show: %v\n%s", err, out)
+	}
+	var state struct {
+		Values struct {
+			RootModule struct {
+				Resources []struct {
+					Address string
+					Values  map[string]any
+				}
+			} `json:"root_module"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &state); err != nil {
+		t.Fatal(err)
+	}
+	var doc string
+	for _, res := range state.Values.RootModule.Resources {
+		if res.Address == "portico_lambda_role.aggregator" {
+			doc, _ = res.Values["policy"].(string)
+		}
+	}
+	var policy iamPolicy
+	if err := json.Unmarshal([]byte(doc), &policy); err != nil {
+		t.Fatalf("aggregator role policy %q: %v", doc, err)
+	}
+	counter := ratelimitdynamo.KeyPrefix + "ip#203.0.113.7#1764547200"
+	cached := cache.Key(cache.Policy{TTL: time.Minute}, cache.Request{Route: "products", Method: "GET", Path: "/api/v1/products"})
+	tests := []struct {
+		action, key string
+		want        bool
+	}{
+		{"dynamodb:UpdateItem", counter, true},
+		{"dynamodb:PutItem", cached, true},
+		{"dynamodb:GetItem", statetable.RoutesKey, true},
+		{"dynamodb:GetItem", apikeydynamo.KeyPrefix + "0123", true},
+		{"dynamodb:PutItem", statetable.RoutesKey, false},
+		{"dynamodb:UpdateItem", statetable.LimitsKey, false},
+		{"dynamodb:PutItem", apikeydynamo.KeyPrefix + "0123", false},
+		{"dynamodb:PutItem", statetable.DescriptorsPrefix + "payments", false},
+		{"dynamodb:DeleteItem", counter, false},
+	}
+	for _, tt := range tests {
+		if got := policy.allows(tt.action, tt.key); got != tt.want {
+			t.Errorf("aggregator role: %s on %q: got allowed=%v, want %v", tt.action, tt.key, got, tt.want)
+		}
+	}
+}
+
+// iamPolicy is the part of an IAM policy document checkAggregatorWrites reads.
+type iamPolicy struct {
+	Statement []struct {
+		Effect    string
+		Action    stringOrList
+		Condition map[string]map[string]stringOrList
+	}
+}
+
+type stringOrList []string
+
+func (s *stringOrList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*s = []string{one}
+		return nil
+	}
+	return json.Unmarshal(b, (*[]string)(s))
+}
+
+// allows reports whether an Allow statement grants action on the item whose
+// partition key is key. It knows the one condition the roles use.
+func (p iamPolicy) allows(action, key string) bool {
+	for _, st := range p.Statement {
+		if st.Effect != "Allow" || !slices.Contains(st.Action, action) {
+			continue
+		}
+		ok := true
+		for op, conds := range st.Condition {
+			for name, patterns := range conds {
+				if op != "ForAllValues:StringLike" || name != "dynamodb:LeadingKeys" {
+					ok = false // a condition this check does not know: not granted here
+					continue
+				}
+				ok = ok && slices.ContainsFunc(patterns, func(p string) bool { return stringLike(p, key) })
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// stringLike is IAM's StringLike with '*' (any run) and '?' (one character).
+func stringLike(pattern, s string) bool {
+	re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(pattern)) + "$"
+	return regexp.MustCompile(re).MatchString(s)
 }
 
 // register creates service in the namespace with one instance at host:port,

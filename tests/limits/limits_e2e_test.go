@@ -20,8 +20,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/portico-gw/portico/internal/awsconfig"
-	"github.com/portico-gw/portico/pkg/cache"
-	cachedynamo "github.com/portico-gw/portico/pkg/cache/dynamo"
+	"github.com/portico-gw/portico/internal/cache"
+	cachedynamo "github.com/portico-gw/portico/internal/cache/dynamo"
 	"github.com/portico-gw/portico/pkg/ratelimit"
 	limitdynamo "github.com/portico-gw/portico/pkg/ratelimit/dynamo"
 )
@@ -152,6 +152,9 @@ func TestLimiterInstancesHammerOneKey(t *testing.T) {
 			for range instances {
 				cfg := tt.cfg
 				cfg.Name, cfg.Window, cfg.Store, cfg.Now = "e2e-"+tt.name, time.Hour, store, now
+				// The emulator under 32 writers answers far slower than
+				// DynamoDB; this test is about exactness, not timeouts.
+				cfg.StoreTimeout = 5 * time.Second
 				l, err := ratelimit.New(cfg)
 				if err != nil {
 					t.Fatal(err)
@@ -216,7 +219,7 @@ func TestDenyCacheSavesCalls(t *testing.T) {
 	}
 	// Every item carries its TTL.
 	out, err := api.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(name),
-		Key: map[string]ddbtypes.AttributeValue{limitdynamo.KeyAttr: &ddbtypes.AttributeValueMemberS{Value: fmt.Sprintf("deny#k#%d", at.Truncate(time.Hour).Unix())}}})
+		Key: map[string]ddbtypes.AttributeValue{limitdynamo.KeyAttr: &ddbtypes.AttributeValueMemberS{Value: fmt.Sprintf("%sdeny#k#%d", limitdynamo.KeyPrefix, at.Truncate(time.Hour).Unix())}}})
 	if err != nil || out.Item == nil || out.Item[limitdynamo.TTLAttr] == nil {
 		t.Fatalf("counter item: got %v, %v; want an item with %s", out.Item, err, limitdynamo.TTLAttr)
 	}

@@ -2,9 +2,12 @@
 //
 // Each counter is one item
 //
-//	{pk: "<limit>#<key>#<window start, Unix s>[#s<shard>]", n: count, ttl: expiry (Unix s)}
+//	{pk: "rl#<limit>#<key>#<window start, Unix s>[#s<shard>]", n: count, ttl: expiry (Unix s)}
 //
-// in a table whose hash key is pk (string) and whose TTL attribute is ttl. A
+// in a table whose hash key is pk (string) and whose TTL attribute is ttl.
+// Every counter key starts with KeyPrefix, whatever the limit is named, so
+// that an IAM policy can allow writes to counters and nothing else of a
+// shared table (the dynamodb:LeadingKeys condition key). A
 // decision or a lease is one conditional UpdateItem,
 //
 //	ADD n :n SET ttl = if_not_exists(ttl, :ttl)
@@ -38,6 +41,8 @@ const (
 	KeyAttr   = "pk"
 	CountAttr = "n"
 	TTLAttr   = "ttl"
+	// KeyPrefix starts every counter's key.
+	KeyPrefix = "rl#"
 )
 
 // Condition and update of every write, exported for tests that evaluate them.
@@ -111,7 +116,7 @@ func (s *Store) Add(ctx context.Context, key string, n, limit int64, expires tim
 func (s *Store) update(ctx context.Context, key string, n, limit int64, expires time.Time) (int64, bool, error) {
 	out, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:           aws.String(s.table),
-		Key:                 map[string]ddbtypes.AttributeValue{KeyAttr: &ddbtypes.AttributeValueMemberS{Value: key}},
+		Key:                 map[string]ddbtypes.AttributeValue{KeyAttr: &ddbtypes.AttributeValueMemberS{Value: KeyPrefix + key}},
 		UpdateExpression:    aws.String(Update),
 		ConditionExpression: aws.String(Condition),
 		ExpressionAttributeNames: map[string]string{
@@ -153,7 +158,7 @@ func (s *Store) update(ctx context.Context, key string, n, limit int64, expires 
 func (s *Store) Count(ctx context.Context, key string) (int64, error) {
 	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
-		Key:            map[string]ddbtypes.AttributeValue{KeyAttr: &ddbtypes.AttributeValueMemberS{Value: key}},
+		Key:            map[string]ddbtypes.AttributeValue{KeyAttr: &ddbtypes.AttributeValueMemberS{Value: KeyPrefix + key}},
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {

@@ -116,7 +116,7 @@ func TestAdd(t *testing.T) {
 			api := newFake()
 			api.noOldItem = tt.noOldItem
 			if tt.start >= 0 {
-				api.items["k"] = item{n: tt.start, ttl: far.Unix()}
+				api.items[KeyPrefix+"k"] = item{n: tt.start, ttl: far.Unix()}
 			}
 			s, err := New(api, "portico")
 			if err != nil {
@@ -129,7 +129,7 @@ func TestAdd(t *testing.T) {
 			if got := api.updates.Load(); got != tt.wantWrites {
 				t.Fatalf("got %d writes, want %d", got, tt.wantWrites)
 			}
-			if got := api.items["k"]; got.n != tt.wantEnd || got.ttl != far.Unix() {
+			if got := api.items[KeyPrefix+"k"]; got.n != tt.wantEnd || got.ttl != far.Unix() {
 				t.Fatalf("got item %+v, want n=%d ttl=%d", got, tt.wantEnd, far.Unix())
 			}
 		})
@@ -139,8 +139,8 @@ func TestAdd(t *testing.T) {
 func TestCount(t *testing.T) {
 	api := newFake()
 	s, _ := New(api, "portico")
-	api.items["live"] = item{n: 7, ttl: time.Now().Add(time.Hour).Unix()}
-	api.items["expired"] = item{n: 7, ttl: time.Now().Add(-time.Hour).Unix()}
+	api.items[KeyPrefix+"live"] = item{n: 7, ttl: time.Now().Add(time.Hour).Unix()}
+	api.items[KeyPrefix+"expired"] = item{n: 7, ttl: time.Now().Add(-time.Hour).Unix()}
 	tests := []struct {
 		key  string
 		want int64

@@ -20,8 +20,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
-	"github.com/portico-gw/portico/pkg/apikey"
-	apikeydynamo "github.com/portico-gw/portico/pkg/apikey/dynamo"
+	"github.com/portico-gw/portico/internal/apikey"
+	apikeydynamo "github.com/portico-gw/portico/internal/apikey/dynamo"
 )
 
 var (

@@ -14,7 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"github.com/portico-gw/portico/pkg/apikey"
+	"github.com/portico-gw/portico/internal/apikey"
 )
 
 func TestAccAPIKey(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/portico-gw/portico/pkg/apikey"
+	"github.com/portico-gw/portico/internal/apikey"
 )
 
 func TestAPIKeySchema(t *testing.T) {

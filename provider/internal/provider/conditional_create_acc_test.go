@@ -16,7 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
-	"github.com/portico-gw/portico/pkg/apikey"
+	"github.com/portico-gw/portico/internal/apikey"
 )
 
 // TestAccConditionalCreates writes an API key, a limits document and a

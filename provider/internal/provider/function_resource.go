@@ -12,6 +12,7 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -67,6 +68,7 @@ type FunctionResourceModel struct {
 	MemorySize     types.Int64    `tfsdk:"memory_size"`
 	Timeout        types.Int64    `tfsdk:"timeout"`
 	Environment    types.Map      `tfsdk:"environment"`
+	Layers         types.List     `tfsdk:"layers"`
 	ARN            types.String   `tfsdk:"arn"`
 	InvokeARN      types.String   `tfsdk:"invoke_arn"`
 	Timeouts       timeouts.Value `tfsdk:"timeouts"`
@@ -161,6 +163,17 @@ func (r *FunctionResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				Optional:    true,
 				Validators:  []validator.Map{environmentValidator{}},
 			},
+			"layers": schema.ListAttribute{
+				MarkdownDescription: "ARNs of the layer versions attached to the function, in order (at most 5), such as a " +
+					"`portico_layer`'s `arn`. The portico-mesh layer makes the function's calls to `http://localhost:9911/<service>/` " +
+					"go through the mesh; it needs the function's architecture and the `PORTICO_MESH_*` variables in `environment`.",
+				ElementType: types.StringType,
+				Optional:    true,
+				Validators: []validator.List{
+					listvalidator.SizeAtMost(5),
+					listvalidator.ValueStringsAre(stringvalidator.RegexMatches(layerVersionARNPattern, "must be a layer version ARN: arn:aws:lambda:<region>:<account>:layer:<name>:<version>")),
+				},
+			},
 			"arn": schema.StringAttribute{
 				MarkdownDescription: "ARN of the function.",
 				Computed:            true,
@@ -237,6 +250,11 @@ func (r *FunctionResource) Create(ctx context.Context, req resource.CreateReques
 		resp.Diagnostics.AddError("Invalid environment", err.Error())
 		return
 	}
+	layers, err := listStrings(ctx, data.Layers)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid layers", err.Error())
+		return
+	}
 	in := &lambda.CreateFunctionInput{
 		FunctionName:  aws.String(name),
 		Role:          aws.String(data.RoleARN.ValueString()),
@@ -248,6 +266,7 @@ func (r *FunctionResource) Create(ctx context.Context, req resource.CreateReques
 		Code:          &lambdatypes.FunctionCode{ZipFile: zip},
 		Environment:   &lambdatypes.Environment{Variables: env},
 		Tags:          map[string]string{tagFilename: data.Filename.ValueString()},
+		Layers:        layers,
 	}
 
 	tflog.Info(ctx, "creating Lambda function", map[string]any{"name": name, "zip_bytes": len(zip)})
@@ -316,6 +335,13 @@ func (r *FunctionResource) read(ctx context.Context, data *FunctionResourceModel
 	data.Timeout = types.Int64Value(int64(aws.ToInt32(c.Timeout)))
 	if f, ok := out.Tags[tagFilename]; ok {
 		data.Filename = types.StringValue(f)
+	}
+	var layers []string
+	for _, l := range c.Layers {
+		layers = append(layers, aws.ToString(l.Arn))
+	}
+	if data.Layers, err = stringList(ctx, layers, data.Layers); err != nil {
+		return err
 	}
 
 	vars := map[string]string{}
@@ -402,12 +428,20 @@ func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateReques
 
 	configChanged := !plan.RoleARN.Equal(state.RoleARN) || !plan.Handler.Equal(state.Handler) ||
 		!plan.Runtime.Equal(state.Runtime) || !plan.MemorySize.Equal(state.MemorySize) ||
-		!plan.Timeout.Equal(state.Timeout) || !plan.Environment.Equal(state.Environment)
+		!plan.Timeout.Equal(state.Timeout) || !plan.Environment.Equal(state.Environment) || !plan.Layers.Equal(state.Layers)
 	if configChanged {
 		env, err := plan.environment(ctx)
 		if err != nil {
 			resp.Diagnostics.AddError("Invalid environment", err.Error())
 			return
+		}
+		layers, err := listStrings(ctx, plan.Layers)
+		if err != nil {
+			resp.Diagnostics.AddError("Invalid layers", err.Error())
+			return
+		}
+		if layers == nil {
+			layers = []string{} // an empty list detaches every layer
 		}
 		tflog.Info(ctx, "updating Lambda function configuration", map[string]any{"name": name})
 		in := &lambda.UpdateFunctionConfigurationInput{
@@ -418,6 +452,7 @@ func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateReques
 			MemorySize:   aws.Int32(int32(plan.MemorySize.ValueInt64())),
 			Timeout:      aws.Int32(int32(plan.Timeout.ValueInt64())),
 			Environment:  &lambdatypes.Environment{Variables: env},
+			Layers:       layers,
 		}
 		// A new role may not be assumable yet, and a code update may still
 		// be settling: both pass.

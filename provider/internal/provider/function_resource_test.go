@@ -44,6 +44,23 @@ func TestFunctionValidators(t *testing.T) {
 			t.Errorf("%s=%q: got error %v, want %v (%s)", tt.attr, tt.value, got, tt.wantErr, errorText(diags))
 		}
 	}
+	listTests := []struct {
+		value   []string
+		wantErr bool
+	}{
+		{[]string{"arn:aws:lambda:eu-west-1:123456789012:layer:portico-mesh:7"}, false},
+		{[]string{"arn:aws:lambda:eu-west-1:123456789012:layer:portico-mesh"}, true},
+		{[]string{"portico-mesh"}, true},
+		{[]string{"arn:aws:lambda:eu-west-1:123456789012:layer:a:1", "arn:aws:lambda:eu-west-1:123456789012:layer:b:1",
+			"arn:aws:lambda:eu-west-1:123456789012:layer:c:1", "arn:aws:lambda:eu-west-1:123456789012:layer:d:1",
+			"arn:aws:lambda:eu-west-1:123456789012:layer:e:1", "arn:aws:lambda:eu-west-1:123456789012:layer:f:1"}, true},
+	}
+	for _, tt := range listTests {
+		diags := validateList(t, s, "layers", tt.value)
+		if got := diags.HasError(); got != tt.wantErr {
+			t.Errorf("layers=%q: got error %v, want %v (%s)", tt.value, got, tt.wantErr, errorText(diags))
+		}
+	}
 	intTests := []struct {
 		attr    string
 		value   int64

@@ -23,7 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/portico-gw/portico/internal/route"
-	routedynamo "github.com/portico-gw/portico/internal/route/dynamo"
+	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/pkg/transcode"
 )
 
@@ -75,7 +75,7 @@ func (r *GRPCDescriptorsResource) Schema(_ context.Context, _ resource.SchemaReq
 		MarkdownDescription: "A gRPC descriptor set (a binary `FileDescriptorSet`, from `protoc --descriptor_set_out " +
 			"--include_imports`, `buf build -o` or Go's protoregistry) that the aggregator's gRPC routes name: the methods and " +
 			"messages it translates JSON to and from, with no generated code in the gateway. Stored in the item " +
-			"`{pk = \"" + routedynamo.DescriptorsKeyPrefix + "<name>\", descriptors = <binary>}` of the state table, which the " +
+			"`{pk = \"" + statetable.DescriptorsPrefix + "<name>\", descriptors = <binary>}` of the state table, which the " +
 			"aggregator reads whenever it loads a new route table. The file is checked at plan time when it exists (else at " +
 			"apply, for a file built in the same run): it must parse and link " +
 			"(imports other than the well-known types and `google/api` annotations must be in the set) and fit in a DynamoDB " +
@@ -232,12 +232,15 @@ func (r *GRPCDescriptorsResource) put(ctx context.Context, data *GRPCDescriptors
 	table, name := data.TableName.ValueString(), data.Name.ValueString()
 	tflog.Info(ctx, "writing descriptor set", map[string]any{"name": name, "bytes": len(set)})
 	err = r.clients.putStateItem(ctx, table, map[string]ddbtypes.AttributeValue{
-		routedynamo.KeyAttribute:         &ddbtypes.AttributeValueMemberS{Value: routedynamo.DescriptorsKey(name)},
-		routedynamo.DescriptorsAttribute: &ddbtypes.AttributeValueMemberB{Value: set},
-		descriptorsFilenameAttribute:     &ddbtypes.AttributeValueMemberS{Value: data.Filename.ValueString()},
-		"updatedAt":                      &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339)},
+		statetable.KeyAttr:           &ddbtypes.AttributeValueMemberS{Value: statetable.DescriptorsKey(name)},
+		statetable.DescriptorsAttr:   &ddbtypes.AttributeValueMemberB{Value: set},
+		descriptorsFilenameAttribute: &ddbtypes.AttributeValueMemberS{Value: data.Filename.ValueString()},
+		"updatedAt":                  &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339)},
 	}, create, &itemExistsError{What: fmt.Sprintf("a descriptor set named %q", name), Table: table,
-		Key: routedynamo.DescriptorsKey(name), ImportID: grpcDescriptorsID(table, name)})
+		Key: statetable.DescriptorsKey(name), ImportID: grpcDescriptorsID(table, name)})
+	if err == nil {
+		err = r.clients.bumpRevision(ctx, table)
+	}
 	if err != nil {
 		addAWSError(diags, "write", "descriptor set", data.ID.ValueString(), err)
 		return
@@ -273,7 +276,7 @@ func (r *GRPCDescriptorsResource) Read(ctx context.Context, req resource.ReadReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	item, err := r.clients.getStateItem(ctx, data.TableName.ValueString(), routedynamo.DescriptorsKey(data.Name.ValueString()))
+	item, err := r.clients.getStateItem(ctx, data.TableName.ValueString(), statetable.DescriptorsKey(data.Name.ValueString()))
 	if err == nil && item == nil {
 		tflog.Warn(ctx, "descriptor set item is gone, removing it from state", map[string]any{"id": data.ID.ValueString()})
 		resp.State.RemoveResource(ctx)
@@ -283,7 +286,7 @@ func (r *GRPCDescriptorsResource) Read(ctx context.Context, req resource.ReadReq
 		addAWSError(&resp.Diagnostics, "read", "descriptor set", data.ID.ValueString(), err)
 		return
 	}
-	set, _ := item[routedynamo.DescriptorsAttribute].(*ddbtypes.AttributeValueMemberB)
+	set, _ := item[statetable.DescriptorsAttr].(*ddbtypes.AttributeValueMemberB)
 	if set == nil {
 		data.SourceHash = types.StringValue("") // not a descriptor set: plan rewrites it
 	} else {
@@ -316,7 +319,7 @@ func (r *GRPCDescriptorsResource) Delete(ctx context.Context, req resource.Delet
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := r.clients.deleteStateItem(ctx, data.TableName.ValueString(), routedynamo.DescriptorsKey(data.Name.ValueString())); err != nil {
+	if err := r.clients.deleteConfigItem(ctx, data.TableName.ValueString(), statetable.DescriptorsKey(data.Name.ValueString())); err != nil {
 		addAWSError(&resp.Diagnostics, "delete", "descriptor set", data.ID.ValueString(), err)
 	}
 }

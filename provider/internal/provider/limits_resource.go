@@ -15,7 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/portico-gw/portico/pkg/ratelimit"
+	"github.com/portico-gw/portico/internal/statetable"
 )
 
 var (
@@ -26,7 +26,7 @@ var (
 )
 
 // limitsKey is the pk of the limits document in the state table.
-const limitsKey = ratelimit.DocumentKey
+const limitsKey = statetable.LimitsKey
 
 // LimitsResource writes the rate-limit document the aggregator enforces.
 type LimitsResource struct {
@@ -121,6 +121,9 @@ func (r *LimitsResource) write(ctx context.Context, plan tfsdk.Plan, state *tfsd
 		"document":  &ddbtypes.AttributeValueMemberS{Value: data.Document.ValueString()},
 		"updatedAt": &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339)},
 	}, create, &itemExistsError{What: "a limits document", Table: table, Key: limitsKey, ImportID: table})
+	if err == nil {
+		err = r.clients.bumpRevision(ctx, table)
+	}
 	if err != nil {
 		addAWSError(diags, "write", "limits document", table, err)
 		return
@@ -163,7 +166,7 @@ func (r *LimitsResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := r.clients.deleteStateItem(ctx, data.TableName.ValueString(), limitsKey); err != nil {
+	if err := r.clients.deleteConfigItem(ctx, data.TableName.ValueString(), limitsKey); err != nil {
 		addAWSError(&resp.Diagnostics, "delete", "limits document", data.TableName.ValueString(), err)
 	}
 }

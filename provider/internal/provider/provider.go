@@ -173,6 +173,7 @@ func (p *PorticoProvider) Resources(_ context.Context) []func() resource.Resourc
 		NewRouteTableResource,
 		NewMeshCAResource,
 		NewMeshCertificateResource,
+		NewLayerResource,
 	}
 }
 

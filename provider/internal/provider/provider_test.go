@@ -61,7 +61,7 @@ func TestResources(t *testing.T) {
 	ctx := context.Background()
 	want := map[string][]string{
 		"portico_table":             {"id", "name", "hash_key", "range_key", "ttl_attribute", "arn"},
-		"portico_function":          {"id", "name", "filename", "source_code_hash", "role_arn", "handler", "runtime", "architecture", "memory_size", "timeout", "environment", "arn", "invoke_arn"},
+		"portico_function":          {"id", "name", "filename", "source_code_hash", "role_arn", "handler", "runtime", "architecture", "memory_size", "timeout", "environment", "layers", "arn", "invoke_arn"},
 		"portico_api":               {"id", "rest_api_id", "name", "authorizer_function_arn", "aggregator_function_arn", "authorizer_ttl", "stage_name", "root_resource_id", "proxy_resource_id", "authorizer_id", "deployment_id", "execution_arn", "invoke_url", "redeployment_trigger", "gateway_responses"},
 		"portico_service_namespace": {"id", "name", "description", "arn"},
 		"portico_service":           {"id", "name", "namespace_id", "description", "policy", "arn"},
@@ -74,6 +74,7 @@ func TestResources(t *testing.T) {
 		"portico_grpc_descriptors":  {"id", "table_name", "name", "filename", "source_hash", "services"},
 		"portico_mesh_ca":           {"id", "name", "arn", "trust_domain", "validity_hours", "renew_before_hours", "rotate", "cert_pem", "ca_bundle_pem", "not_after", "version_id", "create_secret", "recovery_window_in_days"},
 		"portico_mesh_certificate":  {"id", "name", "arn", "ca_secret", "ca_cert_pem", "service", "dns_names", "validity_hours", "renew_before_hours", "cert_pem", "not_after", "version_id", "create_secret", "recovery_window_in_days"},
+		"portico_layer":             {"id", "name", "filename", "source_code_hash", "description", "compatible_architectures", "compatible_runtimes", "arn", "layer_arn", "version"},
 	}
 	// Resources that wait for AWS have a timeouts block.
 	withTimeouts := map[string]bool{"portico_table": true, "portico_function": true, "portico_api": true,
@@ -285,6 +286,26 @@ func validateMap(t *testing.T, s schema.Schema, name string, v map[string]string
 		req := validator.MapRequest{Path: path.Root(name), ConfigValue: m}
 		var resp validator.MapResponse
 		val.ValidateMap(context.Background(), req, &resp)
+		diags.Append(resp.Diagnostics...)
+	}
+	return diags
+}
+
+// validateList runs the validators of a string list attribute of s on v.
+func validateList(t *testing.T, s schema.Schema, name string, v []string) diag.Diagnostics {
+	t.Helper()
+	a, ok := s.Attributes[name].(schema.ListAttribute)
+	if !ok {
+		t.Fatalf("attribute %q: not a list attribute", name)
+	}
+	l, diags := types.ListValueFrom(context.Background(), types.StringType, v)
+	if diags.HasError() {
+		t.Fatalf("list value: %v", diags)
+	}
+	for _, val := range a.Validators {
+		req := validator.ListRequest{Path: path.Root(name), ConfigValue: l}
+		var resp validator.ListResponse
+		val.ValidateList(context.Background(), req, &resp)
 		diags.Append(resp.Diagnostics...)
 	}
 	return diags

@@ -22,7 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/portico-gw/portico/internal/route"
-	routedynamo "github.com/portico-gw/portico/internal/route/dynamo"
+	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/pkg/transcode"
 )
 
@@ -82,11 +82,11 @@ func (r *RouteTableResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				Validators:          []validator.String{tableNameValidator},
 			},
 			"key": schema.StringAttribute{
-				MarkdownDescription: "Partition key value of the item. Defaults to `" + routedynamo.DefaultKey + "`, what the aggregator reads " +
+				MarkdownDescription: "Partition key value of the item. Defaults to `" + statetable.RoutesKey + "`, what the aggregator reads " +
 					"unless `PORTICO_ROUTES_KEY` says otherwise. Changing it replaces the item.",
 				Optional:      true,
 				Computed:      true,
-				Default:       stringdefault.StaticString(routedynamo.DefaultKey),
+				Default:       stringdefault.StaticString(statetable.RoutesKey),
 				PlanModifiers: replace,
 				Validators:    []validator.String{stringvalidator.LengthBetween(1, 1024)},
 			},
@@ -157,7 +157,7 @@ func validateRouteDocument(doc string, diags *diag.Diagnostics) *route.Table {
 }
 
 func routeTableID(table, key string) string {
-	if key == routedynamo.DefaultKey {
+	if key == statetable.RoutesKey {
 		return table
 	}
 	return table + "/" + key
@@ -167,7 +167,7 @@ func routeTableID(table, key string) string {
 func parseRouteTableImportID(id string) (table, key string, err error) {
 	table, key, ok := strings.Cut(id, "/")
 	if !ok {
-		key = routedynamo.DefaultKey
+		key = statetable.RoutesKey
 	}
 	if table == "" || key == "" {
 		return "", "", fmt.Errorf("import ID %q: want <table_name> or <table_name>/<key>", id)
@@ -184,10 +184,10 @@ func (r *RouteTableResource) put(ctx context.Context, data RouteTableResourceMod
 	}
 	table, key := data.TableName.ValueString(), data.Key.ValueString()
 	item := map[string]ddbtypes.AttributeValue{
-		routedynamo.KeyAttribute:      &ddbtypes.AttributeValueMemberS{Value: key},
-		routedynamo.DocumentAttribute: &ddbtypes.AttributeValueMemberS{Value: doc},
-		"revision":                    &ddbtypes.AttributeValueMemberS{Value: t.Document().Revision},
-		"updatedAt":                   &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339)},
+		statetable.KeyAttr:      &ddbtypes.AttributeValueMemberS{Value: key},
+		statetable.DocumentAttr: &ddbtypes.AttributeValueMemberS{Value: doc},
+		"revision":              &ddbtypes.AttributeValueMemberS{Value: t.Document().Revision},
+		"updatedAt":             &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339)},
 	}
 	if !data.Descriptors.IsNull() && !data.Descriptors.IsUnknown() {
 		files := map[string]ddbtypes.AttributeValue{}
@@ -198,8 +198,12 @@ func (r *RouteTableResource) put(ctx context.Context, data RouteTableResourceMod
 		}
 		item[descriptorFilesAttribute] = &ddbtypes.AttributeValueMemberM{Value: files}
 	}
-	return r.clients.putStateItem(ctx, table, item, create,
+	err := r.clients.putStateItem(ctx, table, item, create,
 		&itemExistsError{What: "a route table", Table: table, Key: key, ImportID: routeTableID(table, key)})
+	if err != nil {
+		return err
+	}
+	return r.clients.bumpRevision(ctx, table)
 }
 
 func (r *RouteTableResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -233,7 +237,7 @@ func (r *RouteTableResource) Read(ctx context.Context, req resource.ReadRequest,
 		addAWSError(&resp.Diagnostics, "read", "route table", data.ID.ValueString(), err)
 		return
 	}
-	doc, _ := stringAttr(item, routedynamo.DocumentAttribute) // not a route table: "", which the plan rewrites
+	doc, _ := stringAttr(item, statetable.DocumentAttr) // not a route table: "", which the plan rewrites
 	data.Document = jsonString(jsonAny, doc)
 	// Items written before the map was kept have none: keep the state's.
 	if files, ok := item[descriptorFilesAttribute].(*ddbtypes.AttributeValueMemberM); ok {
@@ -271,7 +275,7 @@ func (r *RouteTableResource) Delete(ctx context.Context, req resource.DeleteRequ
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := r.clients.deleteStateItem(ctx, data.TableName.ValueString(), data.Key.ValueString()); err != nil {
+	if err := r.clients.deleteConfigItem(ctx, data.TableName.ValueString(), data.Key.ValueString()); err != nil {
 		addAWSError(&resp.Diagnostics, "delete", "route table", data.ID.ValueString(), err)
 	}
 }

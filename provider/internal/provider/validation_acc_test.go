@@ -118,6 +118,13 @@ resource "portico_route_table" "r" {
     { id = "p", match = { pathPrefix = "/p" }, service = "p", cache = { ttl = "1m", vary = ["Authorization"] } },
   ] })
 }`, `(?s)cache\.vary: Authorization would put credentials or identity in the cache key`},
+		{"cached route matching a header it does not vary on", `
+resource "portico_route_table" "r" {
+  table_name = "state"
+  document = jsonencode({ version = 1, routes = [
+    { id = "p2", match = { pathPrefix = "/p", version = "2" }, service = "p", cache = { ttl = "1m" } },
+  ] })
+}`, `(?s)the route matches on the header X-Api-Version, so its cache must vary on it`},
 		// Values AWS would refuse anyway.
 		{"retired runtime", sprintf(fn, `runtime = "go1.x"`), `(?s)runtime.*value must be one of`},
 		{"function name", `

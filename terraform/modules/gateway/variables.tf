@@ -52,7 +52,7 @@ variable "auth_config" {
 }
 
 variable "aggregator_environment" {
-  description = "Further environment of the aggregator, e.g. PORTICO_PERMISSIONS and PORTICO_ROUTES_REFRESH."
+  description = "Further environment of the aggregator, e.g. PORTICO_CONFIG_REFRESH and PORTICO_MESH_SECRET (see internal/aggregator.Env)."
   type        = map(string)
   default     = {}
 }

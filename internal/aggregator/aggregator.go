@@ -1,0 +1,267 @@
+// Package aggregator wires Portico's request path for the aggregator Lambda
+// function: from its environment (Env) it builds the AWS clients, the live
+// configuration (package config), the mesh client (Cloud Map discovery, the
+// configuration's service policies, mutual TLS with the gateway's own
+// certificate, X-Ray tracing), the API keys, the response cache and the
+// gateway.Handler. functions/aggregator's main only calls Run.
+package aggregator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	"github.com/portico-gw/portico/internal/apikey"
+	apikeydynamo "github.com/portico-gw/portico/internal/apikey/dynamo"
+	"github.com/portico-gw/portico/internal/awsconfig"
+	"github.com/portico-gw/portico/internal/cache"
+	cachedynamo "github.com/portico-gw/portico/internal/cache/dynamo"
+	"github.com/portico-gw/portico/internal/config"
+	configdynamo "github.com/portico-gw/portico/internal/config/dynamo"
+	"github.com/portico-gw/portico/internal/gateway"
+	"github.com/portico-gw/portico/internal/logging"
+	"github.com/portico-gw/portico/pkg/mesh"
+	"github.com/portico-gw/portico/pkg/mesh/cloudmap"
+	"github.com/portico-gw/portico/pkg/mesh/mtls"
+	mtlssm "github.com/portico-gw/portico/pkg/mesh/mtls/secretsmanager"
+	"github.com/portico-gw/portico/pkg/ratelimit"
+	ratelimitdynamo "github.com/portico-gw/portico/pkg/ratelimit/dynamo"
+	"github.com/portico-gw/portico/pkg/trace"
+	"github.com/portico-gw/portico/pkg/transcode"
+)
+
+// Env is the aggregator's configuration, from its environment:
+//
+//	PORTICO_NAMESPACE                Cloud Map HTTP namespace of the services (required)
+//	PORTICO_TABLE                    the state table: configuration, API keys, counters,
+//	                                 cached responses (required)
+//	PORTICO_CONFIG_REFRESH           how often a warm instance reads the configuration's
+//	                                 revision, a Go duration (default 30s)
+//	PORTICO_LIMIT_PER_IP_PER_MINUTE  requests per client IP per minute while the table
+//	                                 holds no limits document (default 100)
+//	PORTICO_STORE_TIMEOUT            bounds each state-table call of a request (limits,
+//	                                 API keys, cache), after which the store's fail mode
+//	                                 applies (default 250ms; a slow emulator needs more)
+//	PORTICO_MESH_SECRET              Secrets Manager secret of the gateway's mesh
+//	                                 certificate (portico_mesh_certificate): mutual TLS
+//	                                 to the services whose policy requires it (optional)
+//	PORTICO_MESH_TRUST_DOMAIN        the mesh's trust domain (default portico)
+//	AWS_XRAY_DAEMON_ADDRESS          where X-Ray segments go (Lambda sets it); tracing
+//	                                 is on when it is set
+//	AWS_LAMBDA_FUNCTION_NAME         names the gateway's own segment
+//
+// AWS_ENDPOINT_URL and AWS_CA_BUNDLE, read by the AWS SDK, point it at an
+// emulator.
+type Env struct {
+	Namespace           string
+	Table               string
+	Refresh             time.Duration
+	LimitPerIPPerMinute int64
+	StoreTimeout        time.Duration
+	MeshSecret          string
+	TrustDomain         string
+	TraceDaemon         string
+	Name                string
+}
+
+// ParseEnv reads an Env with getenv (os.Getenv in main).
+func ParseEnv(getenv func(string) string) (Env, error) {
+	e := Env{
+		Namespace: getenv("PORTICO_NAMESPACE"), Table: getenv("PORTICO_TABLE"),
+		Refresh: 30 * time.Second, LimitPerIPPerMinute: 100,
+		MeshSecret: getenv("PORTICO_MESH_SECRET"), TrustDomain: getenv("PORTICO_MESH_TRUST_DOMAIN"),
+		TraceDaemon: getenv("AWS_XRAY_DAEMON_ADDRESS"), Name: getenv("AWS_LAMBDA_FUNCTION_NAME"),
+	}
+	var errs []error
+	if e.Namespace == "" {
+		errs = append(errs, errors.New("PORTICO_NAMESPACE is required: the Cloud Map namespace of the services"))
+	}
+	if e.Table == "" {
+		errs = append(errs, errors.New("PORTICO_TABLE is required: the state table"))
+	}
+	if v := getenv("PORTICO_CONFIG_REFRESH"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("PORTICO_CONFIG_REFRESH %q: want a positive duration such as 30s", v))
+		}
+		e.Refresh = d
+	}
+	if v := getenv("PORTICO_STORE_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("PORTICO_STORE_TIMEOUT %q: want a positive duration such as 250ms", v))
+		}
+		e.StoreTimeout = d
+	}
+	if v := getenv("PORTICO_LIMIT_PER_IP_PER_MINUTE"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("PORTICO_LIMIT_PER_IP_PER_MINUTE %q: want a positive whole number", v))
+		}
+		e.LimitPerIPPerMinute = n
+	}
+	if e.TraceDaemon != "" {
+		if _, err := trace.DaemonAddress(e.TraceDaemon); err != nil {
+			errs = append(errs, fmt.Errorf("AWS_XRAY_DAEMON_ADDRESS: %w", err))
+		}
+	}
+	if e.Name == "" {
+		e.Name = "portico-gateway"
+	}
+	return e, errors.Join(errs...)
+}
+
+// Run reads the environment, builds the handler and serves Lambda
+// invocations; it returns only when the cold start fails.
+func Run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	log := logging.New(stdout, slog.LevelInfo).With("function", "aggregator")
+	env, err := ParseEnv(getenv)
+	if err != nil {
+		return fmt.Errorf("aggregator: %w", err)
+	}
+	cfg, err := awsconfig.Load(ctx, awsconfig.Options{})
+	if err != nil {
+		return err
+	}
+	h, err := Build(ctx, env, cfg, log, stdout)
+	if err != nil {
+		return err
+	}
+	lambda.StartWithOptions(h.Handle, lambda.WithContext(ctx))
+	return nil
+}
+
+// Build wires the handler once per cold start. It reads the configuration
+// once; when that fails the handler answers 503 and retries, at most once a
+// second, until one loads.
+func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metrics io.Writer) (*gateway.Handler, error) {
+	ddb := dynamodb.NewFromConfig(cfg)
+	sd := servicediscovery.NewFromConfig(cfg, func(o *servicediscovery.Options) {
+		if awsconfig.UsesCustomEndpoint(cfg) {
+			o.APIOptions = append(o.APIOptions, awsconfig.DisableHostPrefix)
+		}
+	})
+	disc, err := cloudmap.New(sd, env.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	src, err := configdynamo.New(ddb, env.Table)
+	if err != nil {
+		return nil, err
+	}
+	counters, err := ratelimitdynamo.New(ddb, env.Table)
+	if err != nil {
+		return nil, err
+	}
+
+	// The mesh client: its policies come from the configuration snapshot in
+	// use (read from memory), so the hot path makes no Cloud Map call for
+	// them; the configuration's transcoders call through it.
+	policies := config.Policies{}
+	meshCfg := mesh.Config{
+		Discoverer:     disc,
+		Logger:         log,
+		PolicySource:   &policies,
+		PolicyInterval: env.Refresh,
+		Transport: &http.Transport{
+			DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConnsPerHost: 100,
+			IdleConnTimeout:     90 * time.Second,
+		},
+	}
+	if env.MeshSecret != "" {
+		creds, err := credentials(ctx, env, cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		meshCfg.TLS, meshCfg.TLSRequiredOnly = creds, true
+	}
+	var tracer *trace.Tracer
+	if env.TraceDaemon != "" {
+		if tracer, err = newTracer(env, log); err != nil {
+			return nil, err
+		}
+		meshCfg.Tracer = tracer
+	}
+	client, err := mesh.New(meshCfg)
+	if err != nil {
+		return nil, err
+	}
+
+	builder := config.NewBuilder(config.SnapshotConfig{
+		LimitStore: counters,
+		DefaultLimits: []ratelimit.Rule{{Dimension: ratelimit.IP, Limit: ratelimit.Config{
+			Name: "ip", Requests: env.LimitPerIPPerMinute, Window: time.Minute, FailMode: ratelimit.FailOpen}}},
+		Transcoding:  transcode.Config{Caller: client, Logger: log},
+		Logger:       log,
+		StoreTimeout: env.StoreTimeout,
+	})
+	watch, err := config.NewWatch(config.WatchConfig{Source: src, Name: "gateway configuration", Refresh: env.Refresh, Logger: log}, builder.Build)
+	if err != nil {
+		return nil, err
+	}
+	policies.Watch = watch
+	if err := watch.Load(ctx); err != nil {
+		// Not fatal: the handler answers 503 and the watch retries.
+		log.Error("cold start: no configuration yet", "err", err)
+	}
+
+	keyStore, err := apikeydynamo.New(ddb, env.Table)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := apikey.New(apikey.Config{Store: keyStore, StoreTimeout: env.StoreTimeout})
+	if err != nil {
+		return nil, err
+	}
+	cacheStore, err := cachedynamo.New(ddb, env.Table, nil)
+	if err != nil {
+		return nil, err
+	}
+	// A short in-memory tier per warm instance in front of DynamoDB.
+	responses, err := cache.New(cache.Config{Store: cacheStore, LocalTTL: 5 * time.Second, StoreTimeout: env.StoreTimeout, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return gateway.New(gateway.Config{
+		Configuration: watch, Transport: client, APIKeys: keys, Cache: responses,
+		Tracer: tracer, Name: env.Name, Logger: log, Metrics: metrics,
+	})
+}
+
+// credentials loads the gateway's mesh certificate from Secrets Manager,
+// re-read on handshakes once a minute, so a rotation needs no redeploy.
+func credentials(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger) (*mtls.Credentials, error) {
+	source, err := mtlssm.New(secretsmanager.NewFromConfig(cfg), env.MeshSecret)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := mtls.New(ctx, mtls.Config{Source: source, TrustDomain: env.TrustDomain, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("aggregator: the gateway's mesh certificate (%s): %w", env.MeshSecret, err)
+	}
+	return creds, nil
+}
+
+func newTracer(env Env, log *slog.Logger) (*trace.Tracer, error) {
+	addr, err := trace.DaemonAddress(env.TraceDaemon)
+	if err != nil {
+		return nil, err
+	}
+	sender, err := trace.DialUDP(addr)
+	if err != nil {
+		return nil, err
+	}
+	return trace.New(trace.Config{Service: env.Name, Sender: sender, Logger: log})
+}
