@@ -59,11 +59,8 @@ func TestAccService(t *testing.T) {
 					resource.TestMatchResourceAttr(addr, "arn", regexpMust(`^arn:aws:servicediscovery:.*:service/srv-`)),
 				),
 			},
-			{
-				ResourceName:      addr,
-				ImportState:       true,
-				ImportStateVerify: true,
-			},
+			accImportCommand(addr, ""),
+			accImportBlock(addr, ""),
 			{
 				Config: config("second"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -157,14 +154,11 @@ resource "portico_service" "test" {
 				Config: config(canary(95, 5)),
 				Check:  resource.ComposeAggregateTestCheckFunc(accCaptureID(addr, &id), func(s *terraform.State) error { return inCloudMap(5, true)(s) }),
 			},
-			{
-				// Import reads the policy back as compact JSON, whose text
-				// differs from jsonencode's; its meaning is checked above.
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"policy"},
-			},
+			// Import reads the policy back as Cloud Map holds it, in another
+			// key order than jsonencode's: the same policy, so the import
+			// block plans nothing.
+			accImportPolicy(addr, "", `{"versions":[{"version":"v1","weight":95},{"version":"v2","weight":5}],"routes":[{"header":"X-Test-User","value":"true","version":"v2"}]}`),
+			accImportBlock(addr, ""),
 			{
 				Config:      config(canary(95, 10)),
 				PlanOnly:    true,
