@@ -41,6 +41,8 @@ type entry struct {
 	policy  atomic.Pointer[resolved] // the policy in effect; replaced by refresh
 
 	policyNext time.Time // when to read the PolicySource again; guarded by mu
+	// policyDue is policyNext in Unix nanoseconds, for a lock-free check.
+	policyDue atomic.Int64
 
 	mu    sync.Mutex // held while refreshing, so one caller asks per service
 	view  atomic.Pointer[view]
@@ -102,6 +104,13 @@ type host struct {
 func (c *Client) fresh(ctx context.Context, e *entry) (*view, error) {
 	v := e.view.Load()
 	if v != nil && c.clock.Now().Before(v.expires) {
+		if c.cfg.PolicySource != nil && v.err == nil && c.clock.Now().UnixNano() >= e.policyDue.Load() && e.mu.TryLock() {
+			// The policy is due before the instances are: read it on its
+			// own interval (a PolicySource from memory costs nothing), and
+			// rebuild the view from the same instances when it changed.
+			v = c.refreshPolicy(ctx, e)
+			e.mu.Unlock()
+		}
 		return v.result()
 	}
 	if v != nil && v.err == nil {
@@ -127,6 +136,25 @@ func (v *view) result() (*view, error) {
 		return nil, v.err
 	}
 	return v, nil
+}
+
+// refreshPolicy reads e's policy when it is due and, when it changed,
+// rebuilds the view from the instances it has; e.mu is held.
+func (c *Client) refreshPolicy(ctx context.Context, e *entry) *view {
+	v := e.view.Load()
+	if !c.updatePolicy(ctx, e, c.clock.Now()) || v.err != nil {
+		return v
+	}
+	nv := e.build(v.raw)
+	nv.expires, nv.synced, nv.revision, nv.hasRev = v.expires, v.synced, v.revision, v.hasRev
+	c.adoptEjections(ctx, e, nv, c.clock.Now())
+	for _, eps := range nv.versions {
+		for _, ep := range eps {
+			c.hosts.Store(ep.hostPort, e)
+		}
+	}
+	e.view.Store(nv)
+	return nv
 }
 
 // refresh asks the registry; e.mu is held. A failed refresh keeps old.
