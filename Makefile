@@ -45,8 +45,11 @@ DEMO_STATE := $(STATE)/demo.tfstate
 DEMO_ISSUER := https://portico.local
 DEMO_AUDIENCE := portico
 DEMO_KID := portico-demo-1
-BACKEND_PORTS := user-service=18081,order-service=18082,notification-service=18083,product-service=18084,french-content-service=18085,api-v2-service=18086
+BACKEND_PORTS := user-service=18081,user-service@v2=18088,order-service=18082,notification-service=18083,product-service=18084,french-content-service=18085,api-v2-service=18086
 GRPC_PAYMENTS_PORT := 18087
+# Where the aggregator and the demo services send X-Ray segments; make demo's
+# waterfall listens there.
+XRAY_DAEMON := 127.0.0.1:2000
 
 export TF_CLI_CONFIG_FILE := $(STATE)/terraformrc
 export TF_IN_AUTOMATION := 1
@@ -146,6 +149,7 @@ bins:
 	$(GO) build -o $(STATE)/bin/backends ./localstack/cmd/backends
 	$(GO) build -o $(STATE)/bin/devtoken ./localstack/cmd/devtoken
 	$(GO) build -o $(STATE)/bin/grpcpay ./localstack/cmd/grpcpay
+	$(GO) build -o $(STATE)/bin/dashtrace ./localstack/cmd/dashtrace
 
 ## ---- local environment ----------------------------------------------------
 
@@ -184,6 +188,7 @@ backends-up: bins ## Start the demo services.
 	  echo "demo services already running"; \
 	else \
 	  setsid $(STATE)/bin/backends -listen $$(echo "$(BACKEND_PORTS)" | sed -E 's/=([0-9]+)/=$(BACKEND_BIND):\1/g') \
+	    -mtls-secrets $(DEMO_NAME)/mesh/ -endpoint $(ENDPOINT) $(if $(CA_CERT),-ca-cert $(CA_CERT),) -xray-daemon $(XRAY_DAEMON) \
 	    > $(STATE)/backends.log 2>&1 < /dev/null & echo $$! > $(STATE)/backends.pid; \
 	  sleep 0.5; kill -0 $$(cat $(STATE)/backends.pid) || { cat $(STATE)/backends.log; exit 1; }; \
 	  cat $(STATE)/backends.log; \
@@ -223,6 +228,8 @@ demo: tools provider lambdas tls keys emulator-up backends-up ## Run Portico loc
 	  "$$token" "$$cacert" "$$url" "$$cacert" "$$url" "$$cacert" "$$url"; \
 	printf '\033[1m==> GET /user-dashboard\033[0m\n'; \
 	curl -sS --fail-with-body $(if $(CA_CERT),--cacert $(CA_CERT),) -H "Authorization: Bearer $$token" "$$url/user-dashboard" | jq . ; \
+	printf '\033[1m==> one /user-dashboard request, traced: the gateway, its calls over mutual TLS, each service\033[0m\n'; \
+	$(STATE)/bin/dashtrace -url "$$url/user-dashboard" -token "$$token" -daemon $(XRAY_DAEMON) $(if $(CA_CERT),-ca-cert $(CA_CERT),); \
 	printf '\nStop everything with: make demo-down\n'
 	$(call step,mesh demo: order → payment → fraud → bank through the mesh client)
 	$(GO) run ./localstack/cmd/meshdemo -endpoint $(ENDPOINT) $(if $(CA_CERT),-ca-cert $(CA_CERT),) -orders 200

@@ -45,9 +45,12 @@ module "gateway" {
     }]
     cacheTtlSeconds = 60
   })
-  aggregator_environment = merge(var.aggregator_extra_environment, {
+  aggregator_environment = merge(var.aggregator_extra_environment, var.xray_daemon_address == "" ? {} : {
+    AWS_XRAY_DAEMON_ADDRESS = var.xray_daemon_address
+    }, {
     PORTICO_LIMIT_PER_IP_PER_MINUTE = tostring(var.limit_per_ip_per_minute)
     PORTICO_CONFIG_REFRESH          = var.config_refresh
+    PORTICO_MESH_SECRET             = "${var.name}/mesh/gateway"
     # The emulator answers a DynamoDB call in tens of milliseconds, and far
     # more on a loaded machine; DynamoDB in the region in single digits. The
     # default (250ms) is for AWS.
@@ -71,7 +74,11 @@ resource "portico_route_table" "routes" {
     revision    = "demo"
     permissions = var.permissions
     routes = [
-      { id = "users", match = { pathPrefix = "/api/v1/users" }, service = "user-service", stripPrefix = "/api/v1", userSpecific = true },
+      {
+        id = "users", match = { pathPrefix = "/api/v1/users" }, service = "user-service", stripPrefix = "/api/v1", userSpecific = true,
+        # Testers (and the demo's admin) may pick user-service's v2 with X-Test-User: true.
+        headerRoutes = { anyRole = ["tester", "admin"] }
+      },
       { id = "users-v2", match = { pathPrefix = "/api/v1/users", version = "2" }, service = "api-v2-service", stripPrefix = "/api/v1", userSpecific = true },
       {
         id          = "products"
@@ -148,16 +155,53 @@ resource "portico_api_key" "demo" {
   generate   = true
 }
 
+# The mesh's certificates: a CA, the gateway's certificate (the aggregator
+# presents it: PORTICO_MESH_SECRET) and one per demo service (the demo
+# services serve mutual TLS with it and accept only the gateway).
+resource "portico_mesh_ca" "mesh" {
+  name = "${var.name}/mesh/ca"
+}
+
+resource "portico_mesh_certificate" "mesh" {
+  for_each    = setunion(local.services, ["gateway"])
+  name        = "${var.name}/mesh/${each.key}"
+  ca_secret   = portico_mesh_ca.mesh.name
+  ca_cert_pem = portico_mesh_ca.mesh.cert_pem
+  service     = each.key
+}
+
 # The demo services, one mesh service each, on the loopback ports the demo
-# services (make demo) or the tests listen on.
+# services (make demo) or the tests listen on. Every one requires mutual TLS;
+# user-service runs a v2 canary (10 %), which callers the gateway lets choose
+# (headerRoutes) reach with X-Test-User: true. The policies are written to
+# Cloud Map and to the gateway's state table (table_name), where the
+# aggregator reads them.
+locals {
+  policies = merge({ for s in local.services : s => { mtls = true } }, {
+    "user-service" = {
+      mtls     = true
+      versions = [{ version = "v1", weight = 90 }, { version = "v2", weight = 10 }]
+      routes   = [{ header = "X-Test-User", value = "true", version = "v2" }]
+    }
+  })
+  instances = merge({ for s in local.services : s => {
+    "${s}-1" = { address = var.backend_host, port = var.backend_ports[s], attributes = { version = "v1" } }
+    } }, {
+    "user-service" = {
+      "user-service-1" = { address = var.backend_host, port = var.backend_ports["user-service"], attributes = { version = "v1" } }
+      "user-service-2" = { address = var.backend_host, port = var.backend_ports["user-service-v2"], attributes = { version = "v2" } }
+    }
+  })
+}
+
 module "service" {
   source       = "../modules/mesh-service"
   for_each     = local.services
   name         = each.key
   namespace_id = module.gateway.namespace_id
-  instances = {
-    "${each.key}-1" = { address = var.backend_host, port = var.backend_ports[each.key], attributes = { version = "v1" } }
-  }
+  table_name   = module.gateway.table_name
+  policy       = jsonencode(local.policies[each.key])
+  instances    = local.instances[each.key]
 }
 
 # The demo gRPC payment service (localstack/grpcpay): its descriptor set, which

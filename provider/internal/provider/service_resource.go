@@ -46,6 +46,7 @@ type ServiceResourceModel struct {
 	NamespaceID types.String   `tfsdk:"namespace_id"`
 	Description types.String   `tfsdk:"description"`
 	Policy      jsonValue      `tfsdk:"policy"`
+	TableName   types.String   `tfsdk:"table_name"`
 	ARN         types.String   `tfsdk:"arn"`
 	Timeouts    timeouts.Value `tfsdk:"timeouts"`
 }
@@ -108,6 +109,7 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Optional:   true,
 				Validators: []validator.String{policyValidator{}},
 			},
+			"table_name": gatewayTableAttribute(),
 			"arn": schema.StringAttribute{
 				MarkdownDescription: "ARN of the service.",
 				Computed:            true,
@@ -168,6 +170,14 @@ func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest
 			addAWSError(&resp.Diagnostics, "write the traffic policy of", "Cloud Map service", name, err)
 			return
 		}
+		if table := data.TableName.ValueString(); table != "" {
+			if err := r.clients.publishPolicy(ctx, table, name, data.Policy); err != nil {
+				data.Policy = jsonNull(jsonMeshPolicy) // the next apply writes both again
+				resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+				addAWSError(&resp.Diagnostics, "publish the traffic policy of", "Cloud Map service", name, err)
+				return
+			}
+		}
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
@@ -198,7 +208,7 @@ func (r *ServiceResource) read(ctx context.Context, data *ServiceResourceModel, 
 			"it will be written again if the configuration sets one.", data.ID.ValueString(), problem))
 	}
 	data.Policy = policy
-	return nil
+	return r.clients.reconcilePublished(ctx, data.TableName, data.Name.ValueString(), &data.Policy)
 }
 
 func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -251,6 +261,18 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 			return
 		}
 	}
+	if old := state.TableName.ValueString(); old != "" && old != plan.TableName.ValueString() {
+		if err := r.clients.publishPolicy(ctx, old, name, jsonNull(jsonMeshPolicy)); err != nil {
+			addAWSError(&resp.Diagnostics, "remove the published traffic policy of", "Cloud Map service", name, err)
+			return
+		}
+	}
+	if table := plan.TableName.ValueString(); table != "" && (!plan.Policy.Equal(state.Policy) || table != state.TableName.ValueString()) {
+		if err := r.clients.publishPolicy(ctx, table, name, plan.Policy); err != nil {
+			addAWSError(&resp.Diagnostics, "publish the traffic policy of", "Cloud Map service", name, err)
+			return
+		}
+	}
 	plan.ID = state.ID
 	if err := r.read(ctx, &plan, &resp.Diagnostics); err != nil {
 		addAWSError(&resp.Diagnostics, "read", "Cloud Map service", name, err)
@@ -268,6 +290,12 @@ func (r *ServiceResource) Delete(ctx context.Context, req resource.DeleteRequest
 	ctx, cancel := withTimeout(ctx, data.Timeouts, opDelete, serviceTimeouts, &resp.Diagnostics)
 	defer cancel()
 	id := data.ID.ValueString()
+	if table := data.TableName.ValueString(); table != "" {
+		if err := r.clients.publishPolicy(ctx, table, data.Name.ValueString(), jsonNull(jsonMeshPolicy)); err != nil {
+			addAWSError(&resp.Diagnostics, "remove the published traffic policy of", "Cloud Map service", data.Name.ValueString(), err)
+			return
+		}
+	}
 	tflog.Info(ctx, "deleting Cloud Map service", map[string]any{"id": id})
 	_, err := r.clients.ServiceDiscovery.DeleteService(ctx, &servicediscovery.DeleteServiceInput{Id: aws.String(id)})
 	if err != nil && !isNotFound(err) {
