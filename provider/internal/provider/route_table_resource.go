@@ -9,7 +9,6 @@ import (
 	"time"
 
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -82,13 +81,14 @@ func (r *RouteTableResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				Validators:          []validator.String{tableNameValidator},
 			},
 			"key": schema.StringAttribute{
-				MarkdownDescription: "Partition key value of the item. Defaults to `" + statetable.RoutesKey + "`, what the aggregator reads " +
-					"unless `PORTICO_ROUTES_KEY` says otherwise. Changing it replaces the item.",
-				Optional:      true,
-				Computed:      true,
-				Default:       stringdefault.StaticString(statetable.RoutesKey),
-				PlanModifiers: replace,
-				Validators:    []validator.String{stringvalidator.LengthBetween(1, 1024)},
+				MarkdownDescription: "Partition key value of the item: always `" + statetable.RoutesKey + "`, the only item the " +
+					"functions read their routes from. Kept so that configurations that set it still parse; any other value is an error.",
+				DeprecationMessage: "The functions read their routes from " + statetable.RoutesKey + " only; remove the key argument.",
+				Optional:           true,
+				Computed:           true,
+				Default:            stringdefault.StaticString(statetable.RoutesKey),
+				PlanModifiers:      replace,
+				Validators:         []validator.String{routesKeyValidator{}},
 			},
 			"document": schema.StringAttribute{
 				MarkdownDescription: "The route document as JSON, usually `jsonencode({version = 1, routes = [...]})`. " +
@@ -163,7 +163,8 @@ func routeTableID(table, key string) string {
 	return table + "/" + key
 }
 
-// parseRouteTableImportID splits "<table_name>" or "<table_name>/<key>".
+// parseRouteTableImportID splits "<table_name>" or "<table_name>/<key>"; the
+// key, when given, must be the one the functions read.
 func parseRouteTableImportID(id string) (table, key string, err error) {
 	table, key, ok := strings.Cut(id, "/")
 	if !ok {
@@ -171,6 +172,9 @@ func parseRouteTableImportID(id string) (table, key string, err error) {
 	}
 	if table == "" || key == "" {
 		return "", "", fmt.Errorf("import ID %q: want <table_name> or <table_name>/<key>", id)
+	}
+	if key != statetable.RoutesKey {
+		return "", "", fmt.Errorf("import ID %q: the functions read their routes from %s only, so no other item is a route table", id, statetable.RoutesKey)
 	}
 	return table, key, nil
 }
@@ -347,4 +351,25 @@ func validateGRPCRoutes(ctx context.Context, t *route.Table, files types.Map, di
 				"The aggregator would refuse this route table and keep its current one: "+msg)
 		}
 	}
+}
+
+// routesKeyValidator refuses any key but the one the functions read: a route
+// document written elsewhere would be applied without error and never used.
+type routesKeyValidator struct{}
+
+func (routesKeyValidator) Description(context.Context) string {
+	return "value must be " + statetable.RoutesKey
+}
+
+func (v routesKeyValidator) MarkdownDescription(ctx context.Context) string {
+	return "value must be `" + statetable.RoutesKey + "`"
+}
+
+func (routesKeyValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || req.ConfigValue.ValueString() == statetable.RoutesKey {
+		return
+	}
+	resp.Diagnostics.AddAttributeError(req.Path, "Route table under a key the functions do not read",
+		fmt.Sprintf("key is %q, but the aggregator and the authorizer read their routes from %s only: a document under any "+
+			"other key would be written and never used. Remove the key argument.", req.ConfigValue.ValueString(), statetable.RoutesKey))
 }

@@ -142,3 +142,26 @@ func TestInstanceAttributesValidator(t *testing.T) {
 		})
 	}
 }
+
+// A route table under a key the functions never read is refused at plan
+// time instead of being applied and ignored.
+func TestRoutesKeyValidator(t *testing.T) {
+	for _, tt := range []struct {
+		value types.String
+		ok    bool
+	}{
+		{types.StringValue("config#routes"), true},
+		{types.StringNull(), true},
+		{types.StringUnknown(), true},
+		{types.StringValue("config#canary"), false},
+	} {
+		var resp validator.StringResponse
+		routesKeyValidator{}.ValidateString(context.Background(), validator.StringRequest{Path: path.Root("key"), ConfigValue: tt.value}, &resp)
+		if resp.Diagnostics.HasError() == tt.ok {
+			t.Errorf("%s: got errors %v, want ok=%v", tt.value, resp.Diagnostics, tt.ok)
+		}
+		if !tt.ok && !strings.Contains(errorText(resp.Diagnostics), "config#routes only") {
+			t.Errorf("%s: the error does not say which key is read: %s", tt.value, errorText(resp.Diagnostics))
+		}
+	}
+}
