@@ -1,5 +1,5 @@
 # Portico on a local LocalStack-compatible emulator (MiniStack by default).
-# `make demo` and the end-to-end tests apply this root; see the README.
+# `make demo` and the end-to-end tests apply this root; see docs/demo.md.
 
 terraform {
   required_version = ">= 1.5.0"
