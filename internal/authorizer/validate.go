@@ -2,6 +2,7 @@ package authorizer
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/portico-gw/portico/internal/auth"
 )
@@ -35,4 +36,18 @@ func (s Settings) Validate() error {
 		}
 	}
 	return nil
+}
+
+// MapsClaim reports whether some issuer maps a claim to the context key name
+// (compared without case): only such a claim reaches the gateway, as
+// X-User-<name> and for the limits that count per claim.
+func (s Settings) MapsClaim(name string) bool {
+	for _, is := range s.Issuers {
+		for _, key := range is.ClaimMappings {
+			if strings.EqualFold(key, name) {
+				return true
+			}
+		}
+	}
+	return false
 }

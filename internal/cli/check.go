@@ -91,6 +91,17 @@ func crossCheck(w io.Writer, p *parsed) int {
 			}
 		}
 	}
+	if p.auth != nil && p.limits != nil {
+		for _, r := range p.limits {
+			if r.Dimension != ratelimit.Claim || strings.EqualFold(r.Claim, ratelimit.SubjectClaim) {
+				continue
+			}
+			if !p.auth.MapsClaim(r.Claim) {
+				fmt.Fprintf(w, "%s: warning: rule %q counts per claim %q, which no issuer of %s maps (claimMappings); "+
+					"every caller is counted per subject instead\n", p.limitsPath, r.Limit.Name, r.Claim, p.authPath)
+			}
+		}
+	}
 	return bad
 }
 

@@ -102,6 +102,9 @@ func TestCheck(t *testing.T) {
 		{"an endpoint limit no route serves", func(t *testing.T) []string {
 			return []string{demoRoutes, write(t, "limits.json", `{"version": 1, "rules": [{"name": "s", "dimension": "endpoint", "route": "/api/v9/search", "requests": 1, "window": "1m"}]}`)}
 		}, ExitOK, []string{`warning: rule "s": no route serves /api/v9/search`}},
+		{"a claim limit the authorizer does not map", func(t *testing.T) []string {
+			return []string{demoLimits, write(t, "auth.json", strings.Replace(validAuth, `"tenant": "tenant"`, `"org": "org"`, 1))}
+		}, ExitOK, []string{`warning: rule "tenant-daily" counts per claim "tenant", which no issuer`}},
 		{"a kind named on the command line", func(t *testing.T) []string {
 			return []string{"policy:" + write(t, "p.json", `{"versions": [{"version": "v1", "weight": 60}, {"version": "v2", "weight": 30}]}`)}
 		}, ExitInvalid, []string{"invalid mesh traffic policy"}},
