@@ -53,6 +53,8 @@ import (
 //	PORTICO_STORE_TIMEOUT            bounds each state-table call of a request (limits,
 //	                                 API keys, cache), after which the store's fail mode
 //	                                 applies (default 250ms; a slow emulator needs more)
+//	PORTICO_USAGE_FLUSH              how long usage counts wait in memory before they are
+//	                                 written, a Go duration (default 10s; see package usage)
 //	PORTICO_MESH_SECRET              Secrets Manager secret of the gateway's mesh
 //	                                 certificate (portico_mesh_certificate): mutual TLS
 //	                                 to the services whose policy requires it (optional)
@@ -69,6 +71,7 @@ type Env struct {
 	Refresh             time.Duration
 	LimitPerIPPerMinute int64
 	StoreTimeout        time.Duration
+	UsageFlush          time.Duration
 	MeshSecret          string
 	TrustDomain         string
 	TraceDaemon         string
@@ -103,6 +106,13 @@ func ParseEnv(getenv func(string) string) (Env, error) {
 			errs = append(errs, fmt.Errorf("PORTICO_STORE_TIMEOUT %q: want a positive duration such as 250ms", v))
 		}
 		e.StoreTimeout = d
+	}
+	if v := getenv("PORTICO_USAGE_FLUSH"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("PORTICO_USAGE_FLUSH %q: want a positive duration such as 10s", v))
+		}
+		e.UsageFlush = d
 	}
 	if v := getenv("PORTICO_LIMIT_PER_IP_PER_MINUTE"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -234,8 +244,12 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metri
 	if err != nil {
 		return nil, err
 	}
+	meter, err := usageRecorder(ddb, env, log)
+	if err != nil {
+		return nil, err
+	}
 	return gateway.New(gateway.Config{
-		Configuration: watch, Transport: client, APIKeys: keys, Cache: responses,
+		Configuration: watch, Transport: client, APIKeys: keys, Cache: responses, Usage: meter,
 		Tracer: tracer, Name: env.Name, Logger: log, Metrics: metrics,
 	})
 }

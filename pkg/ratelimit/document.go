@@ -23,6 +23,18 @@ type Document struct {
 	Version int `json:"version"`
 	// Rules are the limits; names are unique.
 	Rules []RuleDocument `json:"rules"`
+	// Usage, when present, makes the gateway count the requests it serves
+	// per hour, per API key, per route and, with Claim, per tenant.
+	Usage *Usage `json:"usage,omitempty"`
+}
+
+// Usage says what the gateway's usage counters count (package
+// internal/usage).
+type Usage struct {
+	// Claim names the claim whose value is the caller's tenant, as a "claim"
+	// rule names it (a claim mapping's name, such as "tenant"); empty counts
+	// no tenants.
+	Claim string `json:"claim,omitempty"`
 }
 
 // RuleDocument is one Rule as data. A window is a Go duration string ("1s",
@@ -65,6 +77,11 @@ func ParseDocument(doc []byte) ([]Rule, error) {
 	}
 	if d.Version != 1 {
 		return nil, fmt.Errorf("%w: limits document: version %d: want 1", ErrConfig, d.Version)
+	}
+	if d.Usage != nil && d.Usage.Claim != "" {
+		if err := validClaimName(d.Usage.Claim); err != nil {
+			return nil, fmt.Errorf("%w: limits document: usage.claim %w", ErrConfig, err)
+		}
 	}
 	rules := make([]Rule, 0, len(d.Rules))
 	names := map[string]bool{}
@@ -134,4 +151,20 @@ func ParseWindow(s string) (time.Duration, Calendar, error) {
 		return 0, NoCalendar, fmt.Errorf("window %q: want a duration such as 1s, 1m, 1h, 24h or 1d, or month", s)
 	}
 	return d, NoCalendar, nil
+}
+
+// ParseUsage returns the usage section of a limits document, nil when it has
+// none. The document must be valid (ParseDocument).
+func ParseUsage(doc []byte) (*Usage, error) {
+	if _, err := ParseDocument(doc); err != nil {
+		return nil, err
+	}
+	var d Document
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return nil, fmt.Errorf("%w: limits document: %w", ErrConfig, err)
+	}
+	if d.Usage != nil {
+		d.Usage.Claim = strings.ToLower(d.Usage.Claim)
+	}
+	return d.Usage, nil
 }
