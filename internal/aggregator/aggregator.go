@@ -61,6 +61,11 @@ import (
 //	PORTICO_MESH_TRUST_DOMAIN        the mesh's trust domain (default portico)
 //	AWS_XRAY_DAEMON_ADDRESS          where X-Ray segments go (Lambda sets it); tracing
 //	                                 is on when it is set
+//	PORTICO_TRACING                  xray (the default when AWS_XRAY_DAEMON_ADDRESS is set),
+//	                                 otlp (OpenTelemetry, tracing.go) or off
+//	OTEL_EXPORTER_OTLP_ENDPOINT,     with otlp: the collector (default http://localhost:4318,
+//	OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, the ADOT Lambda layer's), and OTEL_SERVICE_NAME
+//	OTEL_SERVICE_NAME
 //	AWS_LAMBDA_FUNCTION_NAME         names the gateway's own segment
 //
 // AWS_ENDPOINT_URL and AWS_CA_BUNDLE, read by the AWS SDK, point it at an
@@ -75,6 +80,7 @@ type Env struct {
 	MeshSecret          string
 	TrustDomain         string
 	TraceDaemon         string
+	Tracing             Tracing
 	Name                string
 }
 
@@ -120,6 +126,9 @@ func ParseEnv(getenv func(string) string) (Env, error) {
 			errs = append(errs, fmt.Errorf("PORTICO_LIMIT_PER_IP_PER_MINUTE %q: want a positive whole number", v))
 		}
 		e.LimitPerIPPerMinute = n
+	}
+	if err := e.Tracing.parse(getenv, e.TraceDaemon); err != nil {
+		errs = append(errs, err)
 	}
 	if e.TraceDaemon != "" {
 		if _, err := trace.DaemonAddress(e.TraceDaemon); err != nil {
@@ -198,7 +207,7 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metri
 		meshCfg.TLS, meshCfg.TLSRequiredOnly = creds, true
 	}
 	var tracer *trace.Tracer
-	if env.TraceDaemon != "" {
+	if env.Tracing.Mode != TracingOff {
 		if tracer, err = newTracer(env, log); err != nil {
 			return nil, err
 		}
@@ -268,7 +277,7 @@ func credentials(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger)
 	return creds, nil
 }
 
-func newTracer(env Env, log *slog.Logger) (*trace.Tracer, error) {
+func xrayTracer(env Env, log *slog.Logger) (*trace.Tracer, error) {
 	addr, err := trace.DaemonAddress(env.TraceDaemon)
 	if err != nil {
 		return nil, err
