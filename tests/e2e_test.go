@@ -49,6 +49,9 @@ var stack struct {
 	tfVars    []string
 	backend   string         // host the demo services listen on, as the functions reach it
 	ports     map[string]int // demo service → port
+	// oidcIssuer is the URL of the tests' OpenID Connect issuer (identity_e2e_test.go),
+	// which the authorizer trusts by discovery; empty where the functions cannot reach it.
+	oidcIssuer string
 	// faults stands between the aggregator and DynamoDB
 	// (AWS_ENDPOINT_URL_DYNAMODB): tests make DynamoDB calls hang, fail or
 	// throttle through it, and clear it when they are done.
@@ -182,6 +185,12 @@ func setUp() (cleanup func(), err error) {
 	go payments.Serve(grpcCtx, grpcLn)
 	cleanups = append(cleanups, stopGRPC)
 
+	oidc, err := startIssuer(host, pub)
+	if err != nil {
+		return cleanup, err
+	}
+	cleanups = append(cleanups, oidc.stop)
+
 	stack.tfVars = []string{
 		"-var", "name=" + stack.name,
 		"-var", "endpoint=" + endpoint,
@@ -199,6 +208,7 @@ func setUp() (cleanup func(), err error) {
 		"-var", "limit_per_ip_per_minute=" + fmt.Sprint(e2eIPLimit),
 		"-var", "search_limit_per_minute=2",
 		"-var", `tier_limits_per_hour={free=3,pro=1000,enterprise=1000}`,
+		"-var", "oidc_issuer=" + stack.oidcIssuer,
 	}
 	if caCert != "" {
 		stack.tfVars = append(stack.tfVars, "-var", "ca_bundle="+caCert)

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"os"
 	"strconv"
 	"strings"
@@ -154,4 +155,27 @@ func TestOpenAPIContent(t *testing.T) {
 			t.Errorf("%s: got %s, want %s", tt.name, b, tt.want)
 		}
 	}
+}
+
+var openapiFile = flag.String("openapi", "", "an OpenAPI document to validate (make demo-docs passes the demo's); empty validates one generated from testdata")
+
+// TestOpenAPIOfFile validates the document make demo-docs wrote for the demo
+// (go test -run TestOpenAPIOfFile ./internal/cli -args -openapi=FILE), or,
+// without the flag, the one the testdata route table gives.
+func TestOpenAPIOfFile(t *testing.T) {
+	var doc []byte
+	if *openapiFile != "" {
+		b, err := os.ReadFile(*openapiFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc = b
+	} else {
+		code, out, errOut := run(t, Env{}, "openapi", "--routes", demoRoutes, "--descriptors", payments)
+		if code != ExitOK {
+			t.Fatalf("got exit %d: %s", code, errOut)
+		}
+		doc = []byte(out)
+	}
+	validateOpenAPI(t, doc)
 }
