@@ -29,6 +29,7 @@ import (
 	"github.com/portico-gw/portico/localstack/faultproxy"
 	"github.com/portico-gw/portico/localstack/grpcpay"
 	ratelimitdynamo "github.com/portico-gw/portico/pkg/ratelimit/dynamo"
+	"github.com/portico-gw/portico/pkg/trace/otlp/otlptest"
 )
 
 const (
@@ -49,6 +50,9 @@ var stack struct {
 	tfVars    []string
 	backend   string         // host the demo services listen on, as the functions reach it
 	ports     map[string]int // demo service → port
+	// collector receives the aggregator's OpenTelemetry spans (otel_e2e_test.go);
+	// nil where the functions cannot reach it.
+	collector *otlptest.Collector
 	// oidcIssuer is the URL of the tests' OpenID Connect issuer (identity_e2e_test.go),
 	// which the authorizer trusts by discovery; empty where the functions cannot reach it.
 	oidcIssuer string
@@ -171,7 +175,14 @@ func setUp() (cleanup func(), err error) {
 	faultSrv := &http.Server{Handler: stack.faults, ReadHeaderTimeout: 5 * time.Second}
 	go faultSrv.Serve(faultLn)
 	cleanups = append(cleanups, func() { faultSrv.Close() })
-	dynamoVia := fmt.Sprintf(`{AWS_ENDPOINT_URL_DYNAMODB="http://%s"}`, net.JoinHostPort(host, fmt.Sprint(faultLn.Addr().(*net.TCPAddr).Port)))
+	dynamoVia := fmt.Sprintf(`AWS_ENDPOINT_URL_DYNAMODB="http://%s"`, net.JoinHostPort(host, fmt.Sprint(faultLn.Addr().(*net.TCPAddr).Port)))
+	// The aggregator traces with OpenTelemetry into a collector in this
+	// process (otel_e2e_test.go), where it can reach one.
+	tracing, err := startCollector(host)
+	if err != nil {
+		return cleanup, err
+	}
+	cleanups = append(cleanups, tracing.stop)
 	// The demo gRPC payment service (localstack/grpcpay), in this process too.
 	grpcLn, err := net.Listen("tcp", net.JoinHostPort(bind, "0"))
 	if err != nil {
@@ -203,7 +214,7 @@ func setUp() (cleanup func(), err error) {
 		"-var", "backend_host=" + host,
 		"-var", "backend_ports=" + string(portsJSON),
 		"-var", "payment_grpc_port=" + fmt.Sprint(grpcLn.Addr().(*net.TCPAddr).Port),
-		"-var", "aggregator_extra_environment=" + dynamoVia,
+		"-var", "aggregator_extra_environment={" + dynamoVia + tracing.env + "}",
 		// Small limits, so that z_limits_e2e_test.go reaches them quickly.
 		"-var", "limit_per_ip_per_minute=" + fmt.Sprint(e2eIPLimit),
 		"-var", "search_limit_per_minute=2",
