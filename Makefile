@@ -262,7 +262,7 @@ OIDC_CLAIMS = {"realm_access":{"roles":["reader"]},"https://portico.dev/tenant":
 
 .PHONY: demo-identity
 demo-identity: ## With make demo running: OpenID Connect discovery, a tenant's shared quota and the RateLimit fields, with curl.
-	$(call step,OpenID Connect discovery, a tenant quota and the RateLimit fields)
+	$(call step,OpenID Connect discovery; a tenant quota and the RateLimit fields)
 	@if [ -z "$(DEMO_OIDC_ISSUER)" ]; then echo "no local OpenID Connect issuer with $(EMULATOR)"; exit 0; fi; \
 	. $(STATE)/demo.env; cacert=$(if $(CA_CERT),"--cacert $(CA_CERT)",""); \
 	printf 'curl %s/.well-known/openid-configuration\n' "$(DEMO_OIDC_ISSUER)"; \
@@ -350,7 +350,7 @@ PORTICO_CMD = $(STATE)/bin/portico
 
 .PHONY: demo-docs
 demo-docs: $(TERRAFORM) provider portico keys ## Check, explain and export (OpenAPI) the demo's documents with the portico command, offline.
-	$(call step,portico check, explain and openapi on the demo's documents)
+	$(call step,portico check; explain and openapi on the demo's documents)
 	@mkdir -p $(DEMO_DOCS)
 	@$(TERRAFORM) -chdir=terraform/local get -no-color >/dev/null
 	@for doc in routes_document:routes limits_document:limits auth_settings:auth; do \
