@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -115,9 +116,11 @@ type discovered struct {
 	// for the life of the Verifier (New's context).
 	start func(uri string) (*jwks, error)
 
+	src atomic.Pointer[jwks]
+	// mu is held by the one request that reads the document; the others do
+	// not wait for it (TryLock), so none is held past its own deadline.
 	mu   sync.Mutex
-	src  *jwks
-	next time.Time // earliest next attempt while src is nil
+	next time.Time // guarded by mu: earliest next attempt while src is nil
 	now  func() time.Time
 }
 
@@ -144,12 +147,18 @@ func newDiscovered(ctx context.Context, issuer string, o JWKSOptions, now func()
 }
 
 // resolve reads the discovery document and starts the JWKS when it is not
-// running yet and an attempt is due.
+// running yet and an attempt is due; a request that finds another reading it
+// carries on without keys instead of waiting.
 func (d *discovered) resolve(ctx context.Context) *jwks {
-	d.mu.Lock()
+	if src := d.src.Load(); src != nil {
+		return src
+	}
+	if !d.mu.TryLock() {
+		return nil
+	}
 	defer d.mu.Unlock()
-	if d.src != nil || d.now().Before(d.next) {
-		return d.src
+	if src := d.src.Load(); src != nil || d.now().Before(d.next) {
+		return src
 	}
 	d.next = d.now().Add(d.opts.UnknownKIDInterval)
 	uri, err := Discover(ctx, d.client, d.issuer)
@@ -160,7 +169,7 @@ func (d *discovered) resolve(ctx context.Context) *jwks {
 	if err != nil {
 		return nil
 	}
-	d.src = src
+	d.src.Store(src)
 	return src
 }
 
@@ -180,8 +189,6 @@ func (d *discovered) Key(ctx context.Context, kid, alg string) (crypto.PublicKey
 
 // Has implements keySource.
 func (d *discovered) Has(ctx context.Context, kid string) bool {
-	d.mu.Lock()
-	src := d.src
-	d.mu.Unlock()
+	src := d.src.Load()
 	return src != nil && src.Has(ctx, kid)
 }

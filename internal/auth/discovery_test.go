@@ -203,3 +203,59 @@ func TestDiscoveryConfig(t *testing.T) {
 		}
 	}
 }
+
+// blockingTransport holds every request until release is closed or the
+// request's context ends, telling entered when one arrives.
+type blockingTransport struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b blockingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	b.entered <- struct{}{}
+	select {
+	case <-b.release:
+		return nil, context.Canceled
+	case <-r.Context().Done():
+		return nil, r.Context().Err()
+	}
+}
+
+// While one request reads a slow discovery document, another is answered at
+// once (refused: no keys yet) instead of waiting for it.
+func TestDiscoveryNeverHoldsOtherRequests(t *testing.T) {
+	bt := blockingTransport{entered: make(chan struct{}, 8), release: make(chan struct{})}
+	now := testNow
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	v, err := New(ctx, Config{Issuers: []Issuer{{Issuer: "https://slow.example", Audiences: []string{testAud}}}, Now: func() time.Time { return now },
+		JWKS: JWKSOptions{HTTPTimeout: time.Millisecond, UnknownKIDInterval: time.Second, Client: &http.Client{Transport: bt}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-bt.entered                   // the read at start, given up after HTTPTimeout
+	now = now.Add(2 * time.Second) // another attempt is due
+	first := make(chan struct{})
+	go func() {
+		defer close(first)
+		rctx, rcancel := context.WithTimeout(context.Background(), time.Minute)
+		defer rcancel()
+		v.Verify(rctx, tokenOf(t, "https://slow.example"))
+	}()
+	<-bt.entered // the first request is reading the document
+	second := make(chan error)
+	go func() {
+		_, err := v.Verify(context.Background(), tokenOf(t, "https://slow.example"))
+		second <- err
+	}()
+	select {
+	case err := <-second:
+		if err == nil {
+			t.Fatalf("got the token accepted without keys")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the second request waited for the first one's discovery read")
+	}
+	close(bt.release)
+	<-first
+}
