@@ -15,6 +15,7 @@ import (
 
 var (
 	_ datasource.DataSource                   = &AuthSettingsDataSource{}
+	_ datasource.DataSourceWithConfigure      = &AuthSettingsDataSource{}
 	_ datasource.DataSourceWithValidateConfig = &AuthSettingsDataSource{}
 )
 
@@ -54,6 +55,11 @@ func (d *AuthSettingsDataSource) Schema(_ context.Context, _ datasource.SchemaRe
 			"issuers": schema.ListAttribute{MarkdownDescription: "The issuers' `iss`, in document order.", ElementType: types.StringType, Computed: true},
 		},
 	}
+}
+
+// Configure checks the provider data; the data source makes no AWS call.
+func (d *AuthSettingsDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	clientsFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 // ValidateConfig refuses a document the authorizer would refuse.
