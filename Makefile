@@ -49,9 +49,12 @@ DEMO_STATE := $(STATE)/demo.tfstate
 DEMO_ISSUER := https://portico.local
 DEMO_AUDIENCE := portico
 DEMO_KID := portico-demo-1
-DEMO_OIDC_PORT := 18088
-BACKEND_PORTS := user-service=18081,order-service=18082,notification-service=18083,product-service=18084,french-content-service=18085,api-v2-service=18086
+DEMO_OIDC_PORT := 18089
+BACKEND_PORTS := user-service=18081,user-service@v2=18088,order-service=18082,notification-service=18083,product-service=18084,french-content-service=18085,api-v2-service=18086
 GRPC_PAYMENTS_PORT := 18087
+# Where the aggregator and the demo services send X-Ray segments; make demo's
+# waterfall listens there.
+XRAY_DAEMON := 127.0.0.1:2000
 
 export TF_CLI_CONFIG_FILE := $(STATE)/terraformrc
 export TF_IN_AUTOMATION := 1
@@ -156,6 +159,7 @@ bins:
 	$(GO) build -o $(STATE)/bin/backends ./localstack/cmd/backends
 	$(GO) build -o $(STATE)/bin/devtoken ./localstack/cmd/devtoken
 	$(GO) build -o $(STATE)/bin/grpcpay ./localstack/cmd/grpcpay
+	$(GO) build -o $(STATE)/bin/dashtrace ./localstack/cmd/dashtrace
 
 ## ---- local environment ----------------------------------------------------
 
@@ -194,6 +198,7 @@ backends-up: bins ## Start the demo services.
 	  echo "demo services already running"; \
 	else \
 	  setsid $(STATE)/bin/backends -listen $$(echo "$(BACKEND_PORTS)" | sed -E 's/=([0-9]+)/=$(BACKEND_BIND):\1/g') \
+	    -mtls-secrets $(DEMO_NAME)/mesh/ -endpoint $(ENDPOINT) $(if $(CA_CERT),-ca-cert $(CA_CERT),) -xray-daemon $(XRAY_DAEMON) \
 	    > $(STATE)/backends.log 2>&1 < /dev/null & echo $$! > $(STATE)/backends.pid; \
 	  sleep 0.5; kill -0 $$(cat $(STATE)/backends.pid) || { cat $(STATE)/backends.log; exit 1; }; \
 	  cat $(STATE)/backends.log; \
@@ -250,6 +255,8 @@ demo: tools provider lambdas tls keys portico emulator-up backends-up issuer-up 
 	  "$$token" "$$cacert" "$$url" "$$cacert" "$$url" "$$cacert" "$$url"; \
 	printf '\033[1m==> GET /user-dashboard\033[0m\n'; \
 	curl -sS --fail-with-body $(if $(CA_CERT),--cacert $(CA_CERT),) -H "Authorization: Bearer $$token" "$$url/user-dashboard" | jq . ; \
+	printf '\033[1m==> one /user-dashboard request, traced: the gateway, its calls over mutual TLS, each service\033[0m\n'; \
+	$(STATE)/bin/dashtrace -url "$$url/user-dashboard" -token "$$token" -daemon $(XRAY_DAEMON) $(if $(CA_CERT),-ca-cert $(CA_CERT),); \
 	printf '\nStop everything with: make demo-down\n'
 	@$(MAKE) --no-print-directory demo-identity
 	$(call step,mesh demo: order → payment → fraud → bank through the mesh client)
@@ -290,8 +297,9 @@ demo-down: ## Stop everything make demo started.
 ## ---- tests --------------------------------------------------------------
 
 .PHONY: unit
-unit: ## Unit tests: offline, no emulator.
-	$(call step,go vet and unit tests)
+unit: ## go.mod tidy, vet and the unit tests under the race detector: offline, no emulator.
+	$(call step,go mod tidy -diff, go vet and unit tests)
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -23,13 +24,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/portico-gw/portico/internal/awsconfig"
 	"github.com/portico-gw/portico/localstack/backend"
 	"github.com/portico-gw/portico/localstack/devtoken"
 	"github.com/portico-gw/portico/localstack/faultproxy"
 	"github.com/portico-gw/portico/localstack/grpcpay"
+	"github.com/portico-gw/portico/pkg/mesh/mtls"
+	mtlssm "github.com/portico-gw/portico/pkg/mesh/mtls/secretsmanager"
 	ratelimitdynamo "github.com/portico-gw/portico/pkg/ratelimit/dynamo"
+	"github.com/portico-gw/portico/pkg/trace"
 	"github.com/portico-gw/portico/pkg/trace/otlp/otlptest"
+	"github.com/portico-gw/portico/pkg/trace/tracetest"
 )
 
 const (
@@ -39,17 +45,18 @@ const (
 
 // stack is what TestMain set up.
 var stack struct {
-	name      string // resource name prefix
-	dir       string // temp dir: keys, state
-	url       string // invoke URL
-	table     string
-	namespace string
-	privPEM   []byte
-	client    *http.Client
-	aws       aws.Config
-	tfVars    []string
-	backend   string         // host the demo services listen on, as the functions reach it
-	ports     map[string]int // demo service → port
+	name        string // resource name prefix
+	dir         string // temp dir: keys, state
+	url         string // invoke URL
+	table       string
+	namespace   string
+	namespaceID string
+	privPEM     []byte
+	client      *http.Client
+	aws         aws.Config
+	tfVars      []string
+	backend     string         // host the demo services listen on, as the functions reach it
+	ports       map[string]int // demo service → port
 	// collector receives the aggregator's OpenTelemetry spans (otel_e2e_test.go);
 	// nil where the functions cannot reach it.
 	collector *otlptest.Collector
@@ -60,6 +67,9 @@ var stack struct {
 	// (AWS_ENDPOINT_URL_DYNAMODB): tests make DynamoDB calls hang, fail or
 	// throttle through it, and clear it when they are done.
 	faults *faultproxy.Proxy
+	// traces receives the X-Ray segments of the aggregator and the demo
+	// services.
+	traces *tracetest.Collector
 }
 
 func TestMain(m *testing.M) {
@@ -73,7 +83,14 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e set-up:", err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	// The tests share the stack and leave it as they found it; its lifecycle
+	// checks (plan, destroy) end it, so they come last, here.
+	if err := checkLifecycle(); err != nil {
+		fmt.Fprintln(os.Stderr, "--- FAIL: stack lifecycle:", err)
+		return 1
+	}
+	return code
 }
 
 func env(name string) (string, error) {
@@ -150,18 +167,51 @@ func setUp() (cleanup func(), err error) {
 	if host == "" {
 		host = "127.0.0.1"
 	}
+	// Each serves mutual TLS with its certificate, which terraform apply
+	// creates (loaded on the first handshake), accepts only the gateway, and
+	// records an X-Ray segment per request in the tests' collector, where the
+	// aggregator sends its own.
+	stack.traces, err = tracetest.Listen(net.JoinHostPort(bind, "0"))
+	if err != nil {
+		return cleanup, err
+	}
+	cleanups = append(cleanups, func() { stack.traces.Close() })
+	sender, err := trace.DialUDP(stack.traces.Addr())
+	if err != nil {
+		return cleanup, err
+	}
+	sm := awssm.NewFromConfig(stack.aws)
 	ports := map[string]int{}
+	instances := map[string]string{"user-service-v2": "v2"} // port key → version of the extra instances
 	for _, svc := range backend.Services {
+		instances[svc] = "v1"
+	}
+	for key, version := range instances {
+		svc := strings.TrimSuffix(key, "-v2")
 		ln, err := net.Listen("tcp", net.JoinHostPort(bind, "0"))
 		if err != nil {
 			return cleanup, err
 		}
-		srv := &http.Server{Handler: backend.Handler(svc), ReadHeaderTimeout: 5 * time.Second}
-		go srv.Serve(ln)
+		tr, err := trace.New(trace.Config{Service: svc, Sender: sender})
+		if err != nil {
+			return cleanup, err
+		}
+		secret := stack.name + "/mesh/" + svc
+		lazy := &backend.LazyTLS{Allow: []string{"gateway"}, Load: func(ctx context.Context) (*mtls.Credentials, error) {
+			src, err := mtlssm.New(sm, secret)
+			if err != nil {
+				return nil, err
+			}
+			return mtls.New(ctx, mtls.Config{Source: src})
+		}}
+		srv := &http.Server{Handler: tr.Middleware(backend.Versioned(svc, version)), TLSConfig: lazy.Config(), ReadHeaderTimeout: 5 * time.Second,
+			ErrorLog: log.New(io.Discard, "", 0)} // handshakes before apply fail, by design
+		go srv.ServeTLS(ln, "", "")
 		cleanups = append(cleanups, func() { srv.Close() })
-		ports[svc] = ln.Addr().(*net.TCPAddr).Port
+		ports[key] = ln.Addr().(*net.TCPAddr).Port
 	}
 	portsJSON, _ := json.Marshal(ports)
+	_, tracesPort, _ := net.SplitHostPort(stack.traces.Addr())
 	stack.backend, stack.ports = host, ports
 	// The fault proxy in front of the emulator's DynamoDB, for the aggregator.
 	stack.faults, err = faultproxy.New(endpoint, &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}})
@@ -215,6 +265,7 @@ func setUp() (cleanup func(), err error) {
 		"-var", "backend_ports=" + string(portsJSON),
 		"-var", "payment_grpc_port=" + fmt.Sprint(grpcLn.Addr().(*net.TCPAddr).Port),
 		"-var", "aggregator_extra_environment={" + dynamoVia + tracing.env + "}",
+		"-var", "xray_daemon_address=" + net.JoinHostPort(host, tracesPort),
 		// Small limits, so that z_limits_e2e_test.go reaches them quickly.
 		"-var", "limit_per_ip_per_minute=" + fmt.Sprint(e2eIPLimit),
 		"-var", "search_limit_per_minute=2",
@@ -233,7 +284,7 @@ func setUp() (cleanup func(), err error) {
 	if out, err := terraform("apply", "-auto-approve"); err != nil {
 		return cleanup, fmt.Errorf("terraform apply: %w\n%s", err, out)
 	}
-	outputs := map[string]*string{"invoke_url": &stack.url, "table_name": &stack.table, "namespace_name": &stack.namespace}
+	outputs := map[string]*string{"invoke_url": &stack.url, "table_name": &stack.table, "namespace_name": &stack.namespace, "namespace_id": &stack.namespaceID}
 	for name, dst := range outputs {
 		out, err := terraformOutput(name)
 		if err != nil {

@@ -40,7 +40,7 @@ func startCollector(backendHost string) (collectorServer, error) {
 	stack.collector = otlptest.New()
 	srv := &http.Server{Handler: stack.collector, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
-	env := fmt.Sprintf(`, PORTICO_TRACING="otlp", OTEL_EXPORTER_OTLP_ENDPOINT="http://%s", OTEL_SERVICE_NAME="portico-e2e"`, ln.Addr())
+	env := fmt.Sprintf(`, PORTICO_TRACING="xray,otlp", OTEL_EXPORTER_OTLP_ENDPOINT="http://%s", OTEL_SERVICE_NAME="portico-e2e"`, ln.Addr())
 	return collectorServer{env: env, stop: func() { srv.Close() }}, nil
 }
 

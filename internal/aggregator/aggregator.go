@@ -62,7 +62,7 @@ import (
 //	AWS_XRAY_DAEMON_ADDRESS          where X-Ray segments go (Lambda sets it); tracing
 //	                                 is on when it is set
 //	PORTICO_TRACING                  xray (the default when AWS_XRAY_DAEMON_ADDRESS is set),
-//	                                 otlp (OpenTelemetry, tracing.go) or off
+//	                                 otlp (OpenTelemetry, tracing.go), xray,otlp, or off
 //	OTEL_EXPORTER_OTLP_ENDPOINT,     with otlp: the collector (default http://localhost:4318,
 //	OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, the ADOT Lambda layer's), and OTEL_SERVICE_NAME
 //	OTEL_SERVICE_NAME
@@ -207,7 +207,7 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metri
 		meshCfg.TLS, meshCfg.TLSRequiredOnly = creds, true
 	}
 	var tracer *trace.Tracer
-	if env.Tracing.Mode != TracingOff {
+	if env.Tracing.On() {
 		if tracer, err = newTracer(env, log); err != nil {
 			return nil, err
 		}
@@ -275,16 +275,4 @@ func credentials(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger)
 		return nil, fmt.Errorf("aggregator: the gateway's mesh certificate (%s): %w", env.MeshSecret, err)
 	}
 	return creds, nil
-}
-
-func xrayTracer(env Env, log *slog.Logger) (*trace.Tracer, error) {
-	addr, err := trace.DaemonAddress(env.TraceDaemon)
-	if err != nil {
-		return nil, err
-	}
-	sender, err := trace.DialUDP(addr)
-	if err != nil {
-		return nil, err
-	}
-	return trace.New(trace.Config{Service: env.Name, Sender: sender, Logger: log})
 }

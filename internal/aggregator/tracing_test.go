@@ -8,18 +8,20 @@ import (
 
 func TestTracingFromEnv(t *testing.T) {
 	tests := []struct {
-		name string
-		env  map[string]string
-		want TracingMode
-		err  string
+		name       string
+		env        map[string]string
+		xray, otlp bool
+		err        string
 	}{
-		{"nothing", nil, TracingOff, ""},
-		{"the X-Ray daemon", map[string]string{"AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"}, TracingXRay, ""},
-		{"otlp", map[string]string{"PORTICO_TRACING": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://localhost:4318"}, TracingOTLP, ""},
-		{"otlp to the default collector", map[string]string{"PORTICO_TRACING": "otlp"}, TracingOTLP, ""},
-		{"off despite the daemon", map[string]string{"PORTICO_TRACING": "off", "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"}, TracingOff, ""},
-		{"a bad endpoint", map[string]string{"PORTICO_TRACING": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"}, "", "PORTICO_TRACING=otlp"},
-		{"an unknown mode", map[string]string{"PORTICO_TRACING": "zipkin"}, "", `PORTICO_TRACING "zipkin"`},
+		{"nothing", nil, false, false, ""},
+		{"the X-Ray daemon", map[string]string{"AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"}, true, false, ""},
+		{"otlp", map[string]string{"PORTICO_TRACING": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://localhost:4318"}, false, true, ""},
+		{"otlp to the default collector", map[string]string{"PORTICO_TRACING": "otlp"}, false, true, ""},
+		{"both", map[string]string{"PORTICO_TRACING": "xray, otlp", "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"}, true, true, ""},
+		{"off despite the daemon", map[string]string{"PORTICO_TRACING": "off", "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000"}, false, false, ""},
+		{"a bad endpoint", map[string]string{"PORTICO_TRACING": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"}, false, false, "PORTICO_TRACING=otlp"},
+		{"an unknown exporter", map[string]string{"PORTICO_TRACING": "zipkin"}, false, false, `PORTICO_TRACING "zipkin"`},
+		{"off with another", map[string]string{"PORTICO_TRACING": "off,otlp"}, false, false, "off goes alone"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -34,17 +36,26 @@ func TestTracingFromEnv(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || e.Tracing.Mode != tt.want {
-				t.Fatalf("got %q, %v; want %q", e.Tracing.Mode, err, tt.want)
+			if err != nil || e.Tracing.XRay != tt.xray || e.Tracing.OTLP != tt.otlp {
+				t.Fatalf("got xray %v otlp %v, %v; want %v %v", e.Tracing.XRay, e.Tracing.OTLP, err, tt.xray, tt.otlp)
 			}
 		})
 	}
 }
 
-// The OTLP tracer propagates W3C trace context and names its service.
-func TestOTLPTracer(t *testing.T) {
-	tr, err := newTracer(Env{Name: "gw", Tracing: Tracing{Mode: TracingOTLP, Service: "portico-edge"}}, slog.New(slog.DiscardHandler))
-	if err != nil || !tr.W3C() {
-		t.Fatalf("got %v, %v; want a W3C-propagating tracer", tr, err)
+// The OTLP tracer propagates W3C trace context; an X-Ray one does not.
+func TestTracerPropagation(t *testing.T) {
+	for _, tc := range []struct {
+		tracing Tracing
+		w3c     bool
+	}{
+		{Tracing{OTLP: true, Service: "portico-edge"}, true},
+		{Tracing{XRay: true, OTLP: true}, true},
+		{Tracing{XRay: true}, false},
+	} {
+		tr, err := newTracer(Env{Name: "gw", TraceDaemon: "127.0.0.1:2000", Tracing: tc.tracing}, slog.New(slog.DiscardHandler))
+		if err != nil || tr.W3C() != tc.w3c {
+			t.Errorf("%+v: got %v, %v; want W3C %v", tc.tracing, tr, err, tc.w3c)
+		}
 	}
 }

@@ -22,6 +22,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/portico-gw/portico/pkg/mesh/mtls"
 )
 
 // Services are the names of the demo services.
@@ -37,7 +39,13 @@ const (
 
 // Answer is what every demo service returns.
 type Answer struct {
-	Service string              `json:"service"`
+	Service string `json:"service"`
+	// Version is the instance's version ("v1" unless the instance is another
+	// version's, such as user-service's v2 canary).
+	Version string `json:"version"`
+	// Peer is the verified identity of the caller, when the service is served
+	// over mutual TLS (spiffe://portico/gateway for the gateway).
+	Peer    string              `json:"peer,omitempty"`
 	Method  string              `json:"method"`
 	Path    string              `json:"path"`
 	Query   string              `json:"query,omitempty"`
@@ -53,8 +61,12 @@ type Answer struct {
 	Products      []map[string]any    `json:"products,omitempty"`
 }
 
-// Handler returns the handler of the named demo service.
-func Handler(service string) http.Handler {
+// Handler returns the handler of the named demo service, version v1.
+func Handler(service string) http.Handler { return Versioned(service, "v1") }
+
+// Versioned returns the handler of an instance of the named demo service that
+// runs version.
+func Versioned(service, version string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if d, ok := delayFor(r.Header, service); ok {
 			t := time.NewTimer(d)
@@ -78,7 +90,7 @@ func Handler(service string) http.Handler {
 			json.NewEncoder(w).Encode(map[string]string{"service": service, "redirect": to})
 			return
 		}
-		a := Answer{Service: service, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Headers: r.Header}
+		a := Answer{Service: service, Version: version, Peer: mtls.PeerIdentity(r.TLS), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Headers: r.Header}
 		user := r.Header.Get("X-User-Id")
 		switch service {
 		case "user-service", "api-v2-service":

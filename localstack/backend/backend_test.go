@@ -1,10 +1,15 @@
 package backend
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/portico-gw/portico/pkg/mesh/mtls"
 )
 
 func TestHandler(t *testing.T) {
@@ -75,5 +80,55 @@ func TestRedirectOnRequest(t *testing.T) {
 	Handler("user-service").ServeHTTP(rec, req)
 	if rec.Code != 302 || rec.Header().Get("Location") != "http://internal-service/admin" {
 		t.Fatalf("got %d Location %q, want 302 to http://internal-service/admin", rec.Code, rec.Header().Get("Location"))
+	}
+}
+
+// A demo service whose certificate does not exist yet refuses handshakes;
+// once it loads, the service answers over mutual TLS and names its caller.
+func TestLazyTLS(t *testing.T) {
+	now := time.Now()
+	ca, err := mtls.NewCA("", now.Add(-time.Hour), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := func(service string) *mtls.Credentials {
+		m, err := ca.Issue(service, now.Add(-time.Hour), now.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := &mtls.Memory{}
+		src.Set(m)
+		c, err := mtls.New(context.Background(), mtls.Config{Source: src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ready := false
+	lazy := &LazyTLS{Allow: []string{"gateway"}, Load: func(context.Context) (*mtls.Credentials, error) {
+		if !ready {
+			return nil, errors.New("secret not found")
+		}
+		return creds("user-service"), nil
+	}}
+	srv := httptest.NewUnstartedServer(Versioned("user-service", "v2"))
+	srv.TLS = lazy.Config()
+	srv.StartTLS()
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: creds("gateway").ClientConfig("user-service")}}
+	if _, err := client.Get(srv.URL + "/users/1"); err == nil {
+		t.Fatal("got an answer before the certificate existed, want a failed handshake")
+	}
+	ready = true
+	lazy.next = time.Time{} // the retry interval has passed
+	resp, err := client.Get(srv.URL + "/users/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var a Answer
+	json.NewDecoder(resp.Body).Decode(&a)
+	if a.Version != "v2" || a.Peer != "spiffe://portico/gateway" {
+		t.Fatalf("got version %q peer %q, want v2 and the gateway's identity", a.Version, a.Peer)
 	}
 }

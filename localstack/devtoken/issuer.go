@@ -19,7 +19,7 @@ import (
 // no tokens itself; Mint signs them with the matching private key.
 type Issuer struct {
 	// URL is the issuer identifier, the iss of its tokens, such as
-	// http://127.0.0.1:18088 (the authorizer fetches plain http only from a
+	// http://127.0.0.1:18089 (the authorizer fetches plain http only from a
 	// loopback host).
 	URL string
 	// KeyID is the kid of the key in the JWK Set, and of the tokens.

@@ -57,6 +57,9 @@ resource "portico_lambda_role" "aggregator" {
         Resource  = module.gateway.table_arn
         Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["rl#*", "cache#*", "usage#*"] } }
       },
+      # Its own mesh certificate (mutual TLS to the services whose policy
+      # requires it), and no other secret.
+      { Effect = "Allow", Action = ["secretsmanager:GetSecretValue"], Resource = portico_mesh_certificate.gateway.arn },
       # DiscoverInstances has no resource-level permissions.
       { Effect = "Allow", Action = ["servicediscovery:DiscoverInstances", "servicediscovery:DiscoverInstancesRevision"], Resource = "*" },
     ]
@@ -84,12 +87,29 @@ module "gateway" {
   })
   aggregator_environment = {
     PORTICO_LIMIT_PER_IP_PER_MINUTE = tostring(var.limit_per_ip_per_minute)
+    PORTICO_MESH_SECRET             = portico_mesh_certificate.gateway.name
   }
+}
+
+# The mesh's CA and the gateway's certificate: the aggregator presents it to
+# the services whose traffic policy requires mutual TLS (mtls = true) and
+# checks their identity. Issue your services' certificates from the same CA
+# (portico_mesh_certificate, ca_secret = portico_mesh_ca.mesh.name).
+resource "portico_mesh_ca" "mesh" {
+  name = "${var.name}/mesh/ca"
+}
+
+resource "portico_mesh_certificate" "gateway" {
+  name        = "${var.name}/mesh/gateway"
+  ca_secret   = portico_mesh_ca.mesh.name
+  ca_cert_pem = portico_mesh_ca.mesh.cert_pem
+  service     = "gateway"
 }
 
 # The aggregator's route table (internal/route): routes.json maps paths to the
 # services in the namespace; edit it and `terraform apply`, no redeploy (warm
-# instances re-read it every 30 s). Validated at plan time.
+# instances check the configuration's revision every 30 s). Validated at plan
+# time.
 resource "portico_route_table" "routes" {
   table_name = module.gateway.table_name
   document   = file(var.route_table_file)

@@ -17,3 +17,8 @@ output "table_name" {
   description = "DynamoDB state table: counters, API keys, cached responses, route table and limits."
   value       = module.gateway.table_name
 }
+
+output "mesh_ca_secret" {
+  description = "Secrets Manager secret of the mesh CA: issue your services' certificates from it (portico_mesh_certificate ca_secret)."
+  value       = portico_mesh_ca.mesh.name
+}

@@ -39,7 +39,11 @@ locals {
     # before anything else.
     ip = { deny = var.denied_networks }
     routes = [
-      { id = "users", match = { pathPrefix = "/api/v1/users" }, service = "user-service", stripPrefix = "/api/v1", userSpecific = true },
+      {
+        id = "users", match = { pathPrefix = "/api/v1/users" }, service = "user-service", stripPrefix = "/api/v1", userSpecific = true,
+        # Testers (and the demo's admin) may pick user-service's v2 with X-Test-User: true.
+        headerRoutes = { anyRole = ["tester", "admin"] }
+      },
       { id = "users-v2", match = { pathPrefix = "/api/v1/users", version = "2" }, service = "api-v2-service", stripPrefix = "/api/v1", userSpecific = true },
       {
         id          = "products"

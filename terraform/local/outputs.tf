@@ -23,3 +23,8 @@ output "api_keys" {
   value       = { for tier, k in portico_api_key.demo : tier => k.key }
   sensitive   = true
 }
+
+output "namespace_id" {
+  description = "Cloud Map namespace ID of the services."
+  value       = module.gateway.namespace_id
+}

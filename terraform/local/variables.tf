@@ -102,6 +102,7 @@ variable "backend_ports" {
   type        = map(number)
   default = {
     "user-service"           = 18081
+    "user-service-v2"        = 18088
     "order-service"          = 18082
     "notification-service"   = 18083
     "product-service"        = 18084
@@ -129,6 +130,12 @@ variable "permissions" {
     { path = "/api/v1/orders", methods = ["POST", "PUT", "PATCH", "DELETE"], anyRole = ["admin", "clerk"] },
     { path = "/api/v1/notifications", methods = ["GET"], anyRole = ["admin", "reader"] },
   ]
+}
+
+variable "xray_daemon_address" {
+  description = "Where the aggregator sends X-Ray segments (AWS_XRAY_DAEMON_ADDRESS); make demo's dashtrace listens there. Empty: no tracing."
+  type        = string
+  default     = "127.0.0.1:2000"
 }
 
 variable "aggregator_extra_environment" {

@@ -3,8 +3,8 @@
 //
 //	devtoken keygen -private key.pem -public key.pub.pem
 //	devtoken mint -key key.pem -iss https://portico.local -aud portico -sub user-123 -roles admin,reader
-//	devtoken mint -key key.pem -kid demo-1 -iss http://127.0.0.1:18088 -aud portico -claims '{"realm_access":{"roles":["admin"]}}'
-//	devtoken serve -public key.pub.pem -kid demo-1 -listen 127.0.0.1:18088
+//	devtoken mint -key key.pem -kid demo-1 -iss http://127.0.0.1:18089 -aud portico -claims '{"realm_access":{"roles":["admin"]}}'
+//	devtoken serve -public key.pub.pem -kid demo-1 -listen 127.0.0.1:18089
 //
 // serve runs a small OpenID Connect issuer (discovery document and JWK Set of
 // the key) at http://<listen>, the issuer URL of the tokens to mint.
@@ -91,7 +91,7 @@ func run(args []string) error {
 	case "serve":
 		pub := fs.String("public", "", "the signing key's public half (PEM)")
 		kid := fs.String("kid", "", "key ID of the key in the JWK Set")
-		listen := fs.String("listen", "127.0.0.1:18088", "address to listen on; the issuer URL is http://<listen>")
+		listen := fs.String("listen", "127.0.0.1:18089", "address to listen on; the issuer URL is http://<listen>")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}

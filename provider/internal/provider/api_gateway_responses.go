@@ -319,7 +319,7 @@ func gatewayResponsesValue(ctx context.Context, responses map[string]gatewayResp
 func (r *APIResource) putGatewayResponses(ctx context.Context, apiID string, want map[string]gatewayResponse, responseTypes []string) error {
 	for _, t := range responseTypes {
 		tflog.Info(ctx, "putting gateway response", map[string]any{"api_id": apiID, "response_type": t})
-		if _, err := r.clients.APIGateway.PutGatewayResponse(ctx, putGatewayResponseInput(apiID, t, want[t])); err != nil {
+		if _, err := r.gw.PutGatewayResponse(ctx, putGatewayResponseInput(apiID, t, want[t])); err != nil {
 			return fmt.Errorf("put gateway response %s: %w", t, err)
 		}
 	}
@@ -331,7 +331,7 @@ func (r *APIResource) putGatewayResponses(ctx context.Context, apiID string, wan
 func (r *APIResource) deleteGatewayResponses(ctx context.Context, apiID string, responseTypes []string) error {
 	for _, t := range responseTypes {
 		tflog.Info(ctx, "deleting gateway response", map[string]any{"api_id": apiID, "response_type": t})
-		_, err := r.clients.APIGateway.DeleteGatewayResponse(ctx, &apigateway.DeleteGatewayResponseInput{
+		_, err := r.gw.DeleteGatewayResponse(ctx, &apigateway.DeleteGatewayResponseInput{
 			RestApiId: aws.String(apiID), ResponseType: apigwtypes.GatewayResponseType(t),
 		})
 		if err != nil && !isNotFound(err) {
@@ -342,22 +342,31 @@ func (r *APIResource) deleteGatewayResponses(ctx context.Context, apiID string, 
 }
 
 // readGatewayResponses refreshes data.GatewayResponses with the customized
-// responses (defaultResponse=false) of the API.
-func (r *APIResource) readGatewayResponses(ctx context.Context, data *APIResourceModel) error {
+// responses (defaultResponse=false) of the API. In an existing API
+// (rest_api_id) only the response types Portico manages are read: the
+// owner's customizations are the owner's (all of them, after an import).
+func (r *APIResource) readGatewayResponses(ctx context.Context, data *APIResourceModel, imported bool) error {
 	apiID := data.ID.ValueString()
 	prior, err := gatewayResponsesFrom(ctx, data.GatewayResponses)
 	if err != nil {
 		return err
 	}
+	managed := func(t string) bool {
+		if !data.attached() || imported {
+			return true
+		}
+		_, ok := prior[t]
+		return ok
+	}
 	got := map[string]gatewayResponse{}
 	in := &apigateway.GetGatewayResponsesInput{RestApiId: aws.String(apiID), Limit: aws.Int32(500)}
 	for {
-		out, err := r.clients.APIGateway.GetGatewayResponses(ctx, in)
+		out, err := r.gw.GetGatewayResponses(ctx, in)
 		if err != nil {
 			return fmt.Errorf("list gateway responses: %w", err)
 		}
 		for _, gr := range out.Items {
-			if gr.DefaultResponse {
+			if gr.DefaultResponse || !managed(string(gr.ResponseType)) {
 				continue
 			}
 			t := string(gr.ResponseType)

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -40,9 +41,14 @@ const (
 	defaultTimeout      = 30
 )
 
-// roleRetryTimeout bounds the retries of CreateFunction while a new IAM role
-// propagates to Lambda.
-const roleRetryTimeout = 2 * time.Minute
+// functionTimeouts are portico_function's default timeouts: they bound the
+// retries while a new IAM role propagates to Lambda and the waits for the
+// function to become Active or finish an update.
+var functionTimeouts = opTimeouts{Create: 10 * time.Minute, Update: 10 * time.Minute, Delete: 5 * time.Minute}
+
+// tagFilename is the function tag that records the zip file's path, so that
+// an imported function reads back the filename its configuration gives.
+const tagFilename = "portico:filename"
 
 // FunctionResource manages a Lambda function deployed from a zip file.
 type FunctionResource struct {
@@ -51,20 +57,21 @@ type FunctionResource struct {
 
 // FunctionResourceModel is the state of a portico_function.
 type FunctionResourceModel struct {
-	ID             types.String `tfsdk:"id"`
-	Name           types.String `tfsdk:"name"`
-	Filename       types.String `tfsdk:"filename"`
-	SourceCodeHash types.String `tfsdk:"source_code_hash"`
-	RoleARN        types.String `tfsdk:"role_arn"`
-	Handler        types.String `tfsdk:"handler"`
-	Runtime        types.String `tfsdk:"runtime"`
-	Architecture   types.String `tfsdk:"architecture"`
-	MemorySize     types.Int64  `tfsdk:"memory_size"`
-	Timeout        types.Int64  `tfsdk:"timeout"`
-	Environment    types.Map    `tfsdk:"environment"`
-	Layers         types.List   `tfsdk:"layers"`
-	ARN            types.String `tfsdk:"arn"`
-	InvokeARN      types.String `tfsdk:"invoke_arn"`
+	ID             types.String   `tfsdk:"id"`
+	Name           types.String   `tfsdk:"name"`
+	Filename       types.String   `tfsdk:"filename"`
+	SourceCodeHash types.String   `tfsdk:"source_code_hash"`
+	RoleARN        types.String   `tfsdk:"role_arn"`
+	Handler        types.String   `tfsdk:"handler"`
+	Runtime        types.String   `tfsdk:"runtime"`
+	Architecture   types.String   `tfsdk:"architecture"`
+	MemorySize     types.Int64    `tfsdk:"memory_size"`
+	Timeout        types.Int64    `tfsdk:"timeout"`
+	Environment    types.Map      `tfsdk:"environment"`
+	Layers         types.List     `tfsdk:"layers"`
+	ARN            types.String   `tfsdk:"arn"`
+	InvokeARN      types.String   `tfsdk:"invoke_arn"`
+	Timeouts       timeouts.Value `tfsdk:"timeouts"`
 }
 
 // NewFunctionResource returns a portico_function resource.
@@ -76,10 +83,14 @@ func (r *FunctionResource) Metadata(_ context.Context, req resource.MetadataRequ
 	resp.TypeName = req.ProviderTypeName + "_function"
 }
 
-func (r *FunctionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *FunctionResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "A Lambda function deployed from a local zip file.",
+		MarkdownDescription: "A Lambda function deployed from a local zip file: the authorizer or the aggregator of a local stack " +
+			"or a turnkey deployment. The zip's path is kept in the tag `" + tagFilename + "`, so an imported function plans no change. " +
+			"A team that manages its functions with the hashicorp/aws provider may prefer `aws_lambda_function` (S3 packages, " +
+			"VPC, layers, aliases, code signing) and give its ARN to `portico_api`.",
+		Blocks: map[string]schema.Block{"timeouts": functionTimeouts.block(ctx)},
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The function name.",
@@ -90,11 +101,12 @@ func (r *FunctionResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 				MarkdownDescription: "Function name. Changing it replaces the function.",
 				Required:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{stringvalidator.LengthBetween(1, 64)},
+				Validators:          []validator.String{functionNameValidator},
 			},
 			"filename": schema.StringAttribute{
 				MarkdownDescription: "Path of the zip file with the function code.",
 				Required:            true,
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 256)},
 			},
 			"source_code_hash": schema.StringAttribute{
 				MarkdownDescription: "Base64 SHA-256 of the zip file, as `filebase64sha256(filename)` computes it. " +
@@ -102,20 +114,25 @@ func (r *FunctionResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 				Required: true,
 			},
 			"role_arn": schema.StringAttribute{
-				MarkdownDescription: "ARN of the IAM role the function runs as.",
-				Required:            true,
+				MarkdownDescription: "ARN of the IAM role the function runs as. A role created in the same apply may take a " +
+					"moment before Lambda can assume it: creates and configuration updates retry until it can, within the timeouts.",
+				Required:   true,
+				Validators: []validator.String{roleARNValidator},
 			},
 			"handler": schema.StringAttribute{
 				MarkdownDescription: "Function entry point. Defaults to `" + defaultHandler + "`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(defaultHandler),
+				Validators:          []validator.String{handlerValidator},
 			},
 			"runtime": schema.StringAttribute{
-				MarkdownDescription: "Lambda runtime identifier. Defaults to `" + defaultRuntime + "`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             stringdefault.StaticString(defaultRuntime),
+				MarkdownDescription: "Lambda runtime identifier. Defaults to `" + defaultRuntime + "`. Retired runtimes " +
+					"that Lambda no longer creates functions with (`go1.x`, `provided`, `python3.7`, ...) are refused at plan time.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(defaultRuntime),
+				Validators: []validator.String{stringvalidator.OneOf(lambdaRuntimes()...)},
 			},
 			"architecture": schema.StringAttribute{
 				MarkdownDescription: "Instruction set: `x86_64` or `arm64`. Defaults to `" + defaultArchitecture + "`.",
@@ -139,9 +156,12 @@ func (r *FunctionResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 				Validators:          []validator.Int64{int64validator.Between(1, 900)},
 			},
 			"environment": schema.MapAttribute{
-				MarkdownDescription: "Environment variables of the function.",
-				ElementType:         types.StringType,
-				Optional:            true,
+				MarkdownDescription: "Environment variables of the function. Names are letters, digits and `_`, starting with a letter; " +
+					"Lambda's reserved names (`AWS_REGION`, `AWS_LAMBDA_*`, `_HANDLER`, ...) are refused, and names and values " +
+					"together must fit in 4 KB.",
+				ElementType: types.StringType,
+				Optional:    true,
+				Validators:  []validator.Map{environmentValidator{}},
 			},
 			"layers": schema.ListAttribute{
 				MarkdownDescription: "ARNs of the layer versions attached to the function, in order (at most 5), such as a " +
@@ -216,6 +236,8 @@ func (r *FunctionResource) Create(ctx context.Context, req resource.CreateReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, data.Timeouts, opCreate, functionTimeouts, &resp.Diagnostics)
+	defer cancel()
 	name := data.Name.ValueString()
 	zip, err := os.ReadFile(data.Filename.ValueString())
 	if err != nil {
@@ -243,20 +265,16 @@ func (r *FunctionResource) Create(ctx context.Context, req resource.CreateReques
 		Timeout:       aws.Int32(int32(data.Timeout.ValueInt64())),
 		Code:          &lambdatypes.FunctionCode{ZipFile: zip},
 		Environment:   &lambdatypes.Environment{Variables: env},
+		Tags:          map[string]string{tagFilename: data.Filename.ValueString()},
 		Layers:        layers,
 	}
 
 	tflog.Info(ctx, "creating Lambda function", map[string]any{"name": name, "zip_bytes": len(zip)})
 	// A role created moments ago may not be assumable by Lambda yet.
-	err = poll(ctx, roleRetryTimeout, "the IAM role to become usable", func(ctx context.Context) (bool, error) {
+	err = retryCall(ctx, "Lambda to be able to assume role "+data.RoleARN.ValueString(), func(ctx context.Context) error {
 		_, err := r.clients.Lambda.CreateFunction(ctx, in)
-		if err != nil && hasErrorCode(err, "InvalidParameterValueException") &&
-			strings.Contains(awsMessage(err), "cannot be assumed") {
-			tflog.Debug(ctx, "role not assumable yet, retrying", map[string]any{"error": awsMessage(err)})
-			return false, nil
-		}
-		return err == nil, err
-	})
+		return err
+	}, roleNotAssumableYet)
 	if err != nil {
 		addAWSError(&resp.Diagnostics, "create", "Lambda function", name, err)
 		return
@@ -264,7 +282,7 @@ func (r *FunctionResource) Create(ctx context.Context, req resource.CreateReques
 	data.ID = types.StringValue(name)
 
 	waiter := lambda.NewFunctionActiveV2Waiter(r.clients.Lambda)
-	if err := waiter.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, waitTimeout); err != nil {
+	if err := waiter.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, remaining(ctx)); err != nil {
 		addAWSError(&resp.Diagnostics, "wait for Active state of", "Lambda function", name, err)
 		r.saveTainted(ctx, resp, data)
 		return
@@ -315,6 +333,9 @@ func (r *FunctionResource) read(ctx context.Context, data *FunctionResourceModel
 	}
 	data.MemorySize = types.Int64Value(int64(aws.ToInt32(c.MemorySize)))
 	data.Timeout = types.Int64Value(int64(aws.ToInt32(c.Timeout)))
+	if f, ok := out.Tags[tagFilename]; ok {
+		data.Filename = types.StringValue(f)
+	}
 	var layers []string
 	for _, l := range c.Layers {
 		layers = append(layers, aws.ToString(l.Arn))
@@ -361,7 +382,7 @@ func (r *FunctionResource) Read(ctx context.Context, req resource.ReadRequest, r
 // waitUpdated waits until the last update of the function has finished.
 func (r *FunctionResource) waitUpdated(ctx context.Context, name string) error {
 	waiter := lambda.NewFunctionUpdatedV2Waiter(r.clients.Lambda)
-	return waiter.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, waitTimeout)
+	return waiter.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, remaining(ctx))
 }
 
 func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -371,13 +392,14 @@ func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, plan.Timeouts, opUpdate, functionTimeouts, &resp.Diagnostics)
+	defer cancel()
 	name := plan.Name.ValueString()
 
-	// An imported function has no filename in state; its code is already the
-	// one whose hash the plan carries, so only a hash change uploads.
-	codeChanged := !plan.SourceCodeHash.Equal(state.SourceCodeHash) ||
-		(!state.Filename.IsNull() && !plan.Filename.Equal(state.Filename)) ||
-		!plan.Architecture.Equal(state.Architecture)
+	// The code is the zip whose hash the plan carries: only a hash (or
+	// architecture) change uploads; a zip moved to another path only changes
+	// the tag that records the path.
+	codeChanged := !plan.SourceCodeHash.Equal(state.SourceCodeHash) || !plan.Architecture.Equal(state.Architecture)
 	if codeChanged {
 		zip, err := os.ReadFile(plan.Filename.ValueString())
 		if err != nil {
@@ -386,11 +408,14 @@ func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateReques
 			return
 		}
 		tflog.Info(ctx, "updating Lambda function code", map[string]any{"name": name, "zip_bytes": len(zip)})
-		_, err = r.clients.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
-			FunctionName:  aws.String(name),
-			ZipFile:       zip,
-			Architectures: []lambdatypes.Architecture{lambdatypes.Architecture(plan.Architecture.ValueString())},
-		})
+		err = retryCall(ctx, "Lambda to accept the code of "+name, func(ctx context.Context) error {
+			_, err := r.clients.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
+				FunctionName:  aws.String(name),
+				ZipFile:       zip,
+				Architectures: []lambdatypes.Architecture{lambdatypes.Architecture(plan.Architecture.ValueString())},
+			})
+			return err
+		}, lambdaBusy)
 		if err != nil {
 			addAWSError(&resp.Diagnostics, "update the code of", "Lambda function", name, err)
 			return
@@ -419,7 +444,7 @@ func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateReques
 			layers = []string{} // an empty list detaches every layer
 		}
 		tflog.Info(ctx, "updating Lambda function configuration", map[string]any{"name": name})
-		_, err = r.clients.Lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
+		in := &lambda.UpdateFunctionConfigurationInput{
 			FunctionName: aws.String(name),
 			Role:         aws.String(plan.RoleARN.ValueString()),
 			Handler:      aws.String(plan.Handler.ValueString()),
@@ -428,13 +453,29 @@ func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateReques
 			Timeout:      aws.Int32(int32(plan.Timeout.ValueInt64())),
 			Environment:  &lambdatypes.Environment{Variables: env},
 			Layers:       layers,
-		})
+		}
+		// A new role may not be assumable yet, and a code update may still
+		// be settling: both pass.
+		err = retryCall(ctx, "Lambda to accept the configuration of "+name, func(ctx context.Context) error {
+			_, err := r.clients.Lambda.UpdateFunctionConfiguration(ctx, in)
+			return err
+		}, roleNotAssumableYet, lambdaBusy)
 		if err != nil {
 			addAWSError(&resp.Diagnostics, "update the configuration of", "Lambda function", name, err)
 			return
 		}
 		if err := r.waitUpdated(ctx, name); err != nil {
 			addAWSError(&resp.Diagnostics, "wait for the configuration update of", "Lambda function", name, err)
+			return
+		}
+	}
+
+	if !plan.Filename.Equal(state.Filename) {
+		arn := state.ARN.ValueString()
+		if _, err := r.clients.Lambda.TagResource(ctx, &lambda.TagResourceInput{
+			Resource: aws.String(arn), Tags: map[string]string{tagFilename: plan.Filename.ValueString()},
+		}); err != nil {
+			addAWSError(&resp.Diagnostics, "tag", "Lambda function", name, err)
 			return
 		}
 	}
@@ -452,6 +493,8 @@ func (r *FunctionResource) Delete(ctx context.Context, req resource.DeleteReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, data.Timeouts, opDelete, functionTimeouts, &resp.Diagnostics)
+	defer cancel()
 	name := data.Name.ValueString()
 	tflog.Info(ctx, "deleting Lambda function", map[string]any{"name": name})
 	_, err := r.clients.Lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(name)})

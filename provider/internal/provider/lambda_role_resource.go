@@ -43,7 +43,7 @@ type LambdaRoleResource struct {
 type LambdaRoleResourceModel struct {
 	ID     types.String `tfsdk:"id"`
 	Name   types.String `tfsdk:"name"`
-	Policy types.String `tfsdk:"policy"`
+	Policy jsonValue    `tfsdk:"policy"`
 	ARN    types.String `tfsdk:"arn"`
 }
 
@@ -59,7 +59,9 @@ func (r *LambdaRoleResource) Metadata(_ context.Context, req resource.MetadataRe
 func (r *LambdaRoleResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An IAM role that only Lambda may assume, with one inline policy (named `portico`): " +
-			"the least-privilege execution role of a Portico function.",
+			"the least-privilege execution role of a Portico function in a turnkey deployment. A team that manages IAM with the " +
+			"hashicorp/aws provider may prefer `aws_iam_role` with `aws_iam_role_policy` (permission boundaries, paths, managed " +
+			"policies, tags) and give the role's ARN to the function.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The role name.",
@@ -76,9 +78,11 @@ func (r *LambdaRoleResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				},
 			},
 			"policy": schema.StringAttribute{
-				MarkdownDescription: "The inline policy document, as JSON (write it with `jsonencode`). Updated in place.",
-				Required:            true,
-				Validators:          []validator.String{policyDocumentValidator{}},
+				MarkdownDescription: "The inline policy document, as JSON (write it with `jsonencode`). Updated in place. " +
+					"Compared as JSON: key order and white space are not changes.",
+				CustomType: jsonTypeOf(jsonAny),
+				Required:   true,
+				Validators: []validator.String{policyDocumentValidator{}},
 			},
 			"arn": schema.StringAttribute{
 				MarkdownDescription: "The role ARN, for `portico_function.role_arn`.",
@@ -148,7 +152,7 @@ func (r *LambdaRoleResource) Read(ctx context.Context, req resource.ReadRequest,
 	pol, err := r.clients.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: role.Role.RoleName, PolicyName: aws.String(inlinePolicyName)})
 	switch {
 	case isNotFound(err):
-		data.Policy = types.StringValue("")
+		data.Policy = jsonString(jsonAny, "")
 	case err != nil:
 		addAWSError(&resp.Diagnostics, "read the inline policy of", "IAM role", data.ID.ValueString(), err)
 		return
@@ -158,10 +162,9 @@ func (r *LambdaRoleResource) Read(ctx context.Context, req resource.ReadRequest,
 			resp.Diagnostics.AddError("Cannot read IAM policy", fmt.Sprintf("The inline policy of role %q is not a JSON document: %s", data.ID.ValueString(), err))
 			return
 		}
-		// Keep the configured spelling when the documents mean the same.
-		if !sameJSON(doc, data.Policy.ValueString()) {
-			data.Policy = types.StringValue(doc)
-		}
+		// The framework keeps the configured spelling when the documents
+		// are the same JSON (jsonType).
+		data.Policy = jsonString(jsonAny, doc)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
@@ -209,24 +212,6 @@ func decodePolicyDocument(doc string) (string, error) {
 		doc = unescaped
 	}
 	return canonicalJSON(doc)
-}
-
-// canonicalJSON re-encodes a JSON document with sorted keys and no spaces, as
-// Terraform's jsonencode writes it.
-func canonicalJSON(doc string) (string, error) {
-	var v any
-	if err := json.Unmarshal([]byte(doc), &v); err != nil {
-		return "", err
-	}
-	b, err := json.Marshal(v)
-	return string(b), err
-}
-
-// sameJSON reports whether two documents are the same JSON value.
-func sameJSON(a, b string) bool {
-	ca, errA := canonicalJSON(a)
-	cb, errB := canonicalJSON(b)
-	return errA == nil && errB == nil && ca == cb
 }
 
 // policyDocumentValidator checks that a policy is a JSON object with a

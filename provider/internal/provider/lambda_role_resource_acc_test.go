@@ -62,7 +62,8 @@ resource "portico_lambda_role" "test" {
 					policyHas("logs:PutLogEvents"),
 				),
 			},
-			{ResourceName: addr, ImportState: true, ImportStateVerify: true},
+			accImportCommand(addr, ""),
+			accImportBlock(addr, ""),
 			{
 				Config: config("dynamodb:UpdateItem"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{

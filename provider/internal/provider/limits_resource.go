@@ -2,12 +2,8 @@ package provider
 
 import (
 	"context"
-	"github.com/portico-gw/portico/internal/statetable"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -15,9 +11,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/portico-gw/portico/pkg/ratelimit"
+
+	"github.com/portico-gw/portico/internal/statetable"
 )
 
 var (
@@ -39,7 +37,7 @@ type LimitsResource struct {
 type LimitsResourceModel struct {
 	ID        types.String `tfsdk:"id"`
 	TableName types.String `tfsdk:"table_name"`
-	Document  types.String `tfsdk:"document"`
+	Document  jsonValue    `tfsdk:"document"`
 }
 
 // NewLimitsResource returns a portico_limits resource.
@@ -56,7 +54,8 @@ func (r *LimitsResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 		MarkdownDescription: "The rate limits the aggregator enforces (global, per IP, per API key, per endpoint, per tier), " +
 			"as a JSON document in the item `{pk = \"" + limitsKey + "\", document}` of the state table. " +
 			"The document is checked at plan time with the aggregator's own parser: window lengths, request counts, " +
-			"shards, leases and fail modes.",
+			"shards, leases and fail modes; every faulty rule is reported, each naming the rule. " +
+			"Creating it refuses to overwrite a limits document already in the table (another stack's, say) and says how to import it.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The table name, the import ID.",
@@ -67,12 +66,15 @@ func (r *LimitsResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				MarkdownDescription: "The Portico state table (partition key `pk`). Changing it replaces the item.",
 				Required:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators:          []validator.String{tableNameValidator},
 			},
 			"document": schema.StringAttribute{
 				MarkdownDescription: "The limits document, written with `jsonencode`: " +
 					"`{version = 1, rules = [{name, dimension (global|ip|apikey|endpoint|tier|claim), route, tier, claim, requests, " +
-					"window (\"1s\", \"1m\", \"1h\", \"1d\", \"month\"), algorithm (fixed|sliding), lease, shards, failMode (open|closed), floor}], usage = {claim}}`.",
-				Required: true,
+					"window (\"1s\", \"1m\", \"1h\", \"1d\", \"month\"), algorithm (fixed|sliding), lease, shards, failMode (open|closed), floor}], usage = {claim}}`. " +
+					"Compared as JSON: key order and white space are not changes.",
+				CustomType: jsonTypeOf(jsonAny),
+				Required:   true,
 			},
 		},
 	}
@@ -82,62 +84,55 @@ func (r *LimitsResource) Configure(_ context.Context, req resource.ConfigureRequ
 	r.clients = clientsFrom(req.ProviderData, &resp.Diagnostics)
 }
 
-// ValidateConfig refuses a document the aggregator would refuse.
+// ValidateConfig refuses a document the aggregator would refuse, with one
+// diagnostic per faulty rule.
 func (r *LimitsResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var doc types.String
+	var doc jsonValue
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("document"), &doc)...)
 	if resp.Diagnostics.HasError() || doc.IsNull() || doc.IsUnknown() {
 		return
 	}
-	if msg := limitsDocumentProblem(doc.ValueString()); msg != "" {
-		resp.Diagnostics.AddAttributeError(path.Root("document"), "Invalid limits document", msg)
+	addLimitsProblems(&resp.Diagnostics, doc.ValueString())
+}
+
+// addLimitsProblems adds one error per problem of the limits document doc.
+func addLimitsProblems(diags *diag.Diagnostics, doc string) {
+	for _, p := range limitsDocumentProblems(doc) {
+		diags.AddAttributeError(path.Root("document"), "Invalid limits document", p.String())
 	}
 }
 
-// limitsDocumentProblem returns what is wrong with doc, or "".
-func limitsDocumentProblem(doc string) string {
-	if _, err := ratelimit.ParseDocument([]byte(doc)); err != nil {
-		return strings.TrimPrefix(err.Error(), ratelimit.ErrConfig.Error()+": ")
-	}
-	return ""
-}
-
-func (r *LimitsResource) put(ctx context.Context, data LimitsResourceModel) error {
-	_, err := r.clients.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(data.TableName.ValueString()),
-		Item: map[string]ddbtypes.AttributeValue{
-			"pk":        &ddbtypes.AttributeValueMemberS{Value: limitsKey},
-			"document":  &ddbtypes.AttributeValueMemberS{Value: data.Document.ValueString()},
-			"updatedAt": &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339)},
-		},
-	})
-	if err != nil {
-		return err
-	}
-	return r.clients.bumpRevision(ctx, data.TableName.ValueString())
-}
-
-// write validates the planned document and puts it, for Create and Update.
-func (r *LimitsResource) write(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics) {
+// write validates the planned document and puts it, for Create and Update;
+// Create does not overwrite an existing document.
+func (r *LimitsResource) write(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, create bool, diags *diag.Diagnostics) {
 	var data LimitsResourceModel
 	diags.Append(plan.Get(ctx, &data)...)
 	if diags.HasError() {
 		return
 	}
-	if msg := limitsDocumentProblem(data.Document.ValueString()); msg != "" {
-		diags.AddAttributeError(path.Root("document"), "Invalid limits document", msg)
+	// Checked at plan time unless the document was unknown then.
+	if addLimitsProblems(diags, data.Document.ValueString()); diags.HasError() {
 		return
 	}
+	table := data.TableName.ValueString()
 	data.ID = data.TableName
-	if err := r.put(ctx, data); err != nil {
-		addAWSError(diags, "write", "limits document", data.TableName.ValueString(), err)
+	err := r.clients.putStateItem(ctx, table, map[string]ddbtypes.AttributeValue{
+		"pk":        &ddbtypes.AttributeValueMemberS{Value: limitsKey},
+		"document":  &ddbtypes.AttributeValueMemberS{Value: data.Document.ValueString()},
+		"updatedAt": &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339)},
+	}, create, &itemExistsError{What: "a limits document", Table: table, Key: limitsKey, ImportID: table})
+	if err == nil {
+		err = r.clients.bumpRevision(ctx, table)
+	}
+	if err != nil {
+		addAWSError(diags, "write", "limits document", table, err)
 		return
 	}
 	diags.Append(state.Set(ctx, &data)...)
 }
 
 func (r *LimitsResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	r.write(ctx, req.Plan, &resp.State, &resp.Diagnostics)
+	r.write(ctx, req.Plan, &resp.State, true, &resp.Diagnostics)
 }
 
 func (r *LimitsResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -155,19 +150,14 @@ func (r *LimitsResource) Read(ctx context.Context, req resource.ReadRequest, res
 		addAWSError(&resp.Diagnostics, "read", "limits document", data.TableName.ValueString(), err)
 		return
 	}
-	doc, _ := item["document"].(*ddbtypes.AttributeValueMemberS)
-	switch {
-	case doc == nil:
-		data.Document = types.StringValue("")
-	case !sameJSON(doc.Value, data.Document.ValueString()):
-		data.Document = types.StringValue(doc.Value)
-	}
+	doc, _ := stringAttr(item, "document") // not a document: "", which the plan rewrites
+	data.Document = jsonString(jsonAny, doc)
 	data.ID = data.TableName
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
 
 func (r *LimitsResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	r.write(ctx, req.Plan, &resp.State, &resp.Diagnostics)
+	r.write(ctx, req.Plan, &resp.State, false, &resp.Diagnostics)
 }
 
 func (r *LimitsResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

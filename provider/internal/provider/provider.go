@@ -164,6 +164,7 @@ func (p *PorticoProvider) Resources(_ context.Context) []func() resource.Resourc
 		NewAPIResource,
 		NewServiceNamespaceResource,
 		NewServiceResource,
+		NewServicePolicyResource,
 		NewServiceInstanceResource,
 		NewAPIKeyResource,
 		NewLambdaRoleResource,

@@ -79,12 +79,8 @@ resource "portico_route_table" "test" {
 					stored(`"service":"user-service"`),
 				),
 			},
-			{
-				ResourceName:      "portico_route_table.test",
-				ImportState:       true,
-				ImportStateId:     table,
-				ImportStateVerify: true,
-			},
+			accImportCommand("portico_route_table.test", table),
+			accImportBlock("portico_route_table.test", table),
 			{
 				Config: config("api-v2-service", "30s"), // valid, with a warning about the 29 s limit
 				ConfigPlanChecks: resource.ConfigPlanChecks{

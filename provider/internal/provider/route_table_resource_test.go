@@ -77,7 +77,7 @@ func TestRouteTableImport(t *testing.T) {
 	r := &RouteTableResource{}
 	tests := []struct{ id, table, key, stateID string }{
 		{"portico-state", "portico-state", "config#routes", "portico-state"},
-		{"portico-state/config#canary", "portico-state", "config#canary", "portico-state/config#canary"},
+		{"portico-state/config#routes", "portico-state", "config#routes", "portico-state"},
 	}
 	for _, tt := range tests {
 		if got := importedString(t, r, tt.id, "table_name"); got != tt.table {
@@ -90,7 +90,7 @@ func TestRouteTableImport(t *testing.T) {
 			t.Errorf("import %q: got id %q, want %q", tt.id, got, tt.stateID)
 		}
 	}
-	for _, bad := range []string{"", "/k", "t/"} {
+	for _, bad := range []string{"", "/k", "t/", "portico-state/config#canary"} {
 		if _, _, err := parseRouteTableImportID(bad); err == nil {
 			t.Errorf("import %q: got nil error, want one", bad)
 		}

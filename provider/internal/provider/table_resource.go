@@ -3,10 +3,12 @@ package provider
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -31,13 +33,18 @@ type TableResource struct {
 
 // TableResourceModel is the state of a portico_table.
 type TableResourceModel struct {
-	ID           types.String `tfsdk:"id"`
-	Name         types.String `tfsdk:"name"`
-	HashKey      types.String `tfsdk:"hash_key"`
-	RangeKey     types.String `tfsdk:"range_key"`
-	TTLAttribute types.String `tfsdk:"ttl_attribute"`
-	ARN          types.String `tfsdk:"arn"`
+	ID           types.String   `tfsdk:"id"`
+	Name         types.String   `tfsdk:"name"`
+	HashKey      types.String   `tfsdk:"hash_key"`
+	RangeKey     types.String   `tfsdk:"range_key"`
+	TTLAttribute types.String   `tfsdk:"ttl_attribute"`
+	ARN          types.String   `tfsdk:"arn"`
+	Timeouts     timeouts.Value `tfsdk:"timeouts"`
 }
+
+// tableTimeouts are portico_table's default timeouts: a table is usually
+// ACTIVE within seconds; a TTL change may take longer.
+var tableTimeouts = opTimeouts{Create: 10 * time.Minute, Update: 10 * time.Minute, Delete: 10 * time.Minute}
 
 // NewTableResource returns a portico_table resource.
 func NewTableResource() resource.Resource {
@@ -48,10 +55,14 @@ func (r *TableResource) Metadata(_ context.Context, req resource.MetadataRequest
 	resp.TypeName = req.ProviderTypeName + "_table"
 }
 
-func (r *TableResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *TableResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "A DynamoDB table billed per request (`PAY_PER_REQUEST`), with string keys.",
+		MarkdownDescription: "A DynamoDB table billed per request (`PAY_PER_REQUEST`), with string keys: Portico's state table " +
+			"(partition key `pk`, TTL attribute `ttl`) for a local stack or a turnkey deployment. A team that manages its tables " +
+			"with the hashicorp/aws provider may prefer `aws_dynamodb_table` (encryption with its own KMS key, point-in-time " +
+			"recovery, replicas, tags); Portico's resources take a table name and work with either.",
+		Blocks: map[string]schema.Block{"timeouts": tableTimeouts.block(ctx)},
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The table name.",
@@ -62,7 +73,7 @@ func (r *TableResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				MarkdownDescription: "Table name. Changing it replaces the table.",
 				Required:            true,
 				PlanModifiers:       replace,
-				Validators:          []validator.String{stringvalidator.LengthBetween(3, 255)},
+				Validators:          []validator.String{tableNameValidator},
 			},
 			"hash_key": schema.StringAttribute{
 				MarkdownDescription: "Name of the partition key attribute (type `S`). Changing it replaces the table.",
@@ -112,6 +123,8 @@ func (r *TableResource) Create(ctx context.Context, req resource.CreateRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, data.Timeouts, opCreate, tableTimeouts, &resp.Diagnostics)
+	defer cancel()
 	name := data.Name.ValueString()
 	defs, keys := tableKeys(data.HashKey.ValueString(), data.RangeKey.ValueString())
 
@@ -129,7 +142,7 @@ func (r *TableResource) Create(ctx context.Context, req resource.CreateRequest, 
 	data.ID = types.StringValue(name)
 
 	waiter := dynamodb.NewTableExistsWaiter(r.clients.DynamoDB)
-	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, waitTimeout); err != nil {
+	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, remaining(ctx)); err != nil {
 		addAWSError(&resp.Diagnostics, "wait for ACTIVE status of", "DynamoDB table", name, err)
 		r.saveTainted(ctx, resp, data)
 		return
@@ -239,6 +252,8 @@ func (r *TableResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, plan.Timeouts, opUpdate, tableTimeouts, &resp.Diagnostics)
+	defer cancel()
 	name := plan.Name.ValueString()
 	oldTTL, newTTL := state.TTLAttribute.ValueString(), plan.TTLAttribute.ValueString()
 	if oldTTL != newTTL {
@@ -277,6 +292,8 @@ func (r *TableResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, data.Timeouts, opDelete, tableTimeouts, &resp.Diagnostics)
+	defer cancel()
 	name := data.Name.ValueString()
 	tflog.Info(ctx, "deleting DynamoDB table", map[string]any{"name": name})
 	_, err := r.clients.DynamoDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
@@ -288,7 +305,7 @@ func (r *TableResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 		return
 	}
 	waiter := dynamodb.NewTableNotExistsWaiter(r.clients.DynamoDB)
-	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, waitTimeout); err != nil {
+	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, remaining(ctx)); err != nil {
 		addAWSError(&resp.Diagnostics, "wait for deletion of", "DynamoDB table", name, err)
 	}
 }

@@ -51,12 +51,8 @@ resource "portico_table" "test" {
 					resource.TestMatchResourceAttr("portico_table.test", "arn", tableARNPattern(name)),
 				),
 			},
-			{
-				ResourceName:      "portico_table.test",
-				ImportState:       true,
-				ImportStateId:     name,
-				ImportStateVerify: true,
-			},
+			accImportCommand("portico_table.test", name),
+			accImportBlock("portico_table.test", name),
 			{
 				Config: config("expires_at"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
