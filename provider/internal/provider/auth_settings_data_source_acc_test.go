@@ -14,6 +14,14 @@ func TestAccAuthSettingsDataSource(t *testing.T) {
 		PreCheck:                 func() { accPreCheck(t) },
 		ProtoV6ProviderFactories: accProviders,
 		Steps: []resource.TestStep{
+			// The refused document first: the test destroys with the last step's configuration.
+			{
+				Config: accProviderConfig() + `
+data "portico_auth_settings" "this" {
+  document = jsonencode({ issuers = [{ issuer = "http://id.example.com", audiences = ["portico"] }] })
+}`,
+				ExpectError: regexp.MustCompile(`must be https`),
+			},
 			{
 				Config: accProviderConfig() + `
 data "portico_auth_settings" "this" {
@@ -31,13 +39,6 @@ data "portico_auth_settings" "this" {
 					resource.TestCheckResourceAttr("data.portico_auth_settings.this", "issuers.0", "https://id.example.com/realms/portico"),
 					resource.TestMatchResourceAttr("data.portico_auth_settings.this", "id", regexp.MustCompile(`^[0-9a-f]{64}$`)),
 				),
-			},
-			{
-				Config: accProviderConfig() + `
-data "portico_auth_settings" "this" {
-  document = jsonencode({ issuers = [{ issuer = "http://id.example.com", audiences = ["portico"] }] })
-}`,
-				ExpectError: regexp.MustCompile(`must be https`),
 			},
 		},
 	})
