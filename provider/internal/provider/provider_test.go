@@ -130,6 +130,7 @@ func TestDataSources(t *testing.T) {
 		"portico_api":               {"id", "stage_name", "name", "invoke_url", "execution_arn"},
 		"portico_service_instances": {"id", "namespace_name", "service_name", "instances"},
 		"portico_caller":            {"account_id", "arn", "region"},
+		"portico_auth_settings":     {"id", "document", "issuers"},
 	}
 	p := New("test")()
 	got := map[string]bool{}
