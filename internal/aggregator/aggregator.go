@@ -29,6 +29,7 @@ import (
 	cachedynamo "github.com/portico-gw/portico/internal/cache/dynamo"
 	"github.com/portico-gw/portico/internal/config"
 	configdynamo "github.com/portico-gw/portico/internal/config/dynamo"
+	"github.com/portico-gw/portico/internal/config/live"
 	"github.com/portico-gw/portico/internal/gateway"
 	"github.com/portico-gw/portico/internal/logging"
 	"github.com/portico-gw/portico/pkg/mesh"
@@ -226,7 +227,7 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metri
 		Logger:       log,
 		StoreTimeout: env.StoreTimeout,
 	})
-	watch, err := config.NewWatch(config.WatchConfig{Source: src, Name: "gateway configuration", Refresh: env.Refresh, Logger: log}, builder.Build)
+	watch, err := live.NewWatch(live.Config{Source: src, Name: "gateway configuration", Refresh: env.Refresh, Logger: log}, builder.Build)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package config
 import (
 	"context"
 	"fmt"
+	"github.com/portico-gw/portico/internal/config/live"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ func BenchmarkConfigReads(b *testing.B) {
 		b.Run(fmt.Sprintf("services=%d", services), func(b *testing.B) {
 			var rev, docs float64
 			for b.Loop() {
-				src := &Memory{}
+				src := &live.Memory{}
 				var routes []string
 				for i := range services {
 					svc := fmt.Sprintf("svc-%d", i)
@@ -32,7 +33,7 @@ func BenchmarkConfigReads(b *testing.B) {
 				src.Put(statetable.RoutesKey, []byte(`{"version":1,"routes":[`+strings.Join(routes, ",")+`]}`))
 				src.Put(statetable.LimitsKey, []byte(limitsDoc))
 				c := &clock{now: time.Unix(1_800_000_000, 0)}
-				w, err := NewWatch(WatchConfig{Source: src, Refresh: 5 * time.Second, Now: c.Now}, testBuilder().Build)
+				w, err := live.NewWatch(live.Config{Source: src, Refresh: 5 * time.Second, Now: c.Now}, testBuilder().Build)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -17,7 +17,7 @@ import (
 )
 
 // Configuration gives the configuration snapshot in use, and false while none
-// has loaded (503); a *config.Watch[*config.Snapshot] is one.
+// has loaded (503); a *live.Watch[*config.Snapshot] is one.
 type Configuration interface {
 	Current(ctx context.Context) (*config.Snapshot, bool)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/portico-gw/portico/internal/config"
+	"github.com/portico-gw/portico/internal/config/live"
 	"log/slog"
 	"net"
 	"net/http"
@@ -78,7 +79,7 @@ func startPayments(t *testing.T) *payBackend {
 // does, with the payment service at addr.
 func grpcSnapshot(t *testing.T, addr string) *config.Snapshot {
 	t.Helper()
-	src := &config.Memory{}
+	src := &live.Memory{}
 	src.Put(statetable.RoutesKey, []byte(grpcRoutes))
 	src.Put(statetable.DescriptorsKey("payments"), grpcpay.DescriptorSet())
 	b := config.NewBuilder(config.SnapshotConfig{Transcoding: transcode.Config{

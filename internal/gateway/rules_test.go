@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/config"
+	"github.com/portico-gw/portico/internal/config/live"
 	"github.com/portico-gw/portico/internal/route"
 	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/internal/usage"
@@ -157,7 +158,7 @@ func (r *usageLog) Record(_ context.Context, ev usage.Event) {
 // The usage counters count what reaches a backend, per key, route and
 // tenant, when the limits document asks for them.
 func TestMeterCountsServedRequests(t *testing.T) {
-	src := &config.Memory{}
+	src := &live.Memory{}
 	src.Put(statetable.RoutesKey, []byte(testRoutes))
 	src.Put(statetable.LimitsKey, []byte(`{"version": 1, "rules": [{"name": "ip", "dimension": "ip", "requests": 100, "window": "1m"}], "usage": {"claim": "tenant"}}`))
 	snap, err := config.NewBuilder(config.SnapshotConfig{}).Build(context.Background(), src, 1, nil)

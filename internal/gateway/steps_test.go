@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/portico-gw/portico/internal/config"
+	"github.com/portico-gw/portico/internal/config/live"
 	"github.com/portico-gw/portico/internal/route"
 	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/pkg/ratelimit"
@@ -182,7 +183,7 @@ func TestStepEnrich(t *testing.T) {
 // The headers a service's policy routes on reach it only from callers the
 // route lets choose a version.
 func TestHeadersForServicePolicyRoutes(t *testing.T) {
-	src := &config.Memory{}
+	src := &live.Memory{}
 	src.Put(statetable.RoutesKey, []byte(`{"version":1,"routes":[{"id":"u","match":{"pathPrefix":"/u"},"service":"user-service"}]}`))
 	src.Put(statetable.PolicyKey("user-service"), []byte(`{"routes":[{"header":"X-Test-User","value":"true","version":"v2"}]}`))
 	snap, err := config.NewBuilder(config.SnapshotConfig{}).Build(context.Background(), src, 1, nil)

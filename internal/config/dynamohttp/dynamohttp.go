@@ -1,4 +1,4 @@
-// Package dynamohttp is a config.Source on the state table for a function
+// Package dynamohttp is a live.Source on the state table for a function
 // that must stay small: the authorizer. It speaks DynamoDB's JSON API over
 // net/http, signs with the AWS SDK's Signature Version 4 signer, and takes
 // its credentials from the environment Lambda sets, so it adds the SDK's
@@ -31,7 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
-	"github.com/portico-gw/portico/internal/config"
+	"github.com/portico-gw/portico/internal/config/live"
 	"github.com/portico-gw/portico/internal/statetable"
 )
 
@@ -106,7 +106,7 @@ func (e envCredentials) Retrieve(context.Context) (aws.Credentials, error) {
 	return c, nil
 }
 
-// Source implements config.Source.
+// Source implements live.Source.
 type Source struct {
 	cfg    Config
 	url    string
@@ -114,7 +114,7 @@ type Source struct {
 	signer *v4.Signer
 }
 
-var _ config.Source = (*Source)(nil)
+var _ live.Source = (*Source)(nil)
 
 // New returns a Source for cfg.
 func New(cfg Config) (*Source, error) {
@@ -166,7 +166,7 @@ type getItemOutput struct {
 	Item map[string]attr `json:"Item"`
 }
 
-// Revision implements config.Source: the revision item's number, 0 when
+// Revision implements live.Source: the revision item's number, 0 when
 // there is none.
 func (s *Source) Revision(ctx context.Context) (int64, error) {
 	item, err := s.getItem(ctx, getItemInput{
@@ -188,7 +188,7 @@ func (s *Source) Revision(ctx context.Context) (int64, error) {
 	return rev, nil
 }
 
-// Documents implements config.Source, one GetItem per key: a document is a
+// Documents implements live.Source, one GetItem per key: a document is a
 // string DocumentAttr or a binary DescriptorsAttr.
 func (s *Source) Documents(ctx context.Context, keys []string) (map[string][]byte, error) {
 	out := map[string][]byte{}

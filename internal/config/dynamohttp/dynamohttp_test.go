@@ -17,7 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/portico-gw/portico/internal/config"
+	"github.com/portico-gw/portico/internal/config/live"
 	"github.com/portico-gw/portico/internal/statetable"
 )
 
@@ -240,7 +240,7 @@ func TestSourceUnderAWatch(t *testing.T) {
 		statetable.RevisionKey: {statetable.KeyAttr: map[string]string{"S": statetable.RevisionKey}, statetable.RevisionAttr: map[string]string{"N": "1"}},
 		statetable.AuthKey:     {statetable.KeyAttr: map[string]string{"S": statetable.AuthKey}, statetable.DocumentAttr: map[string]string{"S": "one"}},
 	}}
-	w, err := config.NewWatch(config.WatchConfig{Source: newSource(t, f)}, func(ctx context.Context, src config.Source, _ int64, _ string) (string, error) {
+	w, err := live.NewWatch(live.Config{Source: newSource(t, f)}, func(ctx context.Context, src live.Source, _ int64, _ string) (string, error) {
 		docs, err := src.Documents(ctx, []string{statetable.AuthKey})
 		return string(docs[statetable.AuthKey]), err
 	})

@@ -1,4 +1,4 @@
-package config
+package live
 
 import (
 	"context"
@@ -34,8 +34,8 @@ type Releaser interface {
 	Release()
 }
 
-// WatchConfig configures a Watch.
-type WatchConfig struct {
+// Config configures a Watch.
+type Config struct {
 	// Source holds the documents. Required.
 	Source Source
 	// Name labels the value in logs, such as "gateway configuration".
@@ -58,7 +58,7 @@ type WatchConfig struct {
 }
 
 // Validate reports an unusable configuration.
-func (c WatchConfig) Validate() error {
+func (c Config) Validate() error {
 	if c.Source == nil {
 		return errors.New("config: watch: Source is required")
 	}
@@ -72,7 +72,7 @@ func (c WatchConfig) Validate() error {
 // their revision moves (see the package documentation). Safe for concurrent
 // use.
 type Watch[T any] struct {
-	cfg   WatchConfig
+	cfg   Config
 	build Build[T]
 	log   *slog.Logger
 
@@ -97,7 +97,7 @@ type generation[T any] struct {
 
 // NewWatch returns a Watch of the values build makes. It reads nothing until
 // Load or Current.
-func NewWatch[T any](cfg WatchConfig, build Build[T]) (*Watch[T], error) {
+func NewWatch[T any](cfg Config, build Build[T]) (*Watch[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package config
+package live
 
 import (
 	"bytes"
@@ -60,7 +60,7 @@ func buildText(released *int, builds *int) Build[*textValue] {
 func newWatch(t *testing.T, src Source, c *clock, logs *bytes.Buffer) (*Watch[*textValue], *int, *int) {
 	t.Helper()
 	var released, builds int
-	w, err := NewWatch(WatchConfig{Source: src, Refresh: 10 * time.Second, ColdRetry: time.Second, Grace: time.Minute,
+	w, err := NewWatch(Config{Source: src, Refresh: 10 * time.Second, ColdRetry: time.Second, Grace: time.Minute,
 		Now: c.Now, Logger: slog.New(slog.NewTextHandler(logs, nil))}, buildText(&released, &builds))
 	if err != nil {
 		t.Fatal(err)

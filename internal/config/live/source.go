@@ -1,4 +1,4 @@
-package config
+package live
 
 import (
 	"context"
@@ -6,8 +6,8 @@ import (
 	"sync"
 )
 
-// Source reads the stored configuration; package config/dynamo reads the
-// state table.
+// Source reads the stored configuration; packages config/dynamo and
+// config/dynamohttp read the state table.
 type Source interface {
 	// Revision returns the configuration's revision: a number every write of
 	// a document increments, 0 when none was ever written. It is read every
