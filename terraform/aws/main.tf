@@ -44,9 +44,10 @@ resource "portico_lambda_role" "aggregator" {
     Statement = [
       { Effect = "Allow", Action = ["logs:CreateLogGroup"], Resource = "${local.log_group_arn}/${var.name}-aggregator" },
       { Effect = "Allow", Action = ["logs:CreateLogStream", "logs:PutLogEvents"], Resource = "${local.log_group_arn}/${var.name}-aggregator:*" },
-      # Reads: the route table, limits and descriptor documents, API keys,
-      # counters and cached responses.
-      { Effect = "Allow", Action = ["dynamodb:GetItem"], Resource = module.gateway.table_arn },
+      # Reads: the configuration (its revision with GetItem, its documents
+      # with BatchGetItem when the revision moved), API keys, counters and
+      # cached responses.
+      { Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:BatchGetItem"], Resource = module.gateway.table_arn },
       # Writes only to the items the aggregator owns: rate-limit counters
       # (UpdateItem, keys "rl#..."), cached responses (PutItem, "cache#...")
       # and usage counters (UpdateItem, "usage#..."). The configuration and
