@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,10 +22,11 @@ var (
 
 // Build makes the value of the documents stored in src at revision rev. prev
 // is the value in use (the zero value before the first), whose parts a
-// Build may reuse when their documents did not change. An error wrapping
-// ErrInvalid or ErrMissing is a configuration to fix, retried only when the
-// revision moves; any other error is a failed read, retried at the next
-// refresh.
+// Build may reuse when their documents did not change; a Build that returns
+// prev itself (a pointer) keeps it in use, and it is not released. An error
+// wrapping ErrInvalid or ErrMissing is a configuration to fix, retried only
+// when the revision moves; any other error is a failed read, retried at the
+// next refresh.
 type Build[T any] func(ctx context.Context, src Source, rev int64, prev T) (T, error)
 
 // Releaser is implemented by values that hold resources (connections): a
@@ -215,11 +217,24 @@ func (w *Watch[T]) load(ctx context.Context) error {
 	}
 	w.refusedOK = false
 	w.cur.Store(&generation[T]{value: v, revision: rev})
-	if cur != nil {
+	if cur != nil && !same(v, cur.value) {
 		w.retired = append(w.retired, retired[T]{cur.value, w.cfg.Now()})
 	}
 	w.log.InfoContext(ctx, "config: loaded the "+w.cfg.Name, "revision", rev)
 	return nil
+}
+
+// same reports whether a Build returned the value in use itself (a pointer
+// to the same value), which stays in use and is not released.
+func same[T any](a, b T) bool {
+	va, vb := any(a), any(b)
+	if va == nil || vb == nil {
+		return va == vb
+	}
+	if t := reflect.TypeOf(va); t.Kind() != reflect.Pointer || t != reflect.TypeOf(vb) {
+		return false
+	}
+	return va == vb
 }
 
 // release releases the values replaced more than Grace before now; the

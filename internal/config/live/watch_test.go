@@ -189,3 +189,38 @@ func TestWatchReleasesAfterGrace(t *testing.T) {
 		t.Fatalf("got %d released a grace period later, want 1", *released)
 	}
 }
+
+// A Build that finds its documents unchanged (the revision moved for
+// another document) may return the value in use: it stays in use under the
+// new revision and is never released, however long it lives.
+func TestWatchKeepsAValueItsBuildReturnsAgain(t *testing.T) {
+	src := &Memory{}
+	src.Put("doc", []byte("a"))
+	c := &clock{now: time.Unix(1_800_000_000, 0)}
+	var released, builds int
+	text := buildText(&released, &builds)
+	reuse := func(ctx context.Context, src Source, rev int64, prev *textValue) (*textValue, error) {
+		v, err := text(ctx, src, rev, prev)
+		if err == nil && prev != nil && prev.text == v.text {
+			return prev, nil
+		}
+		return v, err
+	}
+	w, err := NewWatch(Config{Source: src, Refresh: 10 * time.Second, Grace: time.Minute, Now: c.Now}, reuse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	first, _ := w.Current(ctx)
+	src.Put("other", []byte("x")) // the revision moves; "doc" does not change
+	for range 3 {
+		c.advance(time.Minute)
+		w.Current(ctx)
+	}
+	got, _ := w.Current(ctx)
+	rev, _ := w.Revision()
+	if got != first || released != 0 || rev != 2 || builds != 2 {
+		t.Fatalf("got the same value %v, %d released, revision %d, %d builds; want the same value, none released, revision 2, 2 builds",
+			got == first, released, rev, builds)
+	}
+}
