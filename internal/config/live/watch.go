@@ -217,6 +217,9 @@ func (w *Watch[T]) load(ctx context.Context) error {
 	}
 	w.refusedOK = false
 	w.cur.Store(&generation[T]{value: v, revision: rev})
+	if cur == nil { // the first value: from now on, the refresh interval
+		w.next.Store(w.cfg.Now().Add(w.cfg.Refresh).UnixNano())
+	}
 	if cur != nil && !same(v, cur.value) {
 		w.retired = append(w.retired, retired[T]{cur.value, w.cfg.Now()})
 	}

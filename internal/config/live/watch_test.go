@@ -224,3 +224,25 @@ func TestWatchKeepsAValueItsBuildReturnsAgain(t *testing.T) {
 			got == first, released, rev, builds)
 	}
 }
+
+// Once the first value is built, refreshes come every Refresh, not every
+// ColdRetry (which paces only the attempts before it).
+func TestWatchRefreshesOnItsIntervalAfterTheFirstValue(t *testing.T) {
+	src := &Memory{}
+	src.Put("doc", []byte("a"))
+	c := &clock{now: time.Unix(1_800_000_000, 0)}
+	var logs bytes.Buffer
+	w, _, _ := newWatch(t, src, c, &logs) // Refresh 10s, ColdRetry 1s
+	ctx := context.Background()
+	w.Current(ctx)
+	c.advance(2 * time.Second)
+	w.Current(ctx)
+	if src.Reads.Revision != 1 {
+		t.Fatalf("2 s after the first value: got %d revision reads, want 1 (the next is due at 10 s)", src.Reads.Revision)
+	}
+	c.advance(8 * time.Second)
+	w.Current(ctx)
+	if src.Reads.Revision != 2 {
+		t.Fatalf("10 s after the first value: got %d revision reads, want 2", src.Reads.Revision)
+	}
+}
