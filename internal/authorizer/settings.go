@@ -9,8 +9,9 @@ import (
 	"github.com/portico-gw/portico/internal/auth"
 )
 
-// Settings is the authorizer's configuration document (environment variable
-// PORTICO_AUTH_CONFIG), which the Terraform configuration writes:
+// Settings is the authorizer's configuration document, which the Terraform
+// configuration writes (portico_auth_settings, item config#auth of the state
+// table; or the environment variable PORTICO_AUTH_CONFIG):
 //
 //	{
 //	  "issuers": [{

@@ -33,6 +33,13 @@ resource "portico_lambda_role" "authorizer" {
     Statement = [
       { Effect = "Allow", Action = ["logs:CreateLogGroup"], Resource = "${local.log_group_arn}/${var.name}-authorizer" },
       { Effect = "Allow", Action = ["logs:CreateLogStream", "logs:PutLogEvents"], Resource = "${local.log_group_arn}/${var.name}-authorizer:*" },
+      # Its settings and the configuration's revision, and no other item.
+      {
+        Effect    = "Allow"
+        Action    = ["dynamodb:GetItem"]
+        Resource  = module.gateway.table_arn
+        Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["config#revision", "config#auth"] } }
+      },
     ]
   })
 }
@@ -86,10 +93,11 @@ module "gateway" {
       publicKeys = { "" = file(var.jwt_public_key) }
     }]
   })
-  aggregator_environment = {
+  authorizer_environment = var.authorizer_environment
+  aggregator_environment = merge(var.aggregator_environment, {
     PORTICO_LIMIT_PER_IP_PER_MINUTE = tostring(var.limit_per_ip_per_minute)
     PORTICO_MESH_SECRET             = portico_mesh_certificate.gateway.name
-  }
+  })
 }
 
 # The mesh's CA and the gateway's certificate: the aggregator presents it to

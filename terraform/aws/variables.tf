@@ -77,3 +77,15 @@ variable "route_table_file" {
   type        = string
   default     = "routes.json"
 }
+
+variable "authorizer_environment" {
+  description = "More environment of the authorizer, such as PORTICO_CONFIG_REFRESH (default 30s)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "aggregator_environment" {
+  description = "More environment of the aggregator, such as PORTICO_CONFIG_REFRESH, PORTICO_STORE_TIMEOUT or PORTICO_TRACING (docs/configuration.md)."
+  type        = map(string)
+  default     = {}
+}

@@ -37,6 +37,9 @@ module "gateway" {
   authorizer_ttl         = var.authorizer_ttl
   # The authorizer's settings (documents.tf), checked at plan time.
   auth_config = data.portico_auth_settings.demo.document
+  authorizer_environment = {
+    PORTICO_CONFIG_REFRESH = var.config_refresh
+  }
   aggregator_environment = merge(var.aggregator_extra_environment, var.xray_daemon_address == "" ? {} : {
     AWS_XRAY_DAEMON_ADDRESS = var.xray_daemon_address
     }, {

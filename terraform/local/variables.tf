@@ -112,7 +112,7 @@ variable "backend_ports" {
 }
 
 variable "config_refresh" {
-  description = "How often the aggregator checks the configuration's revision (a Go duration)."
+  description = "How often the functions check the configuration's revision (a Go duration)."
   type        = string
   default     = "5s"
 }

@@ -41,7 +41,8 @@ func (d *AuthSettingsDataSource) Metadata(_ context.Context, req datasource.Meta
 
 func (d *AuthSettingsDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "The authorizer's settings document (`PORTICO_AUTH_CONFIG`, `internal/authorizer.Settings`), checked at plan time " +
+		MarkdownDescription: "The authorizer's settings document (`internal/authorizer.Settings`; the resource of the same name stores it where the " +
+			"authorizer follows it), checked at plan time " +
 			"with the authorizer's own parser: issuers and audiences, algorithms, every static public key, JWKS URLs, issuers " +
 			"configured by their URL alone for OpenID Connect discovery (https, or plain http to a loopback host), claim paths " +
 			"(`realm_access.roles`, `https://example.com/tenant`) and claim mappings. It makes no network call: a discovery " +

@@ -169,6 +169,7 @@ func (p *PorticoProvider) Resources(_ context.Context) []func() resource.Resourc
 		NewAPIKeyResource,
 		NewLambdaRoleResource,
 		NewLimitsResource,
+		NewAuthSettingsResource,
 		NewGRPCDescriptorsResource,
 		NewRouteTableResource,
 		NewMeshCAResource,

@@ -70,6 +70,7 @@ func TestResources(t *testing.T) {
 		"portico_api_key":           {"id", "table_name", "name", "key", "key_hash", "generate", "tier", "enabled"},
 		"portico_lambda_role":       {"id", "name", "policy", "arn"},
 		"portico_limits":            {"id", "table_name", "document"},
+		"portico_auth_settings":     {"id", "table_name", "document"},
 		"portico_route_table":       {"id", "table_name", "key", "document", "descriptors"},
 		"portico_grpc_descriptors":  {"id", "table_name", "name", "filename", "source_hash", "services"},
 		"portico_mesh_ca":           {"id", "name", "arn", "trust_domain", "validity_hours", "renew_before_hours", "rotate", "cert_pem", "ca_bundle_pem", "not_after", "version_id", "create_secret", "recovery_window_in_days"},

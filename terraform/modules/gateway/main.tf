@@ -18,6 +18,14 @@ resource "portico_table" "state" {
   ttl_attribute = "ttl"
 }
 
+# The authorizer's settings (internal/authorizer.Settings), checked at plan
+# time and written to the state table, where the authorizer follows them: an
+# issuer or key change is a terraform apply, with no new function version.
+resource "portico_auth_settings" "auth" {
+  table_name = portico_table.state.name
+  document   = var.auth_config
+}
+
 resource "portico_function" "authorizer" {
   name             = "${var.name}-authorizer"
   filename         = var.authorizer_zip
@@ -26,10 +34,11 @@ resource "portico_function" "authorizer" {
   architecture     = var.architecture
   memory_size      = var.authorizer_memory_size
   timeout          = 10
-  environment = {
-    # The authorizer's settings document (internal/authorizer.Settings).
-    PORTICO_AUTH_CONFIG = var.auth_config
-  }
+  environment = merge(var.authorizer_environment, {
+    PORTICO_TABLE = portico_table.state.name
+  })
+  # Its settings exist before its first cold start.
+  depends_on = [portico_auth_settings.auth]
 }
 
 resource "portico_function" "aggregator" {

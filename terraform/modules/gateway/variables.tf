@@ -47,8 +47,14 @@ variable "aggregator_memory_size" {
 }
 
 variable "auth_config" {
-  description = "The authorizer's settings document, JSON (docs/auth.md: issuers, keys, claims)."
+  description = "The authorizer's settings document, JSON (docs/auth.md: issuers, keys, claims), written to the state table where the authorizer follows it."
   type        = string
+}
+
+variable "authorizer_environment" {
+  description = "Further environment of the authorizer, e.g. PORTICO_CONFIG_REFRESH (see functions/authorizer)."
+  type        = map(string)
+  default     = {}
 }
 
 variable "aggregator_environment" {
