@@ -29,6 +29,7 @@ import (
 	cachedynamo "github.com/portico-gw/portico/internal/cache/dynamo"
 	"github.com/portico-gw/portico/internal/config"
 	configdynamo "github.com/portico-gw/portico/internal/config/dynamo"
+	"github.com/portico-gw/portico/internal/cors"
 	"github.com/portico-gw/portico/internal/gateway"
 	"github.com/portico-gw/portico/internal/logging"
 	"github.com/portico-gw/portico/pkg/mesh"
@@ -57,6 +58,9 @@ import (
 //	                                 certificate (portico_mesh_certificate): mutual TLS
 //	                                 to the services whose policy requires it (optional)
 //	PORTICO_MESH_TRUST_DOMAIN        the mesh's trust domain (default portico)
+//	PORTICO_CORS                     the CORS policy (package cors, JSON), the same as
+//	                                 portico_api's cors block: preflights are answered
+//	                                 from it and answers carry its headers (optional)
 //	AWS_XRAY_DAEMON_ADDRESS          where X-Ray segments go (Lambda sets it); tracing
 //	                                 is on when it is set
 //	AWS_LAMBDA_FUNCTION_NAME         names the gateway's own segment
@@ -73,6 +77,7 @@ type Env struct {
 	TrustDomain         string
 	TraceDaemon         string
 	Name                string
+	CORS                *cors.Policy
 }
 
 // ParseEnv reads an Env with getenv (os.Getenv in main).
@@ -110,6 +115,13 @@ func ParseEnv(getenv func(string) string) (Env, error) {
 			errs = append(errs, fmt.Errorf("PORTICO_LIMIT_PER_IP_PER_MINUTE %q: want a positive whole number", v))
 		}
 		e.LimitPerIPPerMinute = n
+	}
+	if v := getenv("PORTICO_CORS"); v != "" {
+		p, err := cors.Parse([]byte(v))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("PORTICO_CORS: %w", err))
+		}
+		e.CORS = p
 	}
 	if e.TraceDaemon != "" {
 		if _, err := trace.DaemonAddress(e.TraceDaemon); err != nil {
@@ -236,7 +248,7 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metri
 	}
 	return gateway.New(gateway.Config{
 		Configuration: watch, Transport: client, APIKeys: keys, Cache: responses,
-		Tracer: tracer, Name: env.Name, Logger: log, Metrics: metrics,
+		Tracer: tracer, Name: env.Name, Logger: log, Metrics: metrics, CORS: env.CORS,
 	})
 }
 

@@ -20,6 +20,7 @@ func pipeline(cfg Config) []step {
 	b := &backends{transport: cfg.Transport, maxBody: cfg.MaxBodyBytes, margin: cfg.DeadlineMargin, now: cfg.Now, log: cfg.Logger}
 	return []step{
 		clean{maxBody: cfg.MaxBodyBytes, maxQuery: cfg.MaxQueryParams},
+		preflight{policy: cfg.CORS},
 		identify{now: cfg.Now},
 		limit{dims: ratelimit.NetworkDimensions, now: cfg.Now, log: cfg.Logger},
 		resolveKey{keys: cfg.APIKeys, log: cfg.Logger},
