@@ -164,7 +164,7 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metri
 			o.APIOptions = append(o.APIOptions, awsconfig.DisableHostPrefix)
 		}
 	})
-	disc, err := cloudmap.New(sd, env.Namespace)
+	disc, err := cloudmap.New(sd, env.Namespace, cloudmap.WithLogger(log))
 	if err != nil {
 		return nil, err
 	}
