@@ -61,7 +61,7 @@ func TestResources(t *testing.T) {
 	ctx := context.Background()
 	want := map[string][]string{
 		"portico_table":             {"id", "name", "hash_key", "range_key", "ttl_attribute", "arn"},
-		"portico_function":          {"id", "name", "filename", "source_code_hash", "role_arn", "handler", "runtime", "architecture", "memory_size", "timeout", "environment", "layers", "arn", "invoke_arn"},
+		"portico_function":          {"id", "name", "filename", "source_code_hash", "role_arn", "handler", "runtime", "architecture", "memory_size", "timeout", "environment", "layers", "vpc_config", "tracing", "log_retention_days", "log_group_name", "tags", "tags_all", "arn", "invoke_arn"},
 		"portico_api":               {"id", "rest_api_id", "name", "authorizer_function_arn", "aggregator_function_arn", "authorizer_ttl", "stage_name", "root_resource_id", "proxy_resource_id", "authorizer_id", "deployment_id", "execution_arn", "invoke_url", "redeployment_trigger", "gateway_responses"},
 		"portico_service_namespace": {"id", "name", "description", "arn"},
 		"portico_service":           {"id", "name", "namespace_id", "description", "policy", "table_name", "arn"},
