@@ -60,7 +60,7 @@ func resourceSchema(t *testing.T, r resource.Resource) schema.Schema {
 func TestResources(t *testing.T) {
 	ctx := context.Background()
 	want := map[string][]string{
-		"portico_table":             {"id", "name", "hash_key", "range_key", "ttl_attribute", "arn"},
+		"portico_table":             {"id", "name", "hash_key", "range_key", "ttl_attribute", "tags", "tags_all", "arn"},
 		"portico_function":          {"id", "name", "filename", "source_code_hash", "role_arn", "handler", "runtime", "architecture", "memory_size", "timeout", "environment", "layers", "vpc_config", "tracing", "log_retention_days", "log_group_name", "tags", "tags_all", "arn", "invoke_arn"},
 		"portico_api":               {"id", "rest_api_id", "name", "authorizer_function_arn", "aggregator_function_arn", "authorizer_ttl", "stage_name", "root_resource_id", "proxy_resource_id", "authorizer_id", "deployment_id", "execution_arn", "invoke_url", "redeployment_trigger", "gateway_responses"},
 		"portico_service_namespace": {"id", "name", "description", "arn"},
@@ -68,7 +68,7 @@ func TestResources(t *testing.T) {
 		"portico_service_policy":    {"id", "service_id", "policy"},
 		"portico_service_instance":  {"id", "service_id", "instance_id", "address", "port", "attributes"},
 		"portico_api_key":           {"id", "table_name", "name", "key", "key_hash", "generate", "tier", "enabled"},
-		"portico_lambda_role":       {"id", "name", "policy", "arn"},
+		"portico_lambda_role":       {"id", "name", "policy", "service", "tags", "tags_all", "arn"},
 		"portico_limits":            {"id", "table_name", "document"},
 		"portico_route_table":       {"id", "table_name", "key", "document", "descriptors"},
 		"portico_grpc_descriptors":  {"id", "table_name", "name", "filename", "source_hash", "services"},

@@ -470,3 +470,48 @@ func (v durationValidator) ValidateString(ctx context.Context, req validator.Str
 			fmt.Sprintf("Attribute %s %s, got: %q", req.Path, v.Description(ctx), req.ConfigValue.ValueString()))
 	}
 }
+
+// applyTags makes the resource id's tags the provider's default tags with
+// own over them, from have (the state's tags_all; null on create), and
+// returns the new tags_all.
+func applyTags(ctx context.Context, t tagger, id string, defaults map[string]string, own, have types.Map) (types.Map, error) {
+	want, err := wantedTags(ctx, defaults, own)
+	if err != nil {
+		return types.MapNull(types.StringType), err
+	}
+	haveMap, err := mapStrings(ctx, have)
+	if err != nil {
+		return types.MapNull(types.StringType), err
+	}
+	if err := syncTags(ctx, t, id, haveMap, want); err != nil {
+		return types.MapNull(types.StringType), err
+	}
+	v, diags := types.MapValueFrom(ctx, types.StringType, want)
+	if diags.HasError() {
+		return types.MapNull(types.StringType), fmt.Errorf("convert tags: %v", diags)
+	}
+	return v, nil
+}
+
+// readTags refreshes tags and all from the resource id's tags.
+func readTags(ctx context.Context, t tagger, id string, defaults map[string]string, tags, all *types.Map) error {
+	have, err := t.listTags(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read tags: %w", err)
+	}
+	var diags diag.Diagnostics
+	*tags, *all, diags = tagsFromAWS(ctx, have, defaults, *tags)
+	if diags.HasError() {
+		return fmt.Errorf("read tags: %v", diags)
+	}
+	return nil
+}
+
+// defaultTagsOf are the provider's default tags in c (none before the
+// provider is configured).
+func defaultTagsOf(c *Clients) map[string]string {
+	if c == nil {
+		return nil
+	}
+	return c.DefaultTags
+}
