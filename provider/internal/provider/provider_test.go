@@ -63,8 +63,8 @@ func TestResources(t *testing.T) {
 		"portico_table":             {"id", "name", "hash_key", "range_key", "ttl_attribute", "tags", "tags_all", "arn"},
 		"portico_function":          {"id", "name", "filename", "source_code_hash", "role_arn", "handler", "runtime", "architecture", "memory_size", "timeout", "environment", "layers", "vpc_config", "tracing", "log_retention_days", "log_group_name", "tags", "tags_all", "arn", "invoke_arn"},
 		"portico_api":               {"id", "rest_api_id", "name", "authorizer_function_arn", "aggregator_function_arn", "authorizer_ttl", "stage_name", "root_resource_id", "proxy_resource_id", "authorizer_id", "deployment_id", "execution_arn", "invoke_url", "redeployment_trigger", "gateway_responses"},
-		"portico_service_namespace": {"id", "name", "description", "arn"},
-		"portico_service":           {"id", "name", "namespace_id", "description", "policy", "table_name", "arn"},
+		"portico_service_namespace": {"id", "name", "description", "tags", "tags_all", "arn"},
+		"portico_service":           {"id", "name", "namespace_id", "description", "policy", "table_name", "tags", "tags_all", "arn"},
 		"portico_service_policy":    {"id", "service_id", "policy"},
 		"portico_service_instance":  {"id", "service_id", "instance_id", "address", "port", "attributes"},
 		"portico_api_key":           {"id", "table_name", "name", "key", "key_hash", "generate", "tier", "enabled"},
@@ -72,8 +72,8 @@ func TestResources(t *testing.T) {
 		"portico_limits":            {"id", "table_name", "document"},
 		"portico_route_table":       {"id", "table_name", "key", "document", "descriptors"},
 		"portico_grpc_descriptors":  {"id", "table_name", "name", "filename", "source_hash", "services"},
-		"portico_mesh_ca":           {"id", "name", "arn", "trust_domain", "validity_hours", "renew_before_hours", "rotate", "cert_pem", "ca_bundle_pem", "not_after", "version_id", "create_secret", "recovery_window_in_days"},
-		"portico_mesh_certificate":  {"id", "name", "arn", "ca_secret", "ca_cert_pem", "service", "dns_names", "validity_hours", "renew_before_hours", "cert_pem", "not_after", "version_id", "create_secret", "recovery_window_in_days"},
+		"portico_mesh_ca":           {"id", "name", "arn", "trust_domain", "validity_hours", "renew_before_hours", "rotate", "cert_pem", "ca_bundle_pem", "not_after", "version_id", "create_secret", "recovery_window_in_days", "tags", "tags_all"},
+		"portico_mesh_certificate":  {"id", "name", "arn", "ca_secret", "ca_cert_pem", "service", "dns_names", "validity_hours", "renew_before_hours", "cert_pem", "not_after", "version_id", "create_secret", "recovery_window_in_days", "tags", "tags_all"},
 		"portico_layer":             {"id", "name", "filename", "source_code_hash", "description", "compatible_architectures", "compatible_runtimes", "arn", "layer_arn", "version"},
 	}
 	// Resources that wait for AWS have a timeouts block.

@@ -515,3 +515,12 @@ func defaultTagsOf(c *Clients) map[string]string {
 	}
 	return c.DefaultTags
 }
+
+// typedMap is m, or a null map of strings when m is the zero value (a
+// model built in Go rather than read from Terraform).
+func typedMap(m types.Map) types.Map {
+	if m.ElementType(context.Background()) == nil {
+		return types.MapNull(types.StringType)
+	}
+	return m
+}
