@@ -62,7 +62,7 @@ func TestResources(t *testing.T) {
 	want := map[string][]string{
 		"portico_table":             {"id", "name", "hash_key", "range_key", "ttl_attribute", "tags", "tags_all", "arn"},
 		"portico_function":          {"id", "name", "filename", "source_code_hash", "role_arn", "handler", "runtime", "architecture", "memory_size", "timeout", "environment", "layers", "vpc_config", "tracing", "log_retention_days", "log_group_name", "tags", "tags_all", "arn", "invoke_arn"},
-		"portico_api":               {"id", "rest_api_id", "name", "authorizer_function_arn", "aggregator_function_arn", "authorizer_ttl", "stage_name", "root_resource_id", "proxy_resource_id", "authorizer_id", "deployment_id", "execution_arn", "invoke_url", "redeployment_trigger", "gateway_responses"},
+		"portico_api":               {"id", "rest_api_id", "name", "authorizer_function_arn", "aggregator_function_arn", "authorizer_ttl", "stage_name", "root_resource_id", "proxy_resource_id", "authorizer_id", "deployment_id", "execution_arn", "invoke_url", "redeployment_trigger", "gateway_responses", "binary_media_types", "integration_timeout_ms", "aggregator_timeout", "cors", "access_log", "access_log_group_name", "throttling", "tracing", "tags", "tags_all"},
 		"portico_service_namespace": {"id", "name", "description", "tags", "tags_all", "arn"},
 		"portico_service":           {"id", "name", "namespace_id", "description", "policy", "table_name", "tags", "tags_all", "arn"},
 		"portico_service_policy":    {"id", "service_id", "policy"},
