@@ -70,7 +70,7 @@ func TestResources(t *testing.T) {
 		"portico_api_key":           {"id", "table_name", "name", "key", "key_hash", "generate", "tier", "enabled"},
 		"portico_lambda_role":       {"id", "name", "policy", "service", "tags", "tags_all", "arn"},
 		"portico_limits":            {"id", "table_name", "document"},
-		"portico_route_table":       {"id", "table_name", "key", "document", "descriptors"},
+		"portico_route_table":       {"id", "table_name", "key", "document", "descriptors", "integration_timeout_ms"},
 		"portico_grpc_descriptors":  {"id", "table_name", "name", "filename", "source_hash", "services"},
 		"portico_mesh_ca":           {"id", "name", "arn", "trust_domain", "validity_hours", "renew_before_hours", "rotate", "cert_pem", "ca_bundle_pem", "not_after", "version_id", "create_secret", "recovery_window_in_days", "tags", "tags_all"},
 		"portico_mesh_certificate":  {"id", "name", "arn", "ca_secret", "ca_cert_pem", "service", "dns_names", "validity_hours", "renew_before_hours", "cert_pem", "not_after", "version_id", "create_secret", "recovery_window_in_days", "tags", "tags_all"},
