@@ -347,6 +347,7 @@ func (p *PorticoProvider) Resources(_ context.Context) []func() resource.Resourc
 		NewMeshCAResource,
 		NewMeshCertificateResource,
 		NewLayerResource,
+		NewDomainResource,
 	}
 }
 

@@ -74,6 +74,7 @@ func TestResources(t *testing.T) {
 		"portico_grpc_descriptors":  {"id", "table_name", "name", "filename", "source_hash", "services"},
 		"portico_mesh_ca":           {"id", "name", "arn", "trust_domain", "validity_hours", "renew_before_hours", "rotate", "cert_pem", "ca_bundle_pem", "not_after", "version_id", "create_secret", "recovery_window_in_days", "tags", "tags_all"},
 		"portico_mesh_certificate":  {"id", "name", "arn", "ca_secret", "ca_cert_pem", "service", "dns_names", "validity_hours", "renew_before_hours", "cert_pem", "not_after", "version_id", "create_secret", "recovery_window_in_days", "tags", "tags_all"},
+		"portico_domain":            {"id", "domain_name", "certificate_arn", "security_policy", "rest_api_id", "stage_name", "base_path", "regional_domain_name", "regional_hosted_zone_id", "url", "tags", "tags_all"},
 		"portico_layer":             {"id", "name", "filename", "source_code_hash", "description", "compatible_architectures", "compatible_runtimes", "arn", "layer_arn", "version"},
 	}
 	// Resources that wait for AWS have a timeouts block.
