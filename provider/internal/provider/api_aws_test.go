@@ -88,7 +88,7 @@ func TestAPIPermissionDriftRepairedAWSModel(t *testing.T) {
 func TestAPICORSAWSModel(t *testing.T) {
 	a := newAPITest(t)
 	cfg := apiConfig("portico", "", fnAuthA, fnAggA, types.StringNull())
-	cfg.CORS = demoCORSModel()
+	cfg.CORS = objectOf(context.Background(), corsAttrTypes, demoCORSModel())
 	responses, err := gatewayResponsesValue(context.Background(), map[string]gatewayResponse{
 		"UNAUTHORIZED": {StatusCode: "401", Headers: map[string]string{"WWW-Authenticate": `Bearer realm="portico"`}},
 	})
@@ -155,7 +155,7 @@ func TestAPICORSAWSModel(t *testing.T) {
 	}
 
 	// Without cors: the OPTIONS methods and the CORS-only responses go.
-	cfg.CORS = nil
+	cfg.CORS = types.ObjectNull(corsAttrTypes)
 	if _, err := a.apply(cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -239,9 +239,11 @@ func TestStagePatch(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	data := &APIResourceModel{Tracing: types.BoolValue(true), AccessLog: &accessLogModel{},
-		Throttling: &throttlingModel{RateLimit: types.Float64Value(100), BurstLimit: types.Int64Value(200)}}
-	got := ops(stagePatch(data, &apigateway.GetStageOutput{}, "arn:aws:logs:us-east-1:1:log-group:x"))
+	ctx := context.Background()
+	data := &APIResourceModel{Tracing: types.BoolValue(true),
+		AccessLog:  objectOf(ctx, accessLogAttrTypes, &accessLogModel{RetentionDays: types.Int64Value(7), CloudWatchRoleARN: types.StringNull()}),
+		Throttling: objectOf(ctx, throttlingAttrTypes, &throttlingModel{RateLimit: types.Float64Value(100), BurstLimit: types.Int64Value(200)})}
+	got := ops(stagePatch(ctx, data, &apigateway.GetStageOutput{}, "arn:aws:logs:us-east-1:1:log-group:x"))
 	want := []string{
 		"replace /*/*/throttling/burstLimit 200", "replace /*/*/throttling/rateLimit 100",
 		"replace /accessLogSettings/destinationArn arn:aws:logs:us-east-1:1:log-group:x",
@@ -253,11 +255,11 @@ func TestStagePatch(t *testing.T) {
 	same := &apigateway.GetStageOutput{TracingEnabled: true,
 		AccessLogSettings: &apigwtypes.AccessLogSettings{DestinationArn: aws.String("arn:aws:logs:us-east-1:1:log-group:x"), Format: aws.String(accessLogFormat)},
 		MethodSettings:    map[string]apigwtypes.MethodSetting{"*/*": {ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200}}}
-	if got := ops(stagePatch(data, same, "arn:aws:logs:us-east-1:1:log-group:x")); len(got) != 0 {
+	if got := ops(stagePatch(ctx, data, same, "arn:aws:logs:us-east-1:1:log-group:x")); len(got) != 0 {
 		t.Fatalf("from the same stage: got %q, want nothing", got)
 	}
-	off := &APIResourceModel{Tracing: types.BoolValue(false)}
-	got = ops(stagePatch(off, same, ""))
+	off := &APIResourceModel{Tracing: types.BoolValue(false), AccessLog: types.ObjectNull(accessLogAttrTypes), Throttling: types.ObjectNull(throttlingAttrTypes)}
+	got = ops(stagePatch(ctx, off, same, ""))
 	want = []string{"remove /*/* ", "remove /accessLogSettings ", "replace /tracingEnabled false"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("turning everything off: got %q, want %q", got, want)

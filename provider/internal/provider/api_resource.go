@@ -34,6 +34,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/portico-gw/portico/internal/cors"
@@ -168,32 +169,32 @@ type APIResource struct {
 
 // APIResourceModel is the state of a portico_api.
 type APIResourceModel struct {
-	ID                    types.String     `tfsdk:"id"`
-	RestAPIID             types.String     `tfsdk:"rest_api_id"`
-	Name                  types.String     `tfsdk:"name"`
-	AuthorizerFunctionARN types.String     `tfsdk:"authorizer_function_arn"`
-	AggregatorFunctionARN types.String     `tfsdk:"aggregator_function_arn"`
-	AuthorizerTTL         types.Int64      `tfsdk:"authorizer_ttl"`
-	StageName             types.String     `tfsdk:"stage_name"`
-	RootResourceID        types.String     `tfsdk:"root_resource_id"`
-	ProxyResourceID       types.String     `tfsdk:"proxy_resource_id"`
-	AuthorizerID          types.String     `tfsdk:"authorizer_id"`
-	DeploymentID          types.String     `tfsdk:"deployment_id"`
-	ExecutionARN          types.String     `tfsdk:"execution_arn"`
-	InvokeURL             types.String     `tfsdk:"invoke_url"`
-	RedeploymentTrigger   types.String     `tfsdk:"redeployment_trigger"`
-	GatewayResponses      types.Map        `tfsdk:"gateway_responses"`
-	BinaryMediaTypes      types.List       `tfsdk:"binary_media_types"`
-	IntegrationTimeout    types.Int64      `tfsdk:"integration_timeout_ms"`
-	AggregatorTimeout     types.Int64      `tfsdk:"aggregator_timeout"`
-	CORS                  *corsModel       `tfsdk:"cors"`
-	AccessLog             *accessLogModel  `tfsdk:"access_log"`
-	AccessLogGroupName    types.String     `tfsdk:"access_log_group_name"`
-	Throttling            *throttlingModel `tfsdk:"throttling"`
-	Tracing               types.Bool       `tfsdk:"tracing"`
-	Tags                  types.Map        `tfsdk:"tags"`
-	TagsAll               types.Map        `tfsdk:"tags_all"`
-	Timeouts              timeouts.Value   `tfsdk:"timeouts"`
+	ID                    types.String   `tfsdk:"id"`
+	RestAPIID             types.String   `tfsdk:"rest_api_id"`
+	Name                  types.String   `tfsdk:"name"`
+	AuthorizerFunctionARN types.String   `tfsdk:"authorizer_function_arn"`
+	AggregatorFunctionARN types.String   `tfsdk:"aggregator_function_arn"`
+	AuthorizerTTL         types.Int64    `tfsdk:"authorizer_ttl"`
+	StageName             types.String   `tfsdk:"stage_name"`
+	RootResourceID        types.String   `tfsdk:"root_resource_id"`
+	ProxyResourceID       types.String   `tfsdk:"proxy_resource_id"`
+	AuthorizerID          types.String   `tfsdk:"authorizer_id"`
+	DeploymentID          types.String   `tfsdk:"deployment_id"`
+	ExecutionARN          types.String   `tfsdk:"execution_arn"`
+	InvokeURL             types.String   `tfsdk:"invoke_url"`
+	RedeploymentTrigger   types.String   `tfsdk:"redeployment_trigger"`
+	GatewayResponses      types.Map      `tfsdk:"gateway_responses"`
+	BinaryMediaTypes      types.List     `tfsdk:"binary_media_types"`
+	IntegrationTimeout    types.Int64    `tfsdk:"integration_timeout_ms"`
+	AggregatorTimeout     types.Int64    `tfsdk:"aggregator_timeout"`
+	CORS                  types.Object   `tfsdk:"cors"`
+	AccessLog             types.Object   `tfsdk:"access_log"`
+	AccessLogGroupName    types.String   `tfsdk:"access_log_group_name"`
+	Throttling            types.Object   `tfsdk:"throttling"`
+	Tracing               types.Bool     `tfsdk:"tracing"`
+	Tags                  types.Map      `tfsdk:"tags"`
+	TagsAll               types.Map      `tfsdk:"tags_all"`
+	Timeouts              timeouts.Value `tfsdk:"timeouts"`
 }
 
 // attached reports whether the model wires Portico into an existing REST API.
@@ -391,14 +392,12 @@ func (r *APIResource) ValidateConfig(ctx context.Context, req resource.ValidateC
 	var tags types.Map
 	var stage types.String
 	var tracing types.Bool
-	var accessLog *accessLogModel
-	var throttling *throttlingModel
-	var corsCfg *corsModel
+	var accessLog, throttling, corsObj types.Object
 	for _, a := range []struct {
 		name string
 		dst  any
 	}{{"binary_media_types", &binary}, {"tags", &tags}, {"stage_name", &stage}, {"tracing", &tracing},
-		{"access_log", &accessLog}, {"throttling", &throttling}, {"cors", &corsCfg}} {
+		{"access_log", &accessLog}, {"throttling", &throttling}, {"cors", &corsObj}} {
 		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(a.name), a.dst)...)
 	}
 	if resp.Diagnostics.HasError() {
@@ -415,11 +414,19 @@ func (r *APIResource) ValidateConfig(ctx context.Context, req resource.ValidateC
 			resp.Diagnostics.AddAttributeError(path.Root("tags"), "Not with rest_api_id",
 				"With rest_api_id the REST API is its owner's: tag it where it is defined.")
 		}
-		if stage.IsNull() && (accessLog != nil || throttling != nil || tracing.ValueBool()) {
+		if stage.IsNull() && (!accessLog.IsNull() || !throttling.IsNull() || tracing.ValueBool()) {
 			resp.Diagnostics.AddAttributeError(path.Root("stage_name"), "Stage settings without a stage",
 				"access_log, throttling and tracing are settings of the stage the provider deploys to: give stage_name, or set "+
 					"them on the owner's stage.")
 		}
+	}
+	if corsObj.IsUnknown() {
+		return
+	}
+	corsCfg, err := objectModel[corsModel](ctx, corsObj)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("cors"), "Invalid CORS policy", err.Error())
+		return
 	}
 	p, known, err := corsCfg.policy(ctx)
 	switch {
@@ -511,7 +518,10 @@ func extrasOf(ctx context.Context, m *APIResourceModel) (deployExtras, bool) {
 	if !fullyKnownList(m.BinaryMediaTypes) || m.IntegrationTimeout.IsUnknown() {
 		return deployExtras{}, false
 	}
-	p, known, err := m.CORS.policy(ctx)
+	if m.CORS.IsUnknown() {
+		return deployExtras{}, false
+	}
+	p, known, err := m.corsCfg(ctx).policy(ctx)
 	if !known || err != nil {
 		return deployExtras{}, false
 	}
@@ -541,7 +551,7 @@ func triggerOf(ctx context.Context, m *APIResourceModel) types.String {
 
 // corsPolicy is m's CORS policy (nil without one or while unknown).
 func (m *APIResourceModel) corsPolicy(ctx context.Context) *cors.Policy {
-	p, known, err := m.CORS.policy(ctx)
+	p, known, err := m.corsCfg(ctx).policy(ctx)
 	if !known || err != nil {
 		return nil
 	}
@@ -767,9 +777,9 @@ func planAPI(ctx context.Context, plan, config, state *APIResourceModel, pending
 		plan.InvokeURL = types.StringValue(invokeURL(endpoint, region, apiID.ValueString(), plan.StageName.ValueString()))
 	}
 	switch {
-	case plan.AccessLog == nil || plan.StageName.IsNull():
+	case plan.AccessLog.IsNull() || plan.StageName.IsNull():
 		plan.AccessLogGroupName = types.StringNull()
-	case apiID.IsUnknown() || plan.StageName.IsUnknown():
+	case plan.AccessLog.IsUnknown() || apiID.IsUnknown() || plan.StageName.IsUnknown():
 		plan.AccessLogGroupName = types.StringUnknown()
 	default:
 		plan.AccessLogGroupName = types.StringValue(accessLogGroup(apiID.ValueString(), plan.StageName.ValueString()))
@@ -1012,7 +1022,7 @@ func (r *APIResource) build(ctx context.Context, data *APIResourceModel, who cal
 			return fmt.Errorf("put integration ANY %s: %w", res.path, err)
 		}
 	}
-	if data.CORS != nil {
+	if data.hasCORS() {
 		if err := r.putPreflightMethods(ctx, data); err != nil {
 			return err
 		}
@@ -1228,7 +1238,7 @@ func (r *APIResource) refresh(ctx context.Context, data *APIResourceModel, warn 
 	if data.IntegrationTimeout.IsNull() || data.IntegrationTimeout.IsUnknown() {
 		data.IntegrationTimeout = types.Int64Value(defaultIntegrationTimeout)
 	}
-	if data.CORS != nil {
+	if data.hasCORS() {
 		_, err := gw.GetMethod(ctx, &apigateway.GetMethodInput{RestApiId: aws.String(apiID), ResourceId: aws.String(root), HttpMethod: aws.String(optionsMethod)})
 		switch {
 		case isNotFound(err):
@@ -1524,11 +1534,11 @@ func (r *APIResource) update(ctx context.Context, plan, state *APIResourceModel,
 	withIDs := *plan
 	withIDs.ID, withIDs.RootResourceID, withIDs.ProxyResourceID = state.ID, state.RootResourceID, state.ProxyResourceID
 	switch {
-	case plan.CORS != nil && (state.CORS == nil || integrationChanged || len(pending.Repair) > 0):
+	case plan.hasCORS() && (!state.hasCORS() || integrationChanged || len(pending.Repair) > 0):
 		if err := r.putPreflightMethods(ctx, &withIDs); err != nil {
 			return fail(err)
 		}
-	case plan.CORS == nil && state.CORS != nil:
+	case !plan.hasCORS() && state.hasCORS():
 		if err := r.deletePreflightMethods(ctx, &withIDs); err != nil {
 			return fail(err)
 		}
@@ -1567,7 +1577,7 @@ func (r *APIResource) update(ctx context.Context, plan, state *APIResourceModel,
 	if !save() {
 		return diags
 	}
-	if state.AccessLog != nil && (plan.AccessLog == nil || !plan.StageName.Equal(state.StageName)) {
+	if state.accessLogCfg(ctx) != nil && (plan.accessLogCfg(ctx) == nil || !plan.StageName.Equal(state.StageName)) {
 		if err := r.dropStageLog(ctx, state.AccessLogGroupName); err != nil {
 			return fail(err)
 		}
@@ -1693,7 +1703,7 @@ func (r *APIResource) detach(ctx context.Context, data *APIResourceModel) error 
 		if _, err := r.gw.DeleteMethod(ctx, &apigateway.DeleteMethodInput{RestApiId: apiID, ResourceId: aws.String(root), HttpMethod: aws.String(anyMethod)}); err != nil && !isNotFound(err) {
 			return fmt.Errorf("delete method ANY /: %w", err)
 		}
-		if data.CORS != nil {
+		if data.hasCORS() {
 			if _, err := r.gw.DeleteMethod(ctx, &apigateway.DeleteMethodInput{RestApiId: apiID, ResourceId: aws.String(root), HttpMethod: aws.String(optionsMethod)}); err != nil && !isNotFound(err) {
 				return fmt.Errorf("delete method OPTIONS /: %w", err)
 			}
@@ -1748,4 +1758,60 @@ func binaryMediaTypesPatch(have, want []string) []apigwtypes.PatchOperation {
 		}
 	}
 	return ops
+}
+
+// Attribute types of the nested attributes of portico_api.
+var (
+	corsAttrTypes = map[string]attr.Type{
+		"allow_origins": types.ListType{ElemType: types.StringType}, "allow_methods": types.ListType{ElemType: types.StringType},
+		"allow_headers": types.ListType{ElemType: types.StringType}, "expose_headers": types.ListType{ElemType: types.StringType},
+		"allow_credentials": types.BoolType, "max_age": types.Int64Type,
+	}
+	accessLogAttrTypes  = map[string]attr.Type{"retention_days": types.Int64Type, "cloudwatch_role_arn": types.StringType}
+	throttlingAttrTypes = map[string]attr.Type{"rate_limit": types.Float64Type, "burst_limit": types.Int64Type}
+)
+
+// objectModel decodes a nested attribute; null or unknown is nil.
+func objectModel[T any](ctx context.Context, o types.Object) (*T, error) {
+	if o.IsNull() || o.IsUnknown() {
+		return nil, nil
+	}
+	v := new(T)
+	if diags := o.As(ctx, v, basetypes.ObjectAsOptions{}); diags.HasError() {
+		return nil, fmt.Errorf("read nested attribute: %v", diags)
+	}
+	return v, nil
+}
+
+// objectOf encodes a nested attribute; nil is null.
+func objectOf[T any](ctx context.Context, attrTypes map[string]attr.Type, v *T) types.Object {
+	if v == nil {
+		return types.ObjectNull(attrTypes)
+	}
+	o, diags := types.ObjectValueFrom(ctx, attrTypes, v)
+	if diags.HasError() {
+		return types.ObjectNull(attrTypes)
+	}
+	return o
+}
+
+// corsCfg is m's cors (nil without one, or while unknown).
+func (m *APIResourceModel) corsCfg(ctx context.Context) *corsModel {
+	v, _ := objectModel[corsModel](ctx, m.CORS)
+	return v
+}
+
+// hasCORS reports whether m configures CORS.
+func (m *APIResourceModel) hasCORS() bool { return !m.CORS.IsNull() && !m.CORS.IsUnknown() }
+
+// accessLogCfg is m's access_log (nil without one, or while unknown).
+func (m *APIResourceModel) accessLogCfg(ctx context.Context) *accessLogModel {
+	v, _ := objectModel[accessLogModel](ctx, m.AccessLog)
+	return v
+}
+
+// throttlingCfg is m's throttling (nil without it, or while unknown).
+func (m *APIResourceModel) throttlingCfg(ctx context.Context) *throttlingModel {
+	v, _ := objectModel[throttlingModel](ctx, m.Throttling)
+	return v
 }

@@ -113,7 +113,8 @@ func stageSchema() map[string]schema.Attribute {
 // stagePatch is the UpdateStage patch that makes the stage's settings
 // those of data from what cur has; logARN is the access log group's ARN
 // (with access_log).
-func stagePatch(data *APIResourceModel, cur *apigateway.GetStageOutput, logARN string) []apigwtypes.PatchOperation {
+func stagePatch(ctx context.Context, data *APIResourceModel, cur *apigateway.GetStageOutput, logARN string) []apigwtypes.PatchOperation {
+	accessLog, throttling := data.accessLogCfg(ctx), data.throttlingCfg(ctx)
 	var ops []apigwtypes.PatchOperation
 	replace := func(path, value string) {
 		ops = append(ops, apigwtypes.PatchOperation{Op: apigwtypes.OpReplace, Path: aws.String(path), Value: aws.String(value)})
@@ -126,7 +127,7 @@ func stagePatch(data *APIResourceModel, cur *apigateway.GetStageOutput, logARN s
 		curDest, curFormat = aws.ToString(cur.AccessLogSettings.DestinationArn), aws.ToString(cur.AccessLogSettings.Format)
 	}
 	switch {
-	case data.AccessLog != nil:
+	case accessLog != nil:
 		if curDest != logARN {
 			replace("/accessLogSettings/destinationArn", logARN)
 		}
@@ -138,8 +139,8 @@ func stagePatch(data *APIResourceModel, cur *apigateway.GetStageOutput, logARN s
 	}
 	ms, has := cur.MethodSettings[allMethods]
 	switch {
-	case data.Throttling != nil:
-		rate, burst := data.Throttling.RateLimit.ValueFloat64(), data.Throttling.BurstLimit.ValueInt64()
+	case throttling != nil:
+		rate, burst := throttling.RateLimit.ValueFloat64(), throttling.BurstLimit.ValueInt64()
 		if !has || ms.ThrottlingRateLimit != rate {
 			replace("/"+allMethods+"/throttling/rateLimit", strconv.FormatFloat(rate, 'f', -1, 64))
 		}
@@ -165,11 +166,11 @@ func (r *APIResource) configureStage(ctx context.Context, data *APIResourceModel
 		return fmt.Errorf("get stage %s: %w", stage, err)
 	}
 	var logARN string
-	if data.AccessLog != nil {
+	if accessLog := data.accessLogCfg(ctx); accessLog != nil {
 		if r.logs == nil {
 			return fmt.Errorf("access_log needs CloudWatch Logs, which this provider configuration has no client for")
 		}
-		if role := data.AccessLog.CloudWatchRoleARN.ValueString(); role != "" {
+		if role := accessLog.CloudWatchRoleARN.ValueString(); role != "" {
 			if err := r.setAccountRole(ctx, role); err != nil {
 				return err
 			}
@@ -178,14 +179,14 @@ func (r *APIResource) configureStage(ctx context.Context, data *APIResourceModel
 		if r.logTags != nil {
 			tagger = r.logTags
 		}
-		lg, err := ensureLogGroup(ctx, r.logs, tagger, accessLogGroup(apiID, stage), data.AccessLog.RetentionDays.ValueInt64(), tags)
+		lg, err := ensureLogGroup(ctx, r.logs, tagger, accessLogGroup(apiID, stage), accessLog.RetentionDays.ValueInt64(), tags)
 		if err != nil {
 			return err
 		}
 		logARN = lg.ARN
 		data.AccessLogGroupName = types.StringValue(lg.Name)
 	}
-	if ops := stagePatch(data, cur, logARN); len(ops) > 0 {
+	if ops := stagePatch(ctx, data, cur, logARN); len(ops) > 0 {
 		tflog.Info(ctx, "updating stage settings", map[string]any{"api_id": apiID, "stage": stage, "operations": len(ops)})
 		if _, err := r.gw.UpdateStage(ctx, &apigateway.UpdateStageInput{RestApiId: aws.String(apiID), StageName: aws.String(stage), PatchOperations: ops}); err != nil {
 			return fmt.Errorf("update stage %s settings: %w", stage, err)
@@ -263,10 +264,11 @@ func (r *APIResource) partition() string {
 func (r *APIResource) readStageSettings(ctx context.Context, data *APIResourceModel, cur *apigateway.GetStageOutput, repair *[]string) error {
 	apiID, stage := data.ID.ValueString(), data.StageName.ValueString()
 	data.Tracing = types.BoolValue(cur.TracingEnabled)
-	data.Throttling = nil
+	var throttling *throttlingModel
 	if ms, ok := cur.MethodSettings[allMethods]; ok && (ms.ThrottlingRateLimit != 0 || ms.ThrottlingBurstLimit != 0) {
-		data.Throttling = &throttlingModel{RateLimit: types.Float64Value(ms.ThrottlingRateLimit), BurstLimit: types.Int64Value(int64(ms.ThrottlingBurstLimit))}
+		throttling = &throttlingModel{RateLimit: types.Float64Value(ms.ThrottlingRateLimit), BurstLimit: types.Int64Value(int64(ms.ThrottlingBurstLimit))}
 	}
+	data.Throttling = objectOf(ctx, throttlingAttrTypes, throttling)
 	dest := ""
 	if cur.AccessLogSettings != nil {
 		dest = aws.ToString(cur.AccessLogSettings.DestinationArn)
@@ -275,7 +277,7 @@ func (r *APIResource) readStageSettings(ctx context.Context, data *APIResourceMo
 	switch {
 	case dest == "":
 		// Logging off: the plan turns it on again if configured.
-		data.AccessLog = nil
+		data.AccessLog = types.ObjectNull(accessLogAttrTypes)
 	case r.logs != nil:
 		name := accessLogGroup(apiID, stage)
 		lg, found, err := readLogGroup(ctx, r.logs, name)
@@ -287,10 +289,12 @@ func (r *APIResource) readStageSettings(ctx context.Context, data *APIResourceMo
 			break
 		}
 		data.AccessLogGroupName = types.StringValue(name)
-		if data.AccessLog == nil {
-			data.AccessLog = &accessLogModel{CloudWatchRoleARN: types.StringNull()}
+		accessLog := data.accessLogCfg(ctx)
+		if accessLog == nil {
+			accessLog = &accessLogModel{CloudWatchRoleARN: types.StringNull()}
 		}
-		data.AccessLog.RetentionDays = types.Int64Value(lg.RetentionDays)
+		accessLog.RetentionDays = types.Int64Value(lg.RetentionDays)
+		data.AccessLog = objectOf(ctx, accessLogAttrTypes, accessLog)
 		if cur.AccessLogSettings.Format == nil || aws.ToString(cur.AccessLogSettings.Format) != accessLogFormat {
 			*repair = append(*repair, fmt.Sprintf("the access log format of stage %s was changed", stage))
 		}

@@ -40,6 +40,7 @@ func apiConfig(name, restAPIID, authorizer, aggregator string, stage types.Strin
 		RedeploymentTrigger: types.StringUnknown(), GatewayResponses: types.MapNull(types.ObjectType{AttrTypes: gatewayResponseAttrTypes}),
 		BinaryMediaTypes: types.ListNull(types.StringType), IntegrationTimeout: types.Int64Value(defaultIntegrationTimeout),
 		AggregatorTimeout: types.Int64Null(), AccessLogGroupName: types.StringUnknown(), Tracing: types.BoolValue(false),
+		CORS: types.ObjectNull(corsAttrTypes), AccessLog: types.ObjectNull(accessLogAttrTypes), Throttling: types.ObjectNull(throttlingAttrTypes),
 		Tags: types.MapNull(types.StringType), TagsAll: types.MapUnknown(types.StringType),
 		Timeouts: nullTimeouts(),
 	}

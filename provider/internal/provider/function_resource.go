@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -60,27 +61,27 @@ type FunctionResource struct {
 
 // FunctionResourceModel is the state of a portico_function.
 type FunctionResourceModel struct {
-	ID             types.String    `tfsdk:"id"`
-	Name           types.String    `tfsdk:"name"`
-	Filename       types.String    `tfsdk:"filename"`
-	SourceCodeHash types.String    `tfsdk:"source_code_hash"`
-	RoleARN        types.String    `tfsdk:"role_arn"`
-	Handler        types.String    `tfsdk:"handler"`
-	Runtime        types.String    `tfsdk:"runtime"`
-	Architecture   types.String    `tfsdk:"architecture"`
-	MemorySize     types.Int64     `tfsdk:"memory_size"`
-	Timeout        types.Int64     `tfsdk:"timeout"`
-	Environment    types.Map       `tfsdk:"environment"`
-	Layers         types.List      `tfsdk:"layers"`
-	VPCConfig      *vpcConfigModel `tfsdk:"vpc_config"`
-	Tracing        types.Bool      `tfsdk:"tracing"`
-	LogRetention   types.Int64     `tfsdk:"log_retention_days"`
-	LogGroupName   types.String    `tfsdk:"log_group_name"`
-	Tags           types.Map       `tfsdk:"tags"`
-	TagsAll        types.Map       `tfsdk:"tags_all"`
-	ARN            types.String    `tfsdk:"arn"`
-	InvokeARN      types.String    `tfsdk:"invoke_arn"`
-	Timeouts       timeouts.Value  `tfsdk:"timeouts"`
+	ID             types.String   `tfsdk:"id"`
+	Name           types.String   `tfsdk:"name"`
+	Filename       types.String   `tfsdk:"filename"`
+	SourceCodeHash types.String   `tfsdk:"source_code_hash"`
+	RoleARN        types.String   `tfsdk:"role_arn"`
+	Handler        types.String   `tfsdk:"handler"`
+	Runtime        types.String   `tfsdk:"runtime"`
+	Architecture   types.String   `tfsdk:"architecture"`
+	MemorySize     types.Int64    `tfsdk:"memory_size"`
+	Timeout        types.Int64    `tfsdk:"timeout"`
+	Environment    types.Map      `tfsdk:"environment"`
+	Layers         types.List     `tfsdk:"layers"`
+	VPCConfig      types.Object   `tfsdk:"vpc_config"`
+	Tracing        types.Bool     `tfsdk:"tracing"`
+	LogRetention   types.Int64    `tfsdk:"log_retention_days"`
+	LogGroupName   types.String   `tfsdk:"log_group_name"`
+	Tags           types.Map      `tfsdk:"tags"`
+	TagsAll        types.Map      `tfsdk:"tags_all"`
+	ARN            types.String   `tfsdk:"arn"`
+	InvokeARN      types.String   `tfsdk:"invoke_arn"`
+	Timeouts       timeouts.Value `tfsdk:"timeouts"`
 }
 
 // vpcConfigModel is portico_function's vpc_config.
@@ -88,6 +89,12 @@ type vpcConfigModel struct {
 	SubnetIDs        types.Set  `tfsdk:"subnet_ids"`
 	SecurityGroupIDs types.Set  `tfsdk:"security_group_ids"`
 	IPv6DualStack    types.Bool `tfsdk:"ipv6_allowed_for_dual_stack"`
+}
+
+// vpcAttrTypes are the attribute types of vpc_config.
+var vpcAttrTypes = map[string]attr.Type{
+	"subnet_ids": types.SetType{ElemType: types.StringType}, "security_group_ids": types.SetType{ElemType: types.StringType},
+	"ipv6_allowed_for_dual_stack": types.BoolType,
 }
 
 // functionLogGroup is the log group Lambda writes a function's logs to.
@@ -289,19 +296,23 @@ func (r *FunctionResource) defaultTags() map[string]string {
 // vpcConfig is the Lambda VpcConfig of m; with no vpc_config, the empty
 // one that takes a function out of its VPC.
 func (m *FunctionResourceModel) vpcConfig(ctx context.Context) (*lambdatypes.VpcConfig, error) {
-	if m.VPCConfig == nil {
+	cfg, err := objectModel[vpcConfigModel](ctx, m.VPCConfig)
+	if err != nil {
+		return nil, err
+	}
+	if cfg == nil {
 		return &lambdatypes.VpcConfig{SubnetIds: []string{}, SecurityGroupIds: []string{}}, nil
 	}
-	subnets, diags := setStrings(ctx, m.VPCConfig.SubnetIDs)
+	subnets, diags := setStrings(ctx, cfg.SubnetIDs)
 	if diags.HasError() {
 		return nil, fmt.Errorf("read vpc_config.subnet_ids: %v", diags)
 	}
-	groups, diags := setStrings(ctx, m.VPCConfig.SecurityGroupIDs)
+	groups, diags := setStrings(ctx, cfg.SecurityGroupIDs)
 	if diags.HasError() {
 		return nil, fmt.Errorf("read vpc_config.security_group_ids: %v", diags)
 	}
 	return &lambdatypes.VpcConfig{SubnetIds: subnets, SecurityGroupIds: groups,
-		Ipv6AllowedForDualStack: aws.Bool(m.VPCConfig.IPv6DualStack.ValueBool())}, nil
+		Ipv6AllowedForDualStack: aws.Bool(cfg.IPv6DualStack.ValueBool())}, nil
 }
 
 // tracingConfig is the Lambda TracingConfig of m.
@@ -385,7 +396,7 @@ func (r *FunctionResource) Create(ctx context.Context, req resource.CreateReques
 		resp.Diagnostics.AddError("Invalid vpc_config", err.Error())
 		return
 	}
-	if data.VPCConfig == nil {
+	if data.VPCConfig.IsNull() {
 		vpc = nil
 	}
 	// The log group first, so that Lambda never makes one without a retention.
@@ -489,14 +500,14 @@ func (r *FunctionResource) read(ctx context.Context, data *FunctionResourceModel
 	}
 	data.Tags, data.TagsAll = tags, all
 	data.Tracing = types.BoolValue(c.TracingConfig != nil && c.TracingConfig.Mode == lambdatypes.TracingModeActive)
-	data.VPCConfig = nil
+	data.VPCConfig = types.ObjectNull(vpcAttrTypes)
 	if v := c.VpcConfig; v != nil && len(v.SubnetIds) > 0 {
 		subnets, d1 := types.SetValueFrom(ctx, types.StringType, v.SubnetIds)
 		groups, d2 := types.SetValueFrom(ctx, types.StringType, v.SecurityGroupIds)
 		if d1.HasError() || d2.HasError() {
 			return fmt.Errorf("convert vpc_config: %v %v", d1, d2)
 		}
-		data.VPCConfig = &vpcConfigModel{SubnetIDs: subnets, SecurityGroupIDs: groups, IPv6DualStack: types.BoolValue(aws.ToBool(v.Ipv6AllowedForDualStack))}
+		data.VPCConfig = objectOf(ctx, vpcAttrTypes, &vpcConfigModel{SubnetIDs: subnets, SecurityGroupIDs: groups, IPv6DualStack: types.BoolValue(aws.ToBool(v.Ipv6AllowedForDualStack))})
 	}
 	lg, found, err := readLogGroup(ctx, r.clients.Logs, functionLogGroup(aws.ToString(c.FunctionName)))
 	if err != nil {
@@ -623,7 +634,7 @@ func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateReques
 	configChanged := !plan.RoleARN.Equal(state.RoleARN) || !plan.Handler.Equal(state.Handler) ||
 		!plan.Runtime.Equal(state.Runtime) || !plan.MemorySize.Equal(state.MemorySize) ||
 		!plan.Timeout.Equal(state.Timeout) || !plan.Environment.Equal(state.Environment) || !plan.Layers.Equal(state.Layers) ||
-		!plan.Tracing.Equal(state.Tracing) || !vpcEqual(plan.VPCConfig, state.VPCConfig)
+		!plan.Tracing.Equal(state.Tracing) || !plan.VPCConfig.Equal(state.VPCConfig)
 	if configChanged {
 		env, err := plan.environment(ctx)
 		if err != nil {
@@ -717,14 +728,6 @@ func (r *FunctionResource) Delete(ctx context.Context, req resource.DeleteReques
 			addAWSError(&resp.Diagnostics, "delete the log group of", "Lambda function", name, err)
 		}
 	}
-}
-
-// vpcEqual reports whether two vpc_config values configure Lambda the same way.
-func vpcEqual(a, b *vpcConfigModel) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return a.SubnetIDs.Equal(b.SubnetIDs) && a.SecurityGroupIDs.Equal(b.SecurityGroupIDs) && a.IPv6DualStack.Equal(b.IPv6DualStack)
 }
 
 func (r *FunctionResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
