@@ -155,3 +155,15 @@ variable "payments_descriptors" {
   type        = string
   default     = "../../localstack/grpcpay/payments.binpb"
 }
+
+variable "integration_timeout_ms" {
+  description = "API Gateway's integration timeout, ms; the orders routes' 30 s need more than the default 29000."
+  type        = number
+  default     = 32000
+}
+
+variable "cors_origin" {
+  description = "The origin whose pages may call the API from a browser (make demo's page)."
+  type        = string
+  default     = "https://app.portico.local"
+}
