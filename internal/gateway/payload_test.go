@@ -53,8 +53,9 @@ func TestAnswerBase64ExactlyWhenBinaryOrEncoded(t *testing.T) {
 				}
 				w.Write(tt.body)
 			})}, nil)
-			// The client accepts gzip, so the transport hands the body on as sent.
-			resp, _ := h.Handle(context.Background(), event("GET", "/api/v1/users/1", map[string][]string{"Accept-Encoding": {"gzip"}}))
+			// The client accepts gzip (and sends Accept, as curl and browsers do), so
+			// the transport hands the body on as sent.
+			resp, _ := h.Handle(context.Background(), event("GET", "/api/v1/users/1", map[string][]string{"Accept-Encoding": {"gzip"}, "Accept": {"*/*"}}))
 			if resp.StatusCode != http.StatusOK || resp.IsBase64Encoded != tt.base64 {
 				t.Fatalf("got status %d isBase64Encoded %v, want 200 and %v", resp.StatusCode, resp.IsBase64Encoded, tt.base64)
 			}
@@ -194,5 +195,34 @@ func TestDefaultCapBelowLambdaLimit(t *testing.T) {
 	resp, _ := h.Handle(context.Background(), event("GET", "/api/v1/users/1", nil))
 	if resp.StatusCode != http.StatusBadGateway {
 		t.Fatalf("got status %d, want 502", resp.StatusCode)
+	}
+}
+
+// A gzip'd answer to a client that sent no Accept header is decompressed:
+// API Gateway would hand it the base64 text of the compressed bytes.
+func TestGzipDecodedWithoutAccept(t *testing.T) {
+	jsonGz := gzipped(t, `{"id":"1"}`)
+	h := newHandler(t, services{"user-service": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write(jsonGz)
+	})}, nil)
+	for _, tt := range []struct {
+		accept   string
+		base64   bool
+		encoding string
+	}{{"", false, ""}, {"*/*", true, "gzip"}, {"application/json", true, "gzip"}} {
+		hdr := map[string][]string{"Accept-Encoding": {"gzip"}}
+		if tt.accept != "" {
+			hdr["Accept"] = []string{tt.accept}
+		}
+		resp, _ := h.Handle(context.Background(), event("GET", "/api/v1/users/1", hdr))
+		if resp.IsBase64Encoded != tt.base64 || headerValue(resp.MultiValueHeaders, "Content-Encoding") != tt.encoding {
+			t.Fatalf("Accept %q: got base64 %v Content-Encoding %q, want %v %q", tt.accept, resp.IsBase64Encoded,
+				headerValue(resp.MultiValueHeaders, "Content-Encoding"), tt.base64, tt.encoding)
+		}
+		if !tt.base64 && resp.Body != `{"id":"1"}` {
+			t.Fatalf("Accept %q: got body %q, want the JSON", tt.accept, resp.Body)
+		}
 	}
 }
