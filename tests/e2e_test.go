@@ -44,18 +44,18 @@ const (
 
 // stack is what TestMain set up.
 var stack struct {
-	name      string // resource name prefix
-	dir       string // temp dir: keys, state
-	url       string // invoke URL
-	table     string
-	namespace string
+	name        string // resource name prefix
+	dir         string // temp dir: keys, state
+	url         string // invoke URL
+	table       string
+	namespace   string
 	namespaceID string
-	privPEM   []byte
-	client    *http.Client
-	aws       aws.Config
-	tfVars    []string
-	backend   string         // host the demo services listen on, as the functions reach it
-	ports     map[string]int // demo service → port
+	privPEM     []byte
+	client      *http.Client
+	aws         aws.Config
+	tfVars      []string
+	backend     string         // host the demo services listen on, as the functions reach it
+	ports       map[string]int // demo service → port
 	// faults stands between the aggregator and DynamoDB
 	// (AWS_ENDPOINT_URL_DYNAMODB): tests make DynamoDB calls hang, fail or
 	// throttle through it, and clear it when they are done.

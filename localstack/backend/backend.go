@@ -28,11 +28,14 @@ package backend
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"hash/fnv"
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -79,6 +82,10 @@ type Answer struct {
 	Products      []map[string]any    `json:"products,omitempty"`
 	// Padding is X-Demo-Size's filler.
 	Padding string `json:"padding,omitempty"`
+	// BodySHA256 is the hex SHA-256 of the request body, when it had one,
+	// and BodyBytes its length: what a test needs to check an upload.
+	BodySHA256 string `json:"bodySha256,omitempty"`
+	BodyBytes  int    `json:"bodyBytes,omitempty"`
 }
 
 // Handler returns the handler of the named demo service, version v1.
@@ -126,6 +133,10 @@ func Versioned(service, version string) http.Handler {
 		}
 		a := Answer{Service: service, Version: version, Peer: mtls.PeerIdentity(r.TLS), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Headers: r.Header,
 			Padding: strings.Repeat("x", size)}
+		if body, err := io.ReadAll(io.LimitReader(r.Body, maxSize)); err == nil && len(body) > 0 {
+			sum := sha256.Sum256(body)
+			a.BodySHA256, a.BodyBytes = hex.EncodeToString(sum[:]), len(body)
+		}
 		user := r.Header.Get("X-User-Id")
 		switch service {
 		case "user-service", "api-v2-service":
