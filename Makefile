@@ -27,6 +27,10 @@ GOFLAGS_LAMBDA := -trimpath -buildvcs=false -tags lambda.norpc,nethttpomithttp2 
 GOFLAGS_MESH := -trimpath -buildvcs=false -tags nethttpomithttp2 -ldflags=-s\ -w
 MESH_BIN := $(BUILD)/local/portico-mesh
 RIE ?= $(TOOLS)/bin/aws-lambda-rie
+# A headless browser for the CORS end-to-end test (make browser).
+CHROMIUM := $(TOOLS)/bin/chromium
+# The demo's browser page (localstack/webapp), as https://app.portico.local.
+WEBAPP_PORT := 18443
 
 ifeq ($(EMULATOR),localstack)
 ENDPOINT ?= https://localhost.localstack.cloud:4566
@@ -153,6 +157,22 @@ portico: ## Build the portico command (check, explain, openapi, usage, keys) int
 	@mkdir -p $(STATE)/bin
 	$(GO) build -o $(STATE)/bin/portico ./cmd/portico
 
+# browser links a headless Chromium into .tools/bin: the one on the PATH, or
+# Debian's chromium installed with apt-get (as root, on Debian). Without one
+# the browser test skips and says why; the HTTP-level CORS test still runs.
+.PHONY: browser
+browser: ## A headless browser for the CORS end-to-end test (Debian's chromium).
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	path=$$(command -v chromium || command -v chromium-browser || true); \
+	if [ -z "$$path" ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  printf '\033[1m==> installing chromium with apt-get, for the browser test\033[0m\n'; \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null 2>&1; }; } || true; \
+	  path=$$(command -v chromium || true); \
+	fi; \
+	if [ -n "$$path" ]; then mkdir -p $(TOOLS)/bin && ln -sf "$$path" $(CHROMIUM); \
+	else echo "no headless browser could be installed: the browser test will skip (the HTTP-level CORS test still runs)"; fi
+
 .PHONY: bins
 bins:
 	@mkdir -p $(STATE)/bin
@@ -160,6 +180,7 @@ bins:
 	$(GO) build -o $(STATE)/bin/devtoken ./localstack/cmd/devtoken
 	$(GO) build -o $(STATE)/bin/grpcpay ./localstack/cmd/grpcpay
 	$(GO) build -o $(STATE)/bin/dashtrace ./localstack/cmd/dashtrace
+	$(GO) build -o $(STATE)/bin/webapp ./localstack/cmd/webapp
 
 ## ---- local environment ----------------------------------------------------
 
@@ -251,8 +272,18 @@ demo: tools provider lambdas tls keys portico emulator-up backends-up issuer-up 
 	  "$$url" "$(CA_CERT)" "$(STATE)/keys/demo.pem" "$(DEMO_KID)" "$(DEMO_ISSUER)" "$(DEMO_AUDIENCE)" > $(STATE)/demo.env; \
 	cacert=$(if $(CA_CERT),"--cacert $(CA_CERT) ",""); \
 	printf '\n\033[1mPortico is running.\033[0m\n  invoke URL: %s\n  demo token (user-123, roles admin,reader, 12 h): in TOKEN below\n  settings:   %s\n\n' "$$url" "$(STATE)/demo.env"; \
-	printf 'Try:\n  export TOKEN=%s\n  curl %s-H "Authorization: Bearer $$TOKEN" %s/user-dashboard\n  curl %s-H "Authorization: Bearer $$TOKEN" %s/api/v1/users/123\n  curl %s%s/api/v1/users/123   # no token: 401\n\n' \
+	printf 'Try:\n  export TOKEN=%s\n  curl %s-H "Authorization: Bearer $$TOKEN" %s/user-dashboard\n  curl %s-H "Authorization: Bearer $$TOKEN" %s/api/v1/users/123\n  curl %s%s/api/v1/users/123   # no token: 401\n' \
 	  "$$token" "$$cacert" "$$url" "$$cacert" "$$url" "$$cacert" "$$url"; \
+	printf '  curl %s--compressed -H "Authorization: Bearer $$TOKEN" -i %s/api/v1/products/1   # Content-Encoding: gzip\n  curl %s-H "Authorization: Bearer $$TOKEN" -o product.png %s/api/v1/products/1/image   # a PNG\n\n' \
+	  "$$cacert" "$$url" "$$cacert" "$$url"; \
+	if [ -n "$(CA_CERT)" ]; then \
+	  if [ -f $(STATE)/webapp.pid ]; then kill $$(cat $(STATE)/webapp.pid) 2>/dev/null || true; fi; \
+	  setsid $(STATE)/bin/webapp -listen 127.0.0.1:$(WEBAPP_PORT) -api "$$url" -key $(STATE)/keys/demo.pem -kid $(DEMO_KID) \
+	    -iss $(DEMO_ISSUER) -aud $(DEMO_AUDIENCE) -ca-cert $(STATE)/tls/ca.pem -ca-key $(STATE)/tls/ca-key.pem \
+	    > $(STATE)/webapp.log 2>&1 < /dev/null & echo $$! > $(STATE)/webapp.pid; \
+	  printf 'Browser page (calls the API from another origin, CORS): https://app.portico.local/\n'; \
+	  printf '  served on 127.0.0.1:$(WEBAPP_PORT); open it with\n  chromium --host-resolver-rules="MAP app.portico.local:443 127.0.0.1:$(WEBAPP_PORT)" --ignore-certificate-errors --user-data-dir=$$(mktemp -d) https://app.portico.local/\n\n'; \
+	fi; \
 	printf '\033[1m==> GET /user-dashboard\033[0m\n'; \
 	curl -sS --fail-with-body $(if $(CA_CERT),--cacert $(CA_CERT),) -H "Authorization: Bearer $$token" "$$url/user-dashboard" | jq . ; \
 	printf '\033[1m==> one /user-dashboard request, traced: the gateway, its calls over mutual TLS, each service\033[0m\n'; \
@@ -292,6 +323,7 @@ demo-down: ## Stop everything make demo started.
 	  $(TERRAFORM) -chdir=terraform/local destroy -auto-approve -input=false -compact-warnings -state=$(DEMO_STATE) $(TF_LOCAL_VARS) >/dev/null && echo "destroyed"; \
 	fi
 	@rm -f $(DEMO_STATE) $(DEMO_STATE).backup $(STATE)/demo.env
+	@if [ -f $(STATE)/webapp.pid ]; then kill $$(cat $(STATE)/webapp.pid) 2>/dev/null || true; rm -f $(STATE)/webapp.pid; echo "browser page stopped"; fi
 	@$(MAKE) --no-print-directory backends-down issuer-down emulator-down
 
 ## ---- tests --------------------------------------------------------------
@@ -304,7 +336,7 @@ unit: ## go.mod tidy, vet and the unit tests under the race detector: offline, n
 	$(GO) test -race -count=1 ./...
 
 .PHONY: e2e
-e2e: tools provider lambdas tls mesh-proxy $(RIE) ## End-to-end and provider acceptance tests against the emulator (starts it if needed).
+e2e: tools provider lambdas tls mesh-proxy $(RIE) browser ## End-to-end and provider acceptance tests against the emulator (starts it if needed).
 	$(call step,end-to-end tests against $(EMULATOR) at $(ENDPOINT))
 	@$(TERRAFORM) -chdir=terraform/local get -no-color >/dev/null
 	@$(TERRAFORM) -chdir=terraform/aws get -no-color >/dev/null
@@ -316,7 +348,7 @@ e2e: tools provider lambdas tls mesh-proxy $(RIE) ## End-to-end and provider acc
 	PORTICO_ENDPOINT=$(ENDPOINT) PORTICO_CA_CERT=$(CA_CERT) PORTICO_TERRAFORM=$(TERRAFORM) \
 	PORTICO_BACKEND_HOST=$(BACKEND_HOST) PORTICO_BACKEND_BIND=$(BACKEND_BIND) PORTICO_LAMBDA_ARCH=$(LAMBDA_ARCH) \
 	PORTICO_AUTHORIZER_ZIP=$(BUILD)/local/authorizer.zip PORTICO_AGGREGATOR_ZIP=$(BUILD)/local/aggregator.zip \
-	PORTICO_MESH_BIN=$(MESH_BIN) PORTICO_RIE=$(RIE) \
+	PORTICO_MESH_BIN=$(MESH_BIN) PORTICO_RIE=$(RIE) PORTICO_CHROMIUM=$(CHROMIUM) \
 	  $(GO) test -tags e2e -count=1 -timeout 20m -v ./tests/... || rc=$$?; \
 	printf '\033[1m==> provider acceptance tests against $(EMULATOR)\033[0m\n'; \
 	PORTICO_ENDPOINT=$(ENDPOINT) PORTICO_CA_CERT=$(CA_CERT) PORTICO_TERRAFORM=$(TERRAFORM) \
@@ -364,7 +396,7 @@ demo-docs: $(TERRAFORM) provider portico keys ## Check, explain and export (Open
 	@for doc in routes_document:routes limits_document:limits auth_settings:auth; do \
 	  echo "local.$${doc%%:*}" | $(TERRAFORM) -chdir=terraform/local console -no-color $(CONSOLE_VARS) | tail -n 1 | jq -r . > $(DEMO_DOCS)/$${doc##*:}.json; \
 	done
-	$(PORTICO_CMD) check $(DEMO_DOCS)/routes.json $(DEMO_DOCS)/limits.json $(DEMO_DOCS)/auth.json payments=localstack/grpcpay/payments.binpb
+	$(PORTICO_CMD) check -integration-timeout 32s $(DEMO_DOCS)/routes.json $(DEMO_DOCS)/limits.json $(DEMO_DOCS)/auth.json payments=localstack/grpcpay/payments.binpb
 	$(PORTICO_CMD) explain --routes $(DEMO_DOCS)/routes.json --limits $(DEMO_DOCS)/limits.json GET /api/v1/users/123 -H 'X-API-Version: 2'
 	$(PORTICO_CMD) explain --routes $(DEMO_DOCS)/routes.json --limits $(DEMO_DOCS)/limits.json --claim tenant=acme GET '/api/v1/search?q=widget'
 	$(PORTICO_CMD) explain --routes $(DEMO_DOCS)/routes.json --ip 10.1.2.3 POST /partner/v1/users

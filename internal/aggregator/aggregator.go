@@ -30,6 +30,7 @@ import (
 	"github.com/portico-gw/portico/internal/config"
 	configdynamo "github.com/portico-gw/portico/internal/config/dynamo"
 	"github.com/portico-gw/portico/internal/config/live"
+	"github.com/portico-gw/portico/internal/cors"
 	"github.com/portico-gw/portico/internal/gateway"
 	"github.com/portico-gw/portico/internal/logging"
 	"github.com/portico-gw/portico/pkg/mesh"
@@ -60,6 +61,9 @@ import (
 //	                                 certificate (portico_mesh_certificate): mutual TLS
 //	                                 to the services whose policy requires it (optional)
 //	PORTICO_MESH_TRUST_DOMAIN        the mesh's trust domain (default portico)
+//	PORTICO_CORS                     the CORS policy (package cors, JSON), the same as
+//	                                 portico_api's cors block: preflights are answered
+//	                                 from it and answers carry its headers (optional)
 //	AWS_XRAY_DAEMON_ADDRESS          where X-Ray segments go (Lambda sets it); tracing
 //	                                 is on when it is set
 //	PORTICO_TRACING                  xray (the default when AWS_XRAY_DAEMON_ADDRESS is set),
@@ -83,6 +87,7 @@ type Env struct {
 	TraceDaemon         string
 	Tracing             Tracing
 	Name                string
+	CORS                *cors.Policy
 }
 
 // ParseEnv reads an Env with getenv (os.Getenv in main).
@@ -131,6 +136,13 @@ func ParseEnv(getenv func(string) string) (Env, error) {
 	if err := e.Tracing.parse(getenv, e.TraceDaemon); err != nil {
 		errs = append(errs, err)
 	}
+	if v := getenv("PORTICO_CORS"); v != "" {
+		p, err := cors.Parse([]byte(v))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("PORTICO_CORS: %w", err))
+		}
+		e.CORS = p
+	}
 	if e.TraceDaemon != "" {
 		if _, err := trace.DaemonAddress(e.TraceDaemon); err != nil {
 			errs = append(errs, fmt.Errorf("AWS_XRAY_DAEMON_ADDRESS: %w", err))
@@ -172,7 +184,7 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metri
 			o.APIOptions = append(o.APIOptions, awsconfig.DisableHostPrefix)
 		}
 	})
-	disc, err := cloudmap.New(sd, env.Namespace)
+	disc, err := cloudmap.New(sd, env.Namespace, cloudmap.WithLogger(log))
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +272,7 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metri
 	}
 	return gateway.New(gateway.Config{
 		Configuration: watch, Transport: client, APIKeys: keys, Cache: responses, Usage: meter,
-		Tracer: tracer, Name: env.Name, Logger: log, Metrics: metrics,
+		Tracer: tracer, Name: env.Name, Logger: log, Metrics: metrics, CORS: env.CORS,
 	})
 }
 

@@ -33,8 +33,16 @@ func TestParseEnv(t *testing.T) {
 	if err != nil || e.Refresh != 5*time.Second || e.StoreTimeout != time.Second || e.LimitPerIPPerMinute != 100 || e.Name != "portico-gateway" || e.UsageFlush != 3*time.Second {
 		t.Fatalf("got %+v %v, want the settings with their defaults", e, err)
 	}
-	_, err = ParseEnv(env("PORTICO_CONFIG_REFRESH", "soon", "PORTICO_LIMIT_PER_IP_PER_MINUTE", "-1", "AWS_XRAY_DAEMON_ADDRESS", "nowhere", "PORTICO_USAGE_FLUSH", "0s"))
-	for _, want := range []string{"PORTICO_NAMESPACE is required", "PORTICO_TABLE is required", "PORTICO_CONFIG_REFRESH", "PORTICO_LIMIT_PER_IP_PER_MINUTE", "AWS_XRAY_DAEMON_ADDRESS", "PORTICO_USAGE_FLUSH"} {
+	if e.CORS != nil {
+		t.Fatalf("got CORS %+v, want none without PORTICO_CORS", e.CORS)
+	}
+	e, err = ParseEnv(env("PORTICO_NAMESPACE", "ns", "PORTICO_TABLE", "t", "PORTICO_CORS", `{"allowOrigins":["https://app.portico.local"]}`))
+	if err != nil || e.CORS == nil || !e.CORS.Allowed("https://app.portico.local") {
+		t.Fatalf("got CORS %+v %v, want the policy of PORTICO_CORS", e.CORS, err)
+	}
+	_, err = ParseEnv(env("PORTICO_CONFIG_REFRESH", "soon", "PORTICO_LIMIT_PER_IP_PER_MINUTE", "-1", "AWS_XRAY_DAEMON_ADDRESS", "nowhere", "PORTICO_USAGE_FLUSH", "0s",
+		"PORTICO_CORS", `{"allowOrigins":["*"],"allowCredentials":true}`))
+	for _, want := range []string{"PORTICO_NAMESPACE is required", "PORTICO_TABLE is required", "PORTICO_CONFIG_REFRESH", "PORTICO_LIMIT_PER_IP_PER_MINUTE", "AWS_XRAY_DAEMON_ADDRESS", "PORTICO_USAGE_FLUSH", "PORTICO_CORS"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("got %v, want every problem at once, %q among them", err, want)
 		}

@@ -21,6 +21,7 @@ func runCheck(_ context.Context, env Env, args []string) error {
 		"Prefix a file with routes:, limits:, auth:, policy: or descriptors: to name its kind.\n"+
 		"Exit status: 0 all valid, 1 a document is invalid, 2 a file cannot be read.")
 	quiet := fs.Bool("q", false, "print problems only")
+	integration := fs.Duration("integration-timeout", route.APIGatewayTimeout, "API Gateway's integration timeout (portico_api's integration_timeout_ms), which route timeouts must fit behind")
 	files, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -37,7 +38,7 @@ func runCheck(_ context.Context, env Env, args []string) error {
 		docs = append(docs, d)
 	}
 	// Descriptor sets first, so that gRPC routes are checked against them.
-	var p parsed
+	p := parsed{integration: *integration}
 	bad := 0
 	report := func(d document, summary string, warnings []string, err error) {
 		if err != nil {

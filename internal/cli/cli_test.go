@@ -73,7 +73,7 @@ func TestCheck(t *testing.T) {
 			return []string{demoRoutes, demoLimits, payments, write(t, "auth.json", validAuth), write(t, "policy.json", validPolicy)}
 		}, ExitOK, []string{
 			"valid route table: 10 routes", "valid limits document: 6 rules", `valid gRPC descriptor set: set "payments"`,
-			"valid authorizer settings: 1 issuers", "valid mesh traffic policy", `warning: route "orders": timeout 30s exceeds`,
+			"valid authorizer settings: 1 issuers", "valid mesh traffic policy", `warning: route "orders": timeout 30s does not fit behind API Gateway's 29s integration timeout`,
 		}},
 		{"gRPC routes without their sets", func(*testing.T) []string { return []string{demoRoutes} }, ExitOK,
 			[]string{"gRPC routes not checked against their descriptor sets"}},

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/portico-gw/portico/internal/authorizer"
 	"github.com/portico-gw/portico/internal/route"
@@ -137,6 +138,9 @@ type parsed struct {
 	auth        *authorizer.Settings
 	authPath    string
 	descriptors map[string]*transcode.Descriptors
+	// integration is API Gateway's integration timeout the route timeouts
+	// must fit behind (the API's integration_timeout_ms).
+	integration time.Duration
 }
 
 // parse checks d with its kind's parser (the functions' own), records it in
@@ -155,7 +159,14 @@ func (p *parsed) parse(d document) (string, []string, error) {
 			return "", nil, errors.New(strings.TrimPrefix(err.Error(), route.ErrInvalid.Error()+": "))
 		}
 		p.routes, p.routesPath = t, d.path
-		return fmt.Sprintf("%d routes, %d permissions", t.Len(), len(t.Document().Permissions)), t.Warnings(), nil
+		// The API's integration timeout is not in the document (-integration-timeout,
+		// API Gateway's default otherwise): a misfit is a warning here, and the
+		// provider refuses it at plan time, knowing the API's setting.
+		integration := p.integration
+		if integration == 0 {
+			integration = route.APIGatewayTimeout
+		}
+		return fmt.Sprintf("%d routes, %d permissions", t.Len(), len(t.Document().Permissions)), t.TimeoutProblems(integration), nil
 	case kindLimits:
 		if err := syntaxCheck(d.data); err != nil {
 			return "", nil, err

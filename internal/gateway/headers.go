@@ -37,6 +37,21 @@ func eventHeaders(ev events.APIGatewayProxyRequest) http.Header {
 	return in
 }
 
+// eventHeader is the first value of the request header name (any case), or "".
+func eventHeader(ev events.APIGatewayProxyRequest, name string) string {
+	for k, vs := range ev.MultiValueHeaders {
+		if strings.EqualFold(k, name) && len(vs) > 0 {
+			return vs[0]
+		}
+	}
+	for k, v := range ev.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
 // Header names are compared folded: in lower case, with '_' as '-' (package
 // hygiene, which the route table's header rules share). CGI, WSGI and Rack
 // servers (and frameworks on top of them) read X_User_Roles as X-User-Roles,

@@ -21,6 +21,7 @@ func pipeline(cfg Config) []step {
 	return []step{
 		clean{maxBody: cfg.MaxBodyBytes, maxQuery: cfg.MaxQueryParams},
 		addressFilter{log: cfg.Logger},
+		preflight{policy: cfg.CORS},
 		identify{now: cfg.Now},
 		limit{dims: ratelimit.NetworkDimensions, now: cfg.Now, log: cfg.Logger},
 		resolveKey{keys: cfg.APIKeys, log: cfg.Logger},

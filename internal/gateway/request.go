@@ -24,6 +24,7 @@ type request struct {
 	method   string
 	clientIP string
 	start    time.Time
+	origin   string // the Origin header, for the CORS headers of the answer
 
 	// clean
 	path          string      // cleaned
@@ -43,6 +44,9 @@ type request struct {
 	// route, authorise
 	res          route.Result
 	headerRoutes bool // the caller may use the services' header routes
+
+	// preflight: the answer is a CORS preflight's, whose headers are final
+	preflight bool
 
 	log accessRecord
 }

@@ -201,3 +201,35 @@ func TestHeadersForServicePolicyRoutes(t *testing.T) {
 		}
 	}
 }
+
+func TestStepPreflight(t *testing.T) {
+	preflightHeaders := map[string][]string{"Origin": {"https://app.portico.local"}, "Access-Control-Request-Method": {"GET"}}
+	tests := []struct {
+		name   string
+		policy bool
+		method string
+		header map[string][]string
+		want   int
+	}{
+		{"preflight answered", true, "OPTIONS", preflightHeaders, 204},
+		{"no policy: goes on", false, "OPTIONS", preflightHeaders, 0},
+		{"not a preflight: goes on", true, "OPTIONS", map[string][]string{"Origin": {"https://app.portico.local"}}, 0},
+		{"GET: goes on", true, "GET", preflightHeaders, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := preflight{}
+			if tt.policy {
+				s.policy = demoCORS
+			}
+			r := newRequest(event(tt.method, "/api/v1/users/1", nil))
+			r.header = http.Header(tt.header)
+			if got := status(s.serve(context.Background(), r)); got != tt.want {
+				t.Fatalf("got %d, want %d", got, tt.want)
+			}
+			if r.preflight != (tt.want != 0) {
+				t.Fatalf("got preflight %v, want %v", r.preflight, tt.want != 0)
+			}
+		})
+	}
+}

@@ -34,8 +34,8 @@ const (
 	// MaxTimeout is the longest timeout a route or call may set: Lambda's
 	// own maximum run time.
 	MaxTimeout = 15 * time.Minute
-	// APIGatewayTimeout is API Gateway's integration timeout; a longer route
-	// timeout only helps where the caller's deadline is longer (Warnings).
+	// APIGatewayTimeout is API Gateway's default integration timeout, which
+	// route timeouts must fit in (TimeoutProblems).
 	APIGatewayTimeout = 29 * time.Second
 	// DefaultVersionHeader is the header that match.version compares.
 	DefaultVersionHeader = "X-API-Version"
@@ -265,17 +265,29 @@ func Compile(d Document) (*Table, error) {
 	return t, nil
 }
 
-// Warnings lists what is valid but probably not meant in t's document: route
-// timeouts beyond API Gateway's 29 s integration limit.
-func (t *Table) Warnings() []string {
-	var w []string
+// RouteMargin is how much shorter than API Gateway's integration timeout a
+// route's timeout must be: the function ends a second before API Gateway
+// gives up (so that it always answers), and a route leaves the function a
+// second of its own for the work around the backend call (limits, API keys,
+// the answer).
+const RouteMargin = 2 * time.Second
+
+// TimeoutProblems lists the routes whose timeout does not fit behind an
+// integration timeout of integration (API Gateway's, 29 s unless raised):
+// each must be at most integration less RouteMargin, or API Gateway answers
+// {"message":"Endpoint request timed out"} while the backend call goes on.
+func (t *Table) TimeoutProblems(integration time.Duration) []string {
+	limit := integration - RouteMargin
+	var p []string
 	for _, r := range t.routes {
-		if r.timeout > APIGatewayTimeout {
-			w = append(w, fmt.Sprintf("route %q: timeout %s exceeds API Gateway's %s integration timeout; "+
-				"behind API Gateway the request ends at %s", r.ID, r.timeout, APIGatewayTimeout, APIGatewayTimeout))
+		if r.timeout > limit {
+			p = append(p, fmt.Sprintf("route %q: timeout %s does not fit behind API Gateway's %s integration timeout; "+
+				"at most %s (the function ends 1 s before API Gateway, and leaves itself 1 s around the backend call): "+
+				"shorten the route's timeout, or raise the API's integration timeout (Regional REST APIs may exceed 29 s "+
+				"once AWS raised the account's quota)", r.ID, r.timeout, integration, limit))
 		}
 	}
-	return w
+	return p
 }
 
 func validID(s string, extra string) bool {

@@ -28,3 +28,8 @@ output "namespace_id" {
   description = "Cloud Map namespace ID of the services."
   value       = module.gateway.namespace_id
 }
+
+output "access_log_group_name" {
+  description = "The stage's access log group."
+  value       = module.gateway.access_log_group_name
+}

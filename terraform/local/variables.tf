@@ -179,3 +179,15 @@ variable "denied_networks" {
   type        = list(string)
   default     = ["192.0.2.0/24"]
 }
+
+variable "integration_timeout_ms" {
+  description = "API Gateway's integration timeout, ms; the orders routes' 30 s need more than the default 29000."
+  type        = number
+  default     = 32000
+}
+
+variable "cors_origin" {
+  description = "The origin whose pages may call the API from a browser (make demo's page)."
+  type        = string
+  default     = "https://app.portico.local"
+}

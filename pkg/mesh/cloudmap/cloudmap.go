@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,10 +31,30 @@ type API interface {
 	DiscoverInstancesRevision(ctx context.Context, in *servicediscovery.DiscoverInstancesRevisionInput, opts ...func(*servicediscovery.Options)) (*servicediscovery.DiscoverInstancesRevisionOutput, error)
 }
 
+// MaxInstances is the most instances one DiscoverInstances call returns
+// (its MaxResults may not exceed it, and the call does not page): a
+// service with more is seen only in part. Without MaxResults the call
+// returns at most 100.
+const MaxInstances = 1000
+
 // Discoverer implements mesh.Discoverer on Cloud Map.
 type Discoverer struct {
 	api       API
 	namespace string
+	log       *slog.Logger
+}
+
+// Option configures a Discoverer.
+type Option func(*Discoverer)
+
+// WithLogger sets where the Discoverer warns, for example when a service
+// has MaxInstances instances, some of which it cannot see. Nil discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(d *Discoverer) {
+		if l != nil {
+			d.log = l
+		}
+	}
 }
 
 var (
@@ -43,14 +64,18 @@ var (
 )
 
 // New returns a Discoverer for the services of namespace (its name, not its ID).
-func New(api API, namespace string) (*Discoverer, error) {
+func New(api API, namespace string, opts ...Option) (*Discoverer, error) {
 	if api == nil {
 		return nil, errors.New("cloudmap: API client is required")
 	}
 	if namespace == "" {
 		return nil, errors.New("cloudmap: namespace name is required")
 	}
-	return &Discoverer{api: api, namespace: namespace}, nil
+	d := &Discoverer{api: api, namespace: namespace, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(d)
+	}
+	return d, nil
 }
 
 // Discover returns the instances of service with their health. It asks for
@@ -69,10 +94,15 @@ func (d *Discoverer) DiscoverRevision(ctx context.Context, service string) ([]me
 		NamespaceName: aws.String(d.namespace),
 		ServiceName:   aws.String(service),
 		HealthStatus:  sdtypes.HealthStatusFilterAll,
+		MaxResults:    aws.Int32(MaxInstances),
 	})
 	if err != nil {
 		// Do not leak SDK error types out of pkg/: keep only the message.
 		return nil, 0, fmt.Errorf("cloudmap: discover %s.%s: %s", service, d.namespace, err.Error())
+	}
+	if len(out.Instances) >= MaxInstances {
+		d.log.WarnContext(ctx, "service has as many instances as one discovery returns; instances beyond them are not used",
+			"service", service, "namespace", d.namespace, "instances", len(out.Instances), "max", MaxInstances)
 	}
 	instances := make([]mesh.Instance, 0, len(out.Instances))
 	for _, s := range out.Instances {

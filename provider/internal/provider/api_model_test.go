@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -46,11 +47,24 @@ type modelAPI struct {
 	rootID       string
 	resources    map[string]string // id → path
 	authorizers  map[string]*apigwtypes.Authorizer
-	methods      map[string]string // resource id → authorizer id of its ANY method
-	integrations map[string]string // resource id → integration URI
+	methods      map[string]string           // "<resource id> <method>" → authorizer id ("" without one)
+	integrations map[string]modelIntegration // "<resource id> <method>" → integration
 	deployments  map[string]modelSnapshot
 	stages       map[string]string // stage → deployment id
+	stagePatches map[string][]apigwtypes.PatchOperation
 	responses    map[string]apigwtypes.GatewayResponse
+	binary       []string
+}
+
+// modelIntegration is an integration as the model keeps it.
+type modelIntegration struct {
+	uri       string
+	timeoutMs int32
+}
+
+// methodKey keys a method of a resource.
+func methodKey(resourceID, method *string) string {
+	return aws.ToString(resourceID) + " " + aws.ToString(method)
 }
 
 // modelSnapshot is what a deployment froze: the functions it invokes.
@@ -136,11 +150,11 @@ func (api *modelAPI) snapshot(description string) modelSnapshot {
 			fns = append(fns, fn)
 		}
 	}
-	for res, auth := range api.methods {
+	for key, auth := range api.methods {
 		if a := api.authorizers[auth]; a != nil {
 			add(aws.ToString(a.AuthorizerUri))
 		}
-		add(api.integrations[res])
+		add(api.integrations[key].uri)
 	}
 	sort.Strings(fns)
 	return modelSnapshot{description: description, functions: fns}
@@ -236,6 +250,7 @@ func (m *awsModel) CreateRestApi(_ context.Context, in *apigateway.CreateRestApi
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	api := m.newAPI(aws.ToString(in.Name))
+	api.binary = in.BinaryMediaTypes
 	m.changed("CreateRestApi " + api.id)
 	return &apigateway.CreateRestApiOutput{Id: aws.String(api.id), Name: in.Name, RootResourceId: aws.String(api.rootID)}, nil
 }
@@ -243,8 +258,9 @@ func (m *awsModel) CreateRestApi(_ context.Context, in *apigateway.CreateRestApi
 // newAPI adds an empty API; m.mu is held.
 func (m *awsModel) newAPI(name string) *modelAPI {
 	api := &modelAPI{id: m.id("api"), name: name, rootID: m.id("root"), resources: map[string]string{},
-		authorizers: map[string]*apigwtypes.Authorizer{}, methods: map[string]string{}, integrations: map[string]string{},
-		deployments: map[string]modelSnapshot{}, stages: map[string]string{}, responses: map[string]apigwtypes.GatewayResponse{}}
+		authorizers: map[string]*apigwtypes.Authorizer{}, methods: map[string]string{}, integrations: map[string]modelIntegration{},
+		deployments: map[string]modelSnapshot{}, stages: map[string]string{}, responses: map[string]apigwtypes.GatewayResponse{},
+		stagePatches: map[string][]apigwtypes.PatchOperation{}}
 	api.resources[api.rootID] = "/"
 	m.apis[api.id] = api
 	return api
@@ -280,7 +296,7 @@ func (m *awsModel) GetRestApi(_ context.Context, in *apigateway.GetRestApiInput,
 	if err != nil {
 		return nil, err
 	}
-	return &apigateway.GetRestApiOutput{Id: aws.String(api.id), Name: aws.String(api.name), RootResourceId: aws.String(api.rootID)}, nil
+	return &apigateway.GetRestApiOutput{Id: aws.String(api.id), Name: aws.String(api.name), RootResourceId: aws.String(api.rootID), BinaryMediaTypes: api.binary}, nil
 }
 
 func (m *awsModel) UpdateRestApi(_ context.Context, in *apigateway.UpdateRestApiInput, _ ...func(*apigateway.Options)) (*apigateway.UpdateRestApiOutput, error) {
@@ -291,8 +307,16 @@ func (m *awsModel) UpdateRestApi(_ context.Context, in *apigateway.UpdateRestApi
 		return nil, err
 	}
 	for _, op := range in.PatchOperations {
-		if aws.ToString(op.Path) == "/name" {
+		p := aws.ToString(op.Path)
+		switch {
+		case p == "/name":
 			api.name = aws.ToString(op.Value)
+		case strings.HasPrefix(p, "/binaryMediaTypes/"):
+			t := strings.NewReplacer("~1", "/", "~0", "~").Replace(strings.TrimPrefix(p, "/binaryMediaTypes/"))
+			api.binary = slices.DeleteFunc(api.binary, func(b string) bool { return b == t })
+			if op.Op == apigwtypes.OpAdd {
+				api.binary = append(api.binary, t)
+			}
 		}
 	}
 	m.changed("UpdateRestApi " + api.id)
@@ -346,8 +370,12 @@ func (m *awsModel) DeleteResource(_ context.Context, in *apigateway.DeleteResour
 	}
 	id := aws.ToString(in.ResourceId)
 	delete(api.resources, id)
-	delete(api.methods, id)
-	delete(api.integrations, id)
+	for k := range api.methods {
+		if strings.HasPrefix(k, id+" ") {
+			delete(api.methods, k)
+			delete(api.integrations, k)
+		}
+	}
 	m.changed("DeleteResource " + id)
 	return &apigateway.DeleteResourceOutput{}, nil
 }
@@ -434,10 +462,10 @@ func (m *awsModel) GetMethod(_ context.Context, in *apigateway.GetMethodInput, _
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := api.methods[aws.ToString(in.ResourceId)]; !ok {
+	if _, ok := api.methods[methodKey(in.ResourceId, in.HttpMethod)]; !ok {
 		return nil, apiError("NotFoundException", "Invalid Method identifier specified")
 	}
-	return &apigateway.GetMethodOutput{HttpMethod: aws.String(anyMethod)}, nil
+	return &apigateway.GetMethodOutput{HttpMethod: in.HttpMethod}, nil
 }
 
 func (m *awsModel) PutMethod(_ context.Context, in *apigateway.PutMethodInput, _ ...func(*apigateway.Options)) (*apigateway.PutMethodOutput, error) {
@@ -447,8 +475,8 @@ func (m *awsModel) PutMethod(_ context.Context, in *apigateway.PutMethodInput, _
 	if err != nil {
 		return nil, err
 	}
-	api.methods[aws.ToString(in.ResourceId)] = aws.ToString(in.AuthorizerId)
-	m.changed("PutMethod " + api.resources[aws.ToString(in.ResourceId)])
+	api.methods[methodKey(in.ResourceId, in.HttpMethod)] = aws.ToString(in.AuthorizerId)
+	m.changed("PutMethod " + aws.ToString(in.HttpMethod) + " " + api.resources[aws.ToString(in.ResourceId)])
 	return &apigateway.PutMethodOutput{}, nil
 }
 
@@ -459,9 +487,9 @@ func (m *awsModel) DeleteMethod(_ context.Context, in *apigateway.DeleteMethodIn
 	if err != nil {
 		return nil, err
 	}
-	delete(api.methods, aws.ToString(in.ResourceId))
-	delete(api.integrations, aws.ToString(in.ResourceId))
-	m.changed("DeleteMethod")
+	delete(api.methods, methodKey(in.ResourceId, in.HttpMethod))
+	delete(api.integrations, methodKey(in.ResourceId, in.HttpMethod))
+	m.changed("DeleteMethod " + aws.ToString(in.HttpMethod))
 	return &apigateway.DeleteMethodOutput{}, nil
 }
 
@@ -472,8 +500,8 @@ func (m *awsModel) PutIntegration(_ context.Context, in *apigateway.PutIntegrati
 	if err != nil {
 		return nil, err
 	}
-	api.integrations[aws.ToString(in.ResourceId)] = aws.ToString(in.Uri)
-	m.changed("PutIntegration " + functionOf(aws.ToString(in.Uri)))
+	api.integrations[methodKey(in.ResourceId, in.HttpMethod)] = modelIntegration{uri: aws.ToString(in.Uri), timeoutMs: aws.ToInt32(in.TimeoutInMillis)}
+	m.changed("PutIntegration " + aws.ToString(in.HttpMethod) + " " + functionOf(aws.ToString(in.Uri)))
 	return &apigateway.PutIntegrationOutput{}, nil
 }
 
@@ -484,11 +512,11 @@ func (m *awsModel) GetIntegration(_ context.Context, in *apigateway.GetIntegrati
 	if err != nil {
 		return nil, err
 	}
-	uri, ok := api.integrations[aws.ToString(in.ResourceId)]
+	integ, ok := api.integrations[methodKey(in.ResourceId, in.HttpMethod)]
 	if !ok {
 		return nil, apiError("NotFoundException", "No integration defined for method")
 	}
-	return &apigateway.GetIntegrationOutput{Uri: aws.String(uri)}, nil
+	return &apigateway.GetIntegrationOutput{Uri: aws.String(integ.uri), TimeoutInMillis: integ.timeoutMs}, nil
 }
 
 func (m *awsModel) CreateDeployment(_ context.Context, in *apigateway.CreateDeploymentInput, _ ...func(*apigateway.Options)) (*apigateway.CreateDeploymentOutput, error) {
@@ -535,7 +563,41 @@ func (m *awsModel) GetStage(_ context.Context, in *apigateway.GetStageInput, _ .
 	if !ok {
 		return nil, apiError("NotFoundException", "Invalid Stage identifier specified")
 	}
-	return &apigateway.GetStageOutput{StageName: in.StageName, DeploymentId: aws.String(dep)}, nil
+	out := &apigateway.GetStageOutput{StageName: in.StageName, DeploymentId: aws.String(dep), MethodSettings: map[string]apigwtypes.MethodSetting{}}
+	for _, op := range api.stagePatches[aws.ToString(in.StageName)] {
+		v := aws.ToString(op.Value)
+		switch p := aws.ToString(op.Path); {
+		case p == "/tracingEnabled":
+			out.TracingEnabled = v == "true"
+		case p == "/*/*" && op.Op == apigwtypes.OpRemove:
+			delete(out.MethodSettings, "*/*")
+		case p == "/*/*/throttling/rateLimit":
+			ms := out.MethodSettings["*/*"]
+			fmt.Sscan(v, &ms.ThrottlingRateLimit)
+			out.MethodSettings["*/*"] = ms
+		case p == "/*/*/throttling/burstLimit":
+			ms := out.MethodSettings["*/*"]
+			fmt.Sscan(v, &ms.ThrottlingBurstLimit)
+			out.MethodSettings["*/*"] = ms
+		}
+	}
+	return out, nil
+}
+
+func (m *awsModel) UpdateStage(_ context.Context, in *apigateway.UpdateStageInput, _ ...func(*apigateway.Options)) (*apigateway.UpdateStageOutput, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	api, err := m.api(in.RestApiId)
+	if err != nil {
+		return nil, err
+	}
+	stage := aws.ToString(in.StageName)
+	if _, ok := api.stages[stage]; !ok {
+		return nil, apiError("NotFoundException", "Invalid Stage identifier specified")
+	}
+	api.stagePatches[stage] = append(api.stagePatches[stage], in.PatchOperations...)
+	m.changed("UpdateStage " + stage)
+	return &apigateway.UpdateStageOutput{StageName: in.StageName}, nil
 }
 
 func (m *awsModel) GetStages(_ context.Context, in *apigateway.GetStagesInput, _ ...func(*apigateway.Options)) (*apigateway.GetStagesOutput, error) {

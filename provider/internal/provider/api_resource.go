@@ -6,6 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,20 +17,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	apigwtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/portico-gw/portico/internal/cors"
 )
 
 var (
@@ -48,6 +58,17 @@ const (
 	apigatewayService    = "apigateway.amazonaws.com"
 	defaultStageName     = "v1"
 	defaultAuthorizerTTL = 300
+	// defaultIntegrationTimeout is API Gateway's integration timeout, in
+	// milliseconds, unless raised (Regional and private REST APIs may, on
+	// request to AWS).
+	defaultIntegrationTimeout = 29000
+	// maxIntegrationTimeout is Lambda's own limit (15 minutes).
+	maxIntegrationTimeout = 900000
+	// functionMargin is how much sooner than API Gateway's integration
+	// timeout the aggregator function must end, so that it always answers
+	// (its own 504) before API Gateway gives up on it: cold start, the
+	// runtime's overhead and the network between them fit in it.
+	functionMargin = time.Second
 	// deploymentDescription marks the deployments portico_api makes, so that
 	// an import into an existing API finds the stage it deploys to.
 	deploymentDescription = "Deployed by Terraform (portico_api)"
@@ -93,12 +114,29 @@ type apiGatewayAPI interface {
 	GetStage(ctx context.Context, in *apigateway.GetStageInput, opts ...func(*apigateway.Options)) (*apigateway.GetStageOutput, error)
 	GetStages(ctx context.Context, in *apigateway.GetStagesInput, opts ...func(*apigateway.Options)) (*apigateway.GetStagesOutput, error)
 	DeleteStage(ctx context.Context, in *apigateway.DeleteStageInput, opts ...func(*apigateway.Options)) (*apigateway.DeleteStageOutput, error)
+	UpdateStage(ctx context.Context, in *apigateway.UpdateStageInput, opts ...func(*apigateway.Options)) (*apigateway.UpdateStageOutput, error)
 	PutGatewayResponse(ctx context.Context, in *apigateway.PutGatewayResponseInput, opts ...func(*apigateway.Options)) (*apigateway.PutGatewayResponseOutput, error)
 	DeleteGatewayResponse(ctx context.Context, in *apigateway.DeleteGatewayResponseInput, opts ...func(*apigateway.Options)) (*apigateway.DeleteGatewayResponseOutput, error)
 	GetGatewayResponses(ctx context.Context, in *apigateway.GetGatewayResponsesInput, opts ...func(*apigateway.Options)) (*apigateway.GetGatewayResponsesOutput, error)
 }
 
 var _ apiGatewayAPI = (*apigateway.Client)(nil)
+
+// apigwAccountAPI is the part of the API Gateway client that reads and sets
+// the region's account settings (the CloudWatch Logs role).
+type apigwAccountAPI interface {
+	GetAccount(ctx context.Context, in *apigateway.GetAccountInput, opts ...func(*apigateway.Options)) (*apigateway.GetAccountOutput, error)
+	UpdateAccount(ctx context.Context, in *apigateway.UpdateAccountInput, opts ...func(*apigateway.Options)) (*apigateway.UpdateAccountOutput, error)
+}
+
+var _ apigwAccountAPI = (*apigateway.Client)(nil)
+
+// functionConfigAPI reads a function's configuration (its timeout).
+type functionConfigAPI interface {
+	GetFunctionConfiguration(ctx context.Context, in *lambda.GetFunctionConfigurationInput, opts ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error)
+}
+
+var _ functionConfigAPI = (*lambda.Client)(nil)
 
 // callerAPI is the part of the STS client that finds the account.
 type callerAPI interface {
@@ -115,6 +153,15 @@ type APIResource struct {
 	gw     apiGatewayAPI
 	lambda lambdaPermissionAPI
 	sts    callerAPI
+	// The clients of the stage's access log, tags, the account's logging
+	// role and the aggregator's timeout; nil in the unit tests (no access
+	// log, no tags, no timeout lookup there).
+	logs      logsAPI
+	logTags   tagger
+	tagsAPI   apigwTagAPI
+	account   apigwAccountAPI
+	functions functionConfigAPI
+	defaults  map[string]string
 	// region and endpoint are the provider's (endpoint: an emulator's base URL).
 	region, endpoint string
 	configured       bool
@@ -137,6 +184,16 @@ type APIResourceModel struct {
 	InvokeURL             types.String   `tfsdk:"invoke_url"`
 	RedeploymentTrigger   types.String   `tfsdk:"redeployment_trigger"`
 	GatewayResponses      types.Map      `tfsdk:"gateway_responses"`
+	BinaryMediaTypes      types.List     `tfsdk:"binary_media_types"`
+	IntegrationTimeout    types.Int64    `tfsdk:"integration_timeout_ms"`
+	AggregatorTimeout     types.Int64    `tfsdk:"aggregator_timeout"`
+	CORS                  types.Object   `tfsdk:"cors"`
+	AccessLog             types.Object   `tfsdk:"access_log"`
+	AccessLogGroupName    types.String   `tfsdk:"access_log_group_name"`
+	Throttling            types.Object   `tfsdk:"throttling"`
+	Tracing               types.Bool     `tfsdk:"tracing"`
+	Tags                  types.Map      `tfsdk:"tags"`
+	TagsAll               types.Map      `tfsdk:"tags_all"`
 	Timeouts              timeouts.Value `tfsdk:"timeouts"`
 }
 
@@ -252,7 +309,53 @@ func (r *APIResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 				Computed: true,
 			},
 			"gateway_responses": gatewayResponsesSchema(),
+			"binary_media_types": schema.ListAttribute{
+				MarkdownDescription: "Media types API Gateway treats as binary: request bodies of these types reach the aggregator " +
+					"base64-encoded, and base64 answers (`isBase64Encoded`) reach clients as bytes. Defaults to `[\"*/*\"]`, the only " +
+					"setting under which the gateway is transparent: gzip'd, image and other binary answers keep their bytes. (A client " +
+					"that sends no `Accept` header then gets binary answers as base64 text: API Gateway converts only for a matching " +
+					"`Accept`.) Read back (drift). Not with `rest_api_id`: the API's owner sets it there. Changes redeploy the stage.",
+				ElementType: types.StringType,
+				Optional:    true,
+				Computed:    true,
+				Validators: []validator.List{listvalidator.ValueStringsAre(stringvalidator.RegexMatches(mediaRangePattern,
+					`must be a media type or range such as "*/*", "image/*" or "application/octet-stream"`))},
+			},
+			"integration_timeout_ms": schema.Int64Attribute{
+				MarkdownDescription: "API Gateway's integration timeout for the aggregator, in milliseconds: 50 to 29000 (the default) " +
+					"for every REST API; Regional and private REST APIs may go higher once AWS raised the account's quota " +
+					"(\"Maximum integration timeout\"), up to Lambda's 900000. The aggregator must end sooner: with `aggregator_timeout` " +
+					"(or the function's configuration, read at plan time) a function timeout that does not end at least 1 s before " +
+					"this is refused at plan time, and `portico_route_table` refuses route timeouts that do not fit. Read back (drift). " +
+					"Changes redeploy the stage.",
+				Optional:   true,
+				Computed:   true,
+				Default:    int64default.StaticInt64(defaultIntegrationTimeout),
+				Validators: []validator.Int64{int64validator.Between(50, maxIntegrationTimeout)},
+			},
+			"aggregator_timeout": schema.Int64Attribute{
+				MarkdownDescription: "The aggregator function's timeout in seconds (`portico_function.aggregator.timeout`), so " +
+					"that the plan can check it against `integration_timeout_ms`: the function must end at least 1 s before API " +
+					"Gateway gives up, or clients get API Gateway's `{\"message\":\"Endpoint request timed out\"}` while the function " +
+					"keeps running. Without it the provider reads the function's configuration at plan time when the function exists.",
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(1, 900)},
+			},
+			"cors": corsSchema(),
+			"tracing": schema.BoolAttribute{
+				MarkdownDescription: "Active X-Ray tracing on the stage: API Gateway samples requests and passes the trace header to " +
+					"the functions (turn on `portico_function.tracing` too). Defaults to false. Changed outside Terraform, it shows in " +
+					"the plan.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+			},
+			"tags":     tagsAttribute(),
+			"tags_all": tagsAllAttribute(),
 		},
+	}
+	for k, v := range stageSchema() {
+		resp.Schema.Attributes[k] = v
 	}
 }
 
@@ -263,6 +366,10 @@ func (r *APIResource) Configure(_ context.Context, req resource.ConfigureRequest
 	}
 	r.gw, r.lambda, r.sts = c.APIGateway, c.Lambda, c.STS
 	r.region, r.endpoint, r.configured = c.Region, c.Endpoint, true
+	r.tagsAPI, r.account, r.functions, r.defaults = c.APIGateway, c.APIGateway, c.Lambda, c.DefaultTags
+	if c.Logs != nil {
+		r.logs, r.logTags = c.Logs, logsTags{c.Logs}
+	}
 }
 
 // ValidateConfig requires exactly one of name and rest_api_id.
@@ -281,7 +388,66 @@ func (r *APIResource) ValidateConfig(ctx context.Context, req resource.ValidateC
 		resp.Diagnostics.AddAttributeError(path.Root("name"), "Conflicting REST API",
 			"name is for a REST API the provider creates; with rest_api_id the existing API keeps its own name. Give one of them.")
 	}
+	var binary types.List
+	var tags types.Map
+	var stage types.String
+	var tracing types.Bool
+	var accessLog, throttling, corsObj types.Object
+	for _, a := range []struct {
+		name string
+		dst  any
+	}{{"binary_media_types", &binary}, {"tags", &tags}, {"stage_name", &stage}, {"tracing", &tracing},
+		{"access_log", &accessLog}, {"throttling", &throttling}, {"cors", &corsObj}} {
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(a.name), a.dst)...)
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !restAPIID.IsNull() {
+		if !binary.IsNull() {
+			resp.Diagnostics.AddAttributeError(path.Root("binary_media_types"), "Not with rest_api_id",
+				"Binary media types belong to the whole REST API, so with rest_api_id they are its owner's to set: set "+
+					"binary_media_types = [\"*/*\"] where the API is defined (aws_api_gateway_rest_api), the only setting under "+
+					"which Portico passes binary and compressed bodies through intact.")
+		}
+		if !tags.IsNull() {
+			resp.Diagnostics.AddAttributeError(path.Root("tags"), "Not with rest_api_id",
+				"With rest_api_id the REST API is its owner's: tag it where it is defined.")
+		}
+		if stage.IsNull() && (!accessLog.IsNull() || !throttling.IsNull() || tracing.ValueBool()) {
+			resp.Diagnostics.AddAttributeError(path.Root("stage_name"), "Stage settings without a stage",
+				"access_log, throttling and tracing are settings of the stage the provider deploys to: give stage_name, or set "+
+					"them on the owner's stage.")
+		}
+	}
+	if corsObj.IsUnknown() {
+		return
+	}
+	corsCfg, err := objectModel[corsModel](ctx, corsObj)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("cors"), "Invalid CORS policy", err.Error())
+		return
+	}
+	p, known, err := corsCfg.policy(ctx)
+	switch {
+	case err != nil:
+		resp.Diagnostics.AddAttributeError(path.Root("cors"), "Invalid CORS policy", err.Error())
+	case known && p != nil:
+		if err := p.Validate(); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("cors"), "Invalid CORS policy", strings.TrimPrefix(err.Error(), "cors: invalid policy: "))
+		} else if _, ok := p.Static(); !ok {
+			resp.Diagnostics.AddAttributeWarning(path.Root("cors").AtName("allow_origins"), "API Gateway's own answers carry no CORS headers",
+				"With several origins, API Gateway's gateway responses (401 without a token, 403, 429 from stage throttling, "+
+					"5xx) cannot name the caller's origin, since they cannot vary by request; browsers then hide them from the "+
+					"pages. The aggregator's own answers carry the headers for every allowed origin. Use one origin per API to "+
+					"make those errors readable too.")
+		}
+	}
 }
+
+// mediaRangePattern matches a media type or range such as */*, image/* or
+// application/octet-stream.
+var mediaRangePattern = regexp.MustCompile(`^(\*/\*|[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/(\*|[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*))$`)
 
 // invokeURL is the base URL of a deployed stage. endpoint is the emulator base
 // URL, or empty for AWS. Emulators serve the path-style form because Go's
@@ -323,18 +489,47 @@ func callerIdentity(ctx context.Context, stsClient callerAPI) (caller, error) {
 	return c, nil
 }
 
+// deployExtras is the rest of what takes effect only with a deployment:
+// binary media types, the integration timeout and the CORS policy (OPTIONS
+// methods and the gateway responses' headers).
+type deployExtras struct {
+	BinaryMediaTypes []string     `json:"binary,omitempty"`
+	TimeoutMs        int64        `json:"timeoutMs"`
+	CORS             *cors.Policy `json:"cors,omitempty"`
+}
+
 // redeploymentTrigger hashes what Portico configures that takes effect only
 // with a deployment. responses must be the complete, known configuration.
-func redeploymentTrigger(authorizerFn, aggregatorFn string, ttl int64, responses map[string]gatewayResponse) string {
+func redeploymentTrigger(authorizerFn, aggregatorFn string, ttl int64, responses map[string]gatewayResponse, extras deployExtras) string {
 	b, _ := json.Marshal(struct {
 		Wiring     int                        `json:"wiring"`
 		Authorizer string                     `json:"authorizer"`
 		Aggregator string                     `json:"aggregator"`
 		TTL        int64                      `json:"ttl"`
 		Responses  map[string]gatewayResponse `json:"responses"`
-	}{1, authorizerFn, aggregatorFn, ttl, responses})
+		Extras     deployExtras               `json:"extras"`
+	}{2, authorizerFn, aggregatorFn, ttl, responses, extras})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// extrasOf are m's deployExtras; ok is false while part of them is unknown.
+func extrasOf(ctx context.Context, m *APIResourceModel) (deployExtras, bool) {
+	if !fullyKnownList(m.BinaryMediaTypes) || m.IntegrationTimeout.IsUnknown() {
+		return deployExtras{}, false
+	}
+	if m.CORS.IsUnknown() {
+		return deployExtras{}, false
+	}
+	p, known, err := m.corsCfg(ctx).policy(ctx)
+	if !known || err != nil {
+		return deployExtras{}, false
+	}
+	binary, err := listStrings(ctx, m.BinaryMediaTypes)
+	if err != nil {
+		return deployExtras{}, false
+	}
+	return deployExtras{BinaryMediaTypes: binary, TimeoutMs: m.IntegrationTimeout.ValueInt64(), CORS: p}, true
 }
 
 // triggerOf is m's redeployment trigger, or unknown when part of it is.
@@ -346,8 +541,21 @@ func triggerOf(ctx context.Context, m *APIResourceModel) types.String {
 	if err != nil {
 		return types.StringUnknown()
 	}
+	extras, ok := extrasOf(ctx, m)
+	if !ok {
+		return types.StringUnknown()
+	}
 	return types.StringValue(redeploymentTrigger(m.AuthorizerFunctionARN.ValueString(), m.AggregatorFunctionARN.ValueString(),
-		m.AuthorizerTTL.ValueInt64(), responses))
+		m.AuthorizerTTL.ValueInt64(), responses, extras))
+}
+
+// corsPolicy is m's CORS policy (nil without one or while unknown).
+func (m *APIResourceModel) corsPolicy(ctx context.Context) *cors.Policy {
+	p, known, err := m.corsCfg(ctx).policy(ctx)
+	if !known || err != nil {
+		return nil
+	}
+	return p
 }
 
 // fullyKnown reports whether a map holds no unknown value at any depth.
@@ -382,10 +590,15 @@ type pendingWork struct {
 	// DeleteStage is a stage the API moved away from, deleted once the new
 	// one is deployed.
 	DeleteStage string `json:"deleteStage,omitempty"`
+	// Repair says what a refresh found changed outside Terraform that no
+	// attribute shows: a Lambda permission gone, CORS headers removed from a
+	// gateway response, the stage's tags or access log format changed. The
+	// next apply puts it back.
+	Repair []string `json:"repair,omitempty"`
 }
 
 func (p pendingWork) empty() bool {
-	return !p.Deploy && len(p.Revoke) == 0 && p.DeleteStage == ""
+	return !p.Deploy && len(p.Revoke) == 0 && p.DeleteStage == "" && len(p.Repair) == 0
 }
 
 // describe says what p still has to do, for the plan's warning.
@@ -399,6 +612,9 @@ func (p pendingWork) describe() string {
 	}
 	if p.DeleteStage != "" {
 		parts = append(parts, fmt.Sprintf("delete the stage %q the API moved away from", p.DeleteStage))
+	}
+	for _, rp := range p.Repair {
+		parts = append(parts, "repair what changed outside Terraform: "+rp)
 	}
 	return strings.Join(parts, "; ")
 }
@@ -461,10 +677,63 @@ func (r *APIResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 	resp.Diagnostics.Append(diags...)
 	planAPI(ctx, &plan, &config, state, pending, r.endpoint, r.region, r.configured)
 	if state != nil && !pending.empty() {
-		resp.Diagnostics.AddWarning("An earlier apply of portico_api did not finish",
-			fmt.Sprintf("REST API %s: this apply will %s.", state.ID.ValueString(), pending.describe()))
+		summary := "An earlier apply of portico_api did not finish"
+		if len(pending.Repair) > 0 && !pending.Deploy && len(pending.Revoke) == 0 && pending.DeleteStage == "" {
+			summary = "portico_api changed outside Terraform"
+		}
+		resp.Diagnostics.AddWarning(summary, fmt.Sprintf("REST API %s: this apply will %s.", state.ID.ValueString(), pending.describe()))
 	}
+	r.checkTimeouts(ctx, &plan, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	if plan.attached() {
+		// The owner's API: the provider tags neither it nor its stage.
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("tags_all"), types.MapNull(types.StringType))...)
+		return
+	}
+	modifyPlanTags(ctx, req, resp, r.defaults)
+}
+
+// checkTimeouts refuses an aggregator timeout that does not end at least
+// functionMargin before API Gateway's integration timeout: the aggregator
+// must answer (its own 504 at worst) before API Gateway gives up on it.
+// The function's timeout is aggregator_timeout, or its configuration read
+// from Lambda when the function exists.
+func (r *APIResource) checkTimeouts(ctx context.Context, plan *APIResourceModel, diags *diag.Diagnostics) {
+	if plan.IntegrationTimeout.IsUnknown() || plan.IntegrationTimeout.IsNull() {
+		return
+	}
+	seconds, where := plan.AggregatorTimeout, path.Root("aggregator_timeout")
+	if seconds.IsUnknown() {
+		return
+	}
+	if seconds.IsNull() {
+		if r.functions == nil || plan.AggregatorFunctionARN.IsUnknown() || plan.AggregatorFunctionARN.IsNull() {
+			return
+		}
+		out, err := r.functions.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(plan.AggregatorFunctionARN.ValueString())})
+		if err != nil {
+			tflog.Debug(ctx, "aggregator timeout not checked: cannot read the function", map[string]any{"error": err.Error()})
+			return
+		}
+		seconds, where = types.Int64Value(int64(aws.ToInt32(out.Timeout))), path.Root("aggregator_function_arn")
+	}
+	if err := fitsIntegration(seconds.ValueInt64(), plan.IntegrationTimeout.ValueInt64()); err != nil {
+		diags.AddAttributeError(where, "Aggregator timeout does not fit API Gateway's", err.Error())
+	}
+}
+
+// fitsIntegration refuses a function timeout (seconds) that does not end
+// functionMargin before the integration timeout (milliseconds).
+func fitsIntegration(functionSeconds, integrationMs int64) error {
+	fn := time.Duration(functionSeconds) * time.Second
+	limit := time.Duration(integrationMs) * time.Millisecond
+	if fn+functionMargin <= limit {
+		return nil
+	}
+	return fmt.Errorf("the aggregator's timeout is %s and API Gateway's integration timeout is %s: the function must end at "+
+		"least %s sooner, or API Gateway answers {\"message\":\"Endpoint request timed out\"} while the function keeps running. "+
+		"Set the function's timeout to at most %d s, or raise integration_timeout_ms (Regional REST APIs may exceed 29000 once "+
+		"AWS raised the account's quota)", fn, limit, functionMargin, int64((limit-functionMargin)/time.Second))
 }
 
 // planAPI is ModifyPlan's logic on models: state is nil for a create.
@@ -483,6 +752,13 @@ func planAPI(ctx context.Context, plan, config, state *APIResourceModel, pending
 			plan.StageName = types.StringValue(defaultStageName)
 		}
 	}
+	if config.BinaryMediaTypes.IsNull() {
+		if attached {
+			plan.BinaryMediaTypes = types.ListNull(types.StringType)
+		} else {
+			plan.BinaryMediaTypes = types.ListValueMust(types.StringType, []attr.Value{types.StringValue("*/*")})
+		}
+	}
 	plan.RedeploymentTrigger = triggerOf(ctx, plan)
 
 	apiID := types.StringUnknown()
@@ -499,6 +775,14 @@ func planAPI(ctx context.Context, plan, config, state *APIResourceModel, pending
 		plan.InvokeURL = types.StringUnknown()
 	default:
 		plan.InvokeURL = types.StringValue(invokeURL(endpoint, region, apiID.ValueString(), plan.StageName.ValueString()))
+	}
+	switch {
+	case plan.AccessLog.IsNull() || plan.StageName.IsNull():
+		plan.AccessLogGroupName = types.StringNull()
+	case plan.AccessLog.IsUnknown() || apiID.IsUnknown() || plan.StageName.IsUnknown():
+		plan.AccessLogGroupName = types.StringUnknown()
+	default:
+		plan.AccessLogGroupName = types.StringValue(accessLogGroup(apiID.ValueString(), plan.StageName.ValueString()))
 	}
 
 	switch {
@@ -524,10 +808,16 @@ func planAPI(ctx context.Context, plan, config, state *APIResourceModel, pending
 // nulls, so that it can be saved as tainted.
 func (m *APIResourceModel) nullUnknowns() {
 	for _, v := range []*types.String{&m.ID, &m.Name, &m.StageName, &m.RootResourceID, &m.ProxyResourceID, &m.AuthorizerID,
-		&m.DeploymentID, &m.ExecutionARN, &m.InvokeURL, &m.RedeploymentTrigger} {
+		&m.DeploymentID, &m.ExecutionARN, &m.InvokeURL, &m.RedeploymentTrigger, &m.AccessLogGroupName} {
 		if v.IsUnknown() {
 			*v = types.StringNull()
 		}
+	}
+	if m.TagsAll.IsUnknown() {
+		m.TagsAll = types.MapNull(types.StringType)
+	}
+	if m.BinaryMediaTypes.IsUnknown() {
+		m.BinaryMediaTypes = types.ListNull(types.StringType)
 	}
 }
 
@@ -571,9 +861,21 @@ func (r *APIResource) Create(ctx context.Context, req resource.CreateRequest, re
 		data.ID = types.StringValue(apiID)
 	} else {
 		tflog.Info(ctx, "creating REST API", map[string]any{"name": what})
+		binary, err := listStrings(ctx, data.BinaryMediaTypes)
+		if err != nil {
+			resp.Diagnostics.AddError("Invalid binary_media_types", err.Error())
+			return
+		}
+		tags, err := wantedTags(ctx, r.defaults, data.Tags)
+		if err != nil {
+			resp.Diagnostics.AddError("Invalid tags", err.Error())
+			return
+		}
 		api, err := r.gw.CreateRestApi(ctx, &apigateway.CreateRestApiInput{
 			Name:                  aws.String(what),
 			EndpointConfiguration: &apigwtypes.EndpointConfiguration{Types: []apigwtypes.EndpointType{apigwtypes.EndpointTypeRegional}},
+			BinaryMediaTypes:      binary,
+			Tags:                  nonEmpty(tags),
 		})
 		if err != nil {
 			addAWSError(&resp.Diagnostics, "create", "REST API", what, err)
@@ -592,7 +894,37 @@ func (r *APIResource) Create(ctx context.Context, req resource.CreateRequest, re
 		resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 		return
 	}
+	data.nullUnknowns()
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+}
+
+// tagsOf are the tags m's API and stage should have (none with rest_api_id).
+func (r *APIResource) tagsOf(ctx context.Context, m *APIResourceModel) (map[string]string, error) {
+	if m.attached() {
+		return nil, nil
+	}
+	return wantedTags(ctx, r.defaults, m.Tags)
+}
+
+// finishStage configures the stage and records the tags the API and stage
+// have now.
+func (r *APIResource) finishStage(ctx context.Context, data *APIResourceModel) error {
+	tags, err := r.tagsOf(ctx, data)
+	if err != nil {
+		return err
+	}
+	if err := r.configureStage(ctx, data, tags); err != nil {
+		return err
+	}
+	data.TagsAll = types.MapNull(types.StringType)
+	if r.tagsAPI != nil && !data.attached() {
+		v, diags := types.MapValueFrom(ctx, types.StringType, tags)
+		if diags.HasError() {
+			return fmt.Errorf("convert tags: %v", diags)
+		}
+		data.TagsAll = v
+	}
+	return nil
 }
 
 // checkAttachable reads the existing API data.RestAPIID, refuses one where
@@ -686,8 +1018,13 @@ func (r *APIResource) build(ctx context.Context, data *APIResourceModel, who cal
 		if err != nil {
 			return fmt.Errorf("put method ANY %s: %w", res.path, err)
 		}
-		if err := r.putIntegration(ctx, apiID, res.id, data.AggregatorFunctionARN.ValueString()); err != nil {
+		if err := r.putIntegration(ctx, apiID, res.id, anyMethod, data.AggregatorFunctionARN.ValueString(), data.IntegrationTimeout.ValueInt64()); err != nil {
 			return fmt.Errorf("put integration ANY %s: %w", res.path, err)
+		}
+	}
+	if data.hasCORS() {
+		if err := r.putPreflightMethods(ctx, data); err != nil {
+			return err
 		}
 	}
 
@@ -696,33 +1033,43 @@ func (r *APIResource) build(ctx context.Context, data *APIResourceModel, who cal
 	if err != nil {
 		return err
 	}
-	put, _ := diffGatewayResponses(nil, responses)
-	if err := r.putGatewayResponses(ctx, apiID, responses, put); err != nil {
+	effective := effectiveResponses(responses, data.corsPolicy(ctx))
+	put, _ := diffGatewayResponses(nil, effective)
+	if err := r.putGatewayResponses(ctx, apiID, effective, put); err != nil {
 		return err
 	}
+	extras, _ := extrasOf(ctx, data)
 	data.RedeploymentTrigger = types.StringValue(redeploymentTrigger(data.AuthorizerFunctionARN.ValueString(),
-		data.AggregatorFunctionARN.ValueString(), data.AuthorizerTTL.ValueInt64(), responses))
+		data.AggregatorFunctionARN.ValueString(), data.AuthorizerTTL.ValueInt64(), responses, extras))
 	data.DeploymentID = types.StringNull()
 	data.InvokeURL = types.StringNull()
-	if data.StageName.IsNull() {
-		return nil
+	if !data.StageName.IsNull() {
+		data.InvokeURL = types.StringValue(invokeURL(r.endpoint, r.region, apiID, data.StageName.ValueString()))
+		if err := r.deploy(ctx, data); err != nil {
+			return err
+		}
 	}
-	data.InvokeURL = types.StringValue(invokeURL(r.endpoint, r.region, apiID, data.StageName.ValueString()))
-	return r.deploy(ctx, data)
+	return r.finishStage(ctx, data)
 }
 
-func (r *APIResource) putIntegration(ctx context.Context, apiID, resourceID, functionARN string) error {
+// putIntegration proxies method on the resource to the function (AWS_PROXY),
+// with API Gateway's integration timeout.
+func (r *APIResource) putIntegration(ctx context.Context, apiID, resourceID, method, functionARN string, timeoutMs int64) error {
 	uri, err := lambdaInvokeARN(functionARN)
 	if err != nil {
 		return err
 	}
+	if timeoutMs == 0 {
+		timeoutMs = defaultIntegrationTimeout
+	}
 	_, err = r.gw.PutIntegration(ctx, &apigateway.PutIntegrationInput{
 		RestApiId:             aws.String(apiID),
 		ResourceId:            aws.String(resourceID),
-		HttpMethod:            aws.String(anyMethod),
+		HttpMethod:            aws.String(method),
 		Type:                  apigwtypes.IntegrationTypeAwsProxy,
 		IntegrationHttpMethod: aws.String("POST"),
 		Uri:                   aws.String(uri),
+		TimeoutInMillis:       aws.Int32(int32(timeoutMs)),
 	})
 	return err
 }
@@ -784,6 +1131,13 @@ func (r *APIResource) stageDeployments(ctx context.Context, apiID string) (map[s
 // read refreshes data from AWS. It returns found=false when the API is gone.
 // It adds warnings to warn for parts deleted outside Terraform.
 func (r *APIResource) read(ctx context.Context, data *APIResourceModel, warn func(summary, detail string)) (found bool, err error) {
+	var repair []string
+	return r.refresh(ctx, data, warn, &repair)
+}
+
+// refresh is read that also adds to repair what changed outside Terraform
+// that no attribute shows (see pendingWork.Repair).
+func (r *APIResource) refresh(ctx context.Context, data *APIResourceModel, warn func(summary, detail string), repair *[]string) (found bool, err error) {
 	gw := r.gw
 	apiID := data.ID.ValueString()
 	imported := data.AuthorizerID.IsNull()
@@ -795,6 +1149,24 @@ func (r *APIResource) read(ctx context.Context, data *APIResourceModel, warn fun
 		return false, err
 	}
 	data.Name = types.StringValue(aws.ToString(api.Name))
+	if data.attached() {
+		data.BinaryMediaTypes = types.ListNull(types.StringType)
+		data.Tags, data.TagsAll = typedMap(data.Tags), types.MapNull(types.StringType)
+	} else {
+		binary, diags := types.ListValueFrom(ctx, types.StringType, append([]string{}, api.BinaryMediaTypes...))
+		if diags.HasError() {
+			return true, fmt.Errorf("convert binary media types: %v", diags)
+		}
+		data.BinaryMediaTypes = binary
+		if r.tagsAPI != nil {
+			data.Tags = typedMap(data.Tags)
+			if err := readTags(ctx, apigwTags{r.tagsAPI}, r.restAPIARN(apiID), r.defaults, &data.Tags, &data.TagsAll); err != nil {
+				return true, err
+			}
+		} else {
+			data.Tags, data.TagsAll = typedMap(data.Tags), types.MapNull(types.StringType)
+		}
+	}
 
 	root, proxy, err := r.resourceIDs(ctx, apiID)
 	if err != nil {
@@ -857,12 +1229,29 @@ func (r *APIResource) read(ctx context.Context, data *APIResourceModel, warn fun
 		} else {
 			data.AggregatorFunctionARN = types.StringNull()
 		}
+		timeout := int64(integ.TimeoutInMillis)
+		if timeout == 0 {
+			timeout = defaultIntegrationTimeout
+		}
+		data.IntegrationTimeout = types.Int64Value(timeout)
+	}
+	if data.IntegrationTimeout.IsNull() || data.IntegrationTimeout.IsUnknown() {
+		data.IntegrationTimeout = types.Int64Value(defaultIntegrationTimeout)
+	}
+	if data.hasCORS() {
+		_, err := gw.GetMethod(ctx, &apigateway.GetMethodInput{RestApiId: aws.String(apiID), ResourceId: aws.String(root), HttpMethod: aws.String(optionsMethod)})
+		switch {
+		case isNotFound(err):
+			*repair = append(*repair, "the CORS preflight method OPTIONS / is gone")
+		case err != nil:
+			return true, fmt.Errorf("get method OPTIONS /: %w", err)
+		}
 	}
 
-	if err := r.readGatewayResponses(ctx, data, imported); err != nil {
+	if err := r.readGatewayResponses(ctx, data, imported, repair); err != nil {
 		return true, err
 	}
-	if err := r.readStage(ctx, data, imported, warn); err != nil {
+	if err := r.readStage(ctx, data, imported, warn, repair); err != nil {
 		return true, err
 	}
 	data.RedeploymentTrigger = triggerOf(ctx, data)
@@ -875,6 +1264,17 @@ func (r *APIResource) read(ctx context.Context, data *APIResourceModel, warn fun
 		return true, err
 	}
 	data.ExecutionARN = types.StringValue(who.executionARN(r.region, apiID))
+	// A function replaced under the same name has lost the statements that
+	// let API Gateway invoke it: every request would get 500.
+	for _, p := range apiPermissions(apiID, sourceARN(who, r.region, apiID), data.functions()) {
+		ok, err := hasStatement(ctx, r.lambda, p)
+		if err != nil {
+			return true, fmt.Errorf("read the resource policy of %s: %w", p.Function, err)
+		}
+		if !ok {
+			*repair = append(*repair, fmt.Sprintf("the permission %s that lets API Gateway invoke %s is gone", p.StatementID, p.Function))
+		}
+	}
 	if data.StageName.IsNull() {
 		data.InvokeURL = types.StringNull()
 	} else {
@@ -887,7 +1287,7 @@ func (r *APIResource) read(ctx context.Context, data *APIResourceModel, warn fun
 // stage is found: for an API the provider created, the only stage, else
 // "v1", else the first by name; for an existing API, the stage whose
 // deployment portico_api made, if any.
-func (r *APIResource) readStage(ctx context.Context, data *APIResourceModel, imported bool, warn func(summary, detail string)) error {
+func (r *APIResource) readStage(ctx context.Context, data *APIResourceModel, imported bool, warn func(summary, detail string), repair *[]string) error {
 	gw := r.gw
 	apiID := data.ID.ValueString()
 	if stage := data.StageName.ValueString(); stage != "" {
@@ -896,14 +1296,29 @@ func (r *APIResource) readStage(ctx context.Context, data *APIResourceModel, imp
 			warn("Stage missing", fmt.Sprintf("Stage %q of REST API %s was deleted outside Terraform; the next apply deploys it again.", stage, apiID))
 			data.StageName = types.StringNull()
 			data.DeploymentID = types.StringNull()
+			data.AccessLogGroupName = types.StringNull()
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("get stage %s: %w", stage, err)
 		}
 		data.DeploymentID = types.StringValue(aws.ToString(out.DeploymentId))
+		if err := r.readStageSettings(ctx, data, out, repair); err != nil {
+			return err
+		}
+		if r.tagsAPI != nil && !data.attached() {
+			want, _ := mapStrings(ctx, data.TagsAll)
+			have, err := (apigwTags{r.tagsAPI}).listTags(ctx, r.stageARN(apiID, stage))
+			if err != nil {
+				return fmt.Errorf("read the tags of stage %s: %w", stage, err)
+			}
+			if !maps.Equal(visibleTags(have), want) {
+				*repair = append(*repair, fmt.Sprintf("the tags of stage %s differ from the API's", stage))
+			}
+		}
 		return nil
 	}
+	data.AccessLogGroupName = types.StringNull()
 	if !imported {
 		data.DeploymentID = types.StringNull()
 		return nil
@@ -933,7 +1348,15 @@ func (r *APIResource) readStage(ctx context.Context, data *APIResourceModel, imp
 	}
 	data.StageName = types.StringPointerValue(stringOrNil(stage))
 	data.DeploymentID = types.StringPointerValue(stringOrNil(deployments[stage]))
-	return nil
+	if stage == "" {
+		data.Tracing = types.BoolValue(false)
+		return nil
+	}
+	out, err := gw.GetStage(ctx, &apigateway.GetStageInput{RestApiId: aws.String(apiID), StageName: aws.String(stage)})
+	if err != nil {
+		return fmt.Errorf("get stage %s: %w", stage, err)
+	}
+	return r.readStageSettings(ctx, data, out, repair)
 }
 
 // pickStage chooses the stage of an imported API: the only one, else the
@@ -958,7 +1381,8 @@ func (r *APIResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	found, err := r.read(ctx, &data, resp.Diagnostics.AddWarning)
+	var repair []string
+	found, err := r.refresh(ctx, &data, resp.Diagnostics.AddWarning, &repair)
 	if err != nil {
 		addAWSError(&resp.Diagnostics, "read", "REST API", data.ID.ValueString(), err)
 		return
@@ -968,6 +1392,10 @@ func (r *APIResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 		resp.State.RemoveResource(ctx)
 		return
 	}
+	pending, diags := loadPending(ctx, req.Private)
+	resp.Diagnostics.Append(diags...)
+	pending.Repair = repair
+	resp.Diagnostics.Append(savePending(ctx, resp.Private, pending)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
 
@@ -1030,7 +1458,7 @@ func (r *APIResource) update(ctx context.Context, plan, state *APIResourceModel,
 			}
 		}
 	}
-	pending.Deploy = pending.Deploy || configChanged || !plan.StageName.Equal(state.StageName)
+	pending.Deploy = pending.Deploy || configChanged || !plan.StageName.Equal(state.StageName) || len(pending.Repair) > 0
 	pending.Revoke = revoke
 	if !state.StageName.IsNull() && !plan.StageName.Equal(state.StageName) && !plan.attached() {
 		pending.DeleteStage = state.StageName.ValueString()
@@ -1047,12 +1475,27 @@ func (r *APIResource) update(ctx context.Context, plan, state *APIResourceModel,
 	}
 
 	// 2. The API's configuration, which reaches callers with a deployment.
-	if !plan.attached() && !plan.Name.Equal(state.Name) {
-		tflog.Info(ctx, "renaming REST API", map[string]any{"api_id": apiID, "name": name})
-		if _, err := r.gw.UpdateRestApi(ctx, &apigateway.UpdateRestApiInput{RestApiId: aws.String(apiID), PatchOperations: []apigwtypes.PatchOperation{
-			{Op: apigwtypes.OpReplace, Path: aws.String("/name"), Value: aws.String(name)},
-		}}); err != nil {
-			return fail(fmt.Errorf("rename: %w", err))
+	if !plan.attached() {
+		var ops []apigwtypes.PatchOperation
+		if !plan.Name.Equal(state.Name) {
+			tflog.Info(ctx, "renaming REST API", map[string]any{"api_id": apiID, "name": name})
+			ops = append(ops, apigwtypes.PatchOperation{Op: apigwtypes.OpReplace, Path: aws.String("/name"), Value: aws.String(name)})
+		}
+		have, _ := listStrings(ctx, state.BinaryMediaTypes)
+		want, err := listStrings(ctx, plan.BinaryMediaTypes)
+		if err != nil {
+			return fail(err)
+		}
+		ops = append(ops, binaryMediaTypesPatch(have, want)...)
+		if len(ops) > 0 {
+			if _, err := r.gw.UpdateRestApi(ctx, &apigateway.UpdateRestApiInput{RestApiId: aws.String(apiID), PatchOperations: ops}); err != nil {
+				return fail(fmt.Errorf("update REST API: %w", err))
+			}
+		}
+		if r.tagsAPI != nil && !plan.TagsAll.Equal(state.TagsAll) {
+			if _, err := applyTags(ctx, apigwTags{r.tagsAPI}, r.restAPIARN(apiID), r.defaults, plan.Tags, state.TagsAll); err != nil {
+				return fail(fmt.Errorf("tag REST API: %w", err))
+			}
 		}
 	}
 	var patch []apigwtypes.PatchOperation
@@ -1077,14 +1520,27 @@ func (r *APIResource) update(ctx context.Context, plan, state *APIResourceModel,
 			return fail(fmt.Errorf("update authorizer: %w", err))
 		}
 	}
-	if !plan.AggregatorFunctionARN.Equal(state.AggregatorFunctionARN) {
+	integrationChanged := !plan.AggregatorFunctionARN.Equal(state.AggregatorFunctionARN) || !plan.IntegrationTimeout.Equal(state.IntegrationTimeout)
+	if integrationChanged {
 		for _, id := range []string{state.RootResourceID.ValueString(), state.ProxyResourceID.ValueString()} {
 			if id == "" {
 				continue
 			}
-			if err := r.putIntegration(ctx, apiID, id, plan.AggregatorFunctionARN.ValueString()); err != nil {
+			if err := r.putIntegration(ctx, apiID, id, anyMethod, plan.AggregatorFunctionARN.ValueString(), plan.IntegrationTimeout.ValueInt64()); err != nil {
 				return fail(fmt.Errorf("put integration on resource %s: %w", id, err))
 			}
+		}
+	}
+	withIDs := *plan
+	withIDs.ID, withIDs.RootResourceID, withIDs.ProxyResourceID = state.ID, state.RootResourceID, state.ProxyResourceID
+	switch {
+	case plan.hasCORS() && (!state.hasCORS() || integrationChanged || len(pending.Repair) > 0):
+		if err := r.putPreflightMethods(ctx, &withIDs); err != nil {
+			return fail(err)
+		}
+	case !plan.hasCORS() && state.hasCORS():
+		if err := r.deletePreflightMethods(ctx, &withIDs); err != nil {
+			return fail(err)
 		}
 	}
 	have, err := gatewayResponsesFrom(ctx, state.GatewayResponses)
@@ -1095,7 +1551,12 @@ func (r *APIResource) update(ctx context.Context, plan, state *APIResourceModel,
 	if err != nil {
 		return fail(err)
 	}
+	have, wantResponses = effectiveResponses(have, state.corsPolicy(ctx)), effectiveResponses(wantResponses, plan.corsPolicy(ctx))
 	put, del := diffGatewayResponses(have, wantResponses)
+	if len(pending.Repair) > 0 {
+		// What changed outside Terraform is not in the state: put them all.
+		put, _ = diffGatewayResponses(nil, wantResponses)
+	}
 	if err := r.deleteGatewayResponses(ctx, apiID, del); err != nil {
 		return fail(err)
 	}
@@ -1113,6 +1574,18 @@ func (r *APIResource) update(ctx context.Context, plan, state *APIResourceModel,
 		}
 	}
 	pending.Deploy = false
+	if !save() {
+		return diags
+	}
+	if state.accessLogCfg(ctx) != nil && (plan.accessLogCfg(ctx) == nil || !plan.StageName.Equal(state.StageName)) {
+		if err := r.dropStageLog(ctx, state.AccessLogGroupName); err != nil {
+			return fail(err)
+		}
+	}
+	if err := r.finishStage(ctx, plan); err != nil {
+		return fail(err)
+	}
+	pending.Repair = nil
 	if !save() {
 		return diags
 	}
@@ -1204,6 +1677,10 @@ func (r *APIResource) Delete(ctx context.Context, req resource.DeleteRequest, re
 			return
 		}
 	}
+	if err := r.dropStageLog(ctx, data.AccessLogGroupName); err != nil {
+		addAWSError(&resp.Diagnostics, "delete the access log of", "REST API", apiID, err)
+		return
+	}
 	// The API no longer invokes the functions.
 	pending, diags := loadPending(ctx, req.Private)
 	resp.Diagnostics.Append(diags...)
@@ -1226,6 +1703,11 @@ func (r *APIResource) detach(ctx context.Context, data *APIResourceModel) error 
 		if _, err := r.gw.DeleteMethod(ctx, &apigateway.DeleteMethodInput{RestApiId: apiID, ResourceId: aws.String(root), HttpMethod: aws.String(anyMethod)}); err != nil && !isNotFound(err) {
 			return fmt.Errorf("delete method ANY /: %w", err)
 		}
+		if data.hasCORS() {
+			if _, err := r.gw.DeleteMethod(ctx, &apigateway.DeleteMethodInput{RestApiId: apiID, ResourceId: aws.String(root), HttpMethod: aws.String(optionsMethod)}); err != nil && !isNotFound(err) {
+				return fmt.Errorf("delete method OPTIONS /: %w", err)
+			}
+		}
 	}
 	if proxy := data.ProxyResourceID.ValueString(); proxy != "" {
 		if _, err := r.gw.DeleteResource(ctx, &apigateway.DeleteResourceInput{RestApiId: apiID, ResourceId: aws.String(proxy)}); err != nil && !isNotFound(err) {
@@ -1241,7 +1723,7 @@ func (r *APIResource) detach(ctx context.Context, data *APIResourceModel) error 
 	if err != nil {
 		return err
 	}
-	_, del := diffGatewayResponses(responses, nil)
+	_, del := diffGatewayResponses(effectiveResponses(responses, data.corsPolicy(ctx)), nil)
 	return r.deleteGatewayResponses(ctx, data.ID.ValueString(), del)
 }
 
@@ -1258,4 +1740,78 @@ func (r *APIResource) ImportState(ctx context.Context, req resource.ImportStateR
 	if attached {
 		resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("rest_api_id"), id)...)
 	}
+}
+
+// binaryMediaTypesPatch is the UpdateRestApi patch that turns the binary
+// media types have into want.
+func binaryMediaTypesPatch(have, want []string) []apigwtypes.PatchOperation {
+	var ops []apigwtypes.PatchOperation
+	escape := strings.NewReplacer("~", "~0", "/", "~1").Replace
+	for _, t := range have {
+		if !slices.Contains(want, t) {
+			ops = append(ops, apigwtypes.PatchOperation{Op: apigwtypes.OpRemove, Path: aws.String("/binaryMediaTypes/" + escape(t))})
+		}
+	}
+	for _, t := range want {
+		if !slices.Contains(have, t) {
+			ops = append(ops, apigwtypes.PatchOperation{Op: apigwtypes.OpAdd, Path: aws.String("/binaryMediaTypes/" + escape(t))})
+		}
+	}
+	return ops
+}
+
+// Attribute types of the nested attributes of portico_api.
+var (
+	corsAttrTypes = map[string]attr.Type{
+		"allow_origins": types.ListType{ElemType: types.StringType}, "allow_methods": types.ListType{ElemType: types.StringType},
+		"allow_headers": types.ListType{ElemType: types.StringType}, "expose_headers": types.ListType{ElemType: types.StringType},
+		"allow_credentials": types.BoolType, "max_age": types.Int64Type,
+	}
+	accessLogAttrTypes  = map[string]attr.Type{"retention_days": types.Int64Type, "cloudwatch_role_arn": types.StringType}
+	throttlingAttrTypes = map[string]attr.Type{"rate_limit": types.Float64Type, "burst_limit": types.Int64Type}
+)
+
+// objectModel decodes a nested attribute; null or unknown is nil.
+func objectModel[T any](ctx context.Context, o types.Object) (*T, error) {
+	if o.IsNull() || o.IsUnknown() {
+		return nil, nil
+	}
+	v := new(T)
+	if diags := o.As(ctx, v, basetypes.ObjectAsOptions{}); diags.HasError() {
+		return nil, fmt.Errorf("read nested attribute: %v", diags)
+	}
+	return v, nil
+}
+
+// objectOf encodes a nested attribute; nil is null.
+func objectOf[T any](ctx context.Context, attrTypes map[string]attr.Type, v *T) types.Object {
+	if v == nil {
+		return types.ObjectNull(attrTypes)
+	}
+	o, diags := types.ObjectValueFrom(ctx, attrTypes, v)
+	if diags.HasError() {
+		return types.ObjectNull(attrTypes)
+	}
+	return o
+}
+
+// corsCfg is m's cors (nil without one, or while unknown).
+func (m *APIResourceModel) corsCfg(ctx context.Context) *corsModel {
+	v, _ := objectModel[corsModel](ctx, m.CORS)
+	return v
+}
+
+// hasCORS reports whether m configures CORS.
+func (m *APIResourceModel) hasCORS() bool { return !m.CORS.IsNull() && !m.CORS.IsUnknown() }
+
+// accessLogCfg is m's access_log (nil without one, or while unknown).
+func (m *APIResourceModel) accessLogCfg(ctx context.Context) *accessLogModel {
+	v, _ := objectModel[accessLogModel](ctx, m.AccessLog)
+	return v
+}
+
+// throttlingCfg is m's throttling (nil without it, or while unknown).
+func (m *APIResourceModel) throttlingCfg(ctx context.Context) *throttlingModel {
+	v, _ := objectModel[throttlingModel](ctx, m.Throttling)
+	return v
 }

@@ -38,6 +38,10 @@ func apiConfig(name, restAPIID, authorizer, aggregator string, stage types.Strin
 		RootResourceID: types.StringUnknown(), ProxyResourceID: types.StringUnknown(), AuthorizerID: types.StringUnknown(),
 		DeploymentID: types.StringUnknown(), ExecutionARN: types.StringUnknown(), InvokeURL: types.StringUnknown(),
 		RedeploymentTrigger: types.StringUnknown(), GatewayResponses: types.MapNull(types.ObjectType{AttrTypes: gatewayResponseAttrTypes}),
+		BinaryMediaTypes: types.ListNull(types.StringType), IntegrationTimeout: types.Int64Value(defaultIntegrationTimeout),
+		AggregatorTimeout: types.Int64Null(), AccessLogGroupName: types.StringUnknown(), Tracing: types.BoolValue(false),
+		CORS: types.ObjectNull(corsAttrTypes), AccessLog: types.ObjectNull(accessLogAttrTypes), Throttling: types.ObjectNull(throttlingAttrTypes),
+		Tags: types.MapNull(types.StringType), TagsAll: types.MapUnknown(types.StringType),
 		Timeouts: nullTimeouts(),
 	}
 	if restAPIID != "" {

@@ -13,10 +13,13 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -30,6 +33,7 @@ var (
 	_ resource.Resource                = &FunctionResource{}
 	_ resource.ResourceWithConfigure   = &FunctionResource{}
 	_ resource.ResourceWithImportState = &FunctionResource{}
+	_ resource.ResourceWithModifyPlan  = &FunctionResource{}
 )
 
 // Defaults of portico_function.
@@ -69,10 +73,32 @@ type FunctionResourceModel struct {
 	Timeout        types.Int64    `tfsdk:"timeout"`
 	Environment    types.Map      `tfsdk:"environment"`
 	Layers         types.List     `tfsdk:"layers"`
+	VPCConfig      types.Object   `tfsdk:"vpc_config"`
+	Tracing        types.Bool     `tfsdk:"tracing"`
+	LogRetention   types.Int64    `tfsdk:"log_retention_days"`
+	LogGroupName   types.String   `tfsdk:"log_group_name"`
+	Tags           types.Map      `tfsdk:"tags"`
+	TagsAll        types.Map      `tfsdk:"tags_all"`
 	ARN            types.String   `tfsdk:"arn"`
 	InvokeARN      types.String   `tfsdk:"invoke_arn"`
 	Timeouts       timeouts.Value `tfsdk:"timeouts"`
 }
+
+// vpcConfigModel is portico_function's vpc_config.
+type vpcConfigModel struct {
+	SubnetIDs        types.Set  `tfsdk:"subnet_ids"`
+	SecurityGroupIDs types.Set  `tfsdk:"security_group_ids"`
+	IPv6DualStack    types.Bool `tfsdk:"ipv6_allowed_for_dual_stack"`
+}
+
+// vpcAttrTypes are the attribute types of vpc_config.
+var vpcAttrTypes = map[string]attr.Type{
+	"subnet_ids": types.SetType{ElemType: types.StringType}, "security_group_ids": types.SetType{ElemType: types.StringType},
+	"ipv6_allowed_for_dual_stack": types.BoolType,
+}
+
+// functionLogGroup is the log group Lambda writes a function's logs to.
+func functionLogGroup(name string) string { return "/aws/lambda/" + name }
 
 // NewFunctionResource returns a portico_function resource.
 func NewFunctionResource() resource.Resource {
@@ -88,8 +114,12 @@ func (r *FunctionResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A Lambda function deployed from a local zip file: the authorizer or the aggregator of a local stack " +
 			"or a turnkey deployment. The zip's path is kept in the tag `" + tagFilename + "`, so an imported function plans no change. " +
-			"A team that manages its functions with the hashicorp/aws provider may prefer `aws_lambda_function` (S3 packages, " +
-			"VPC, layers, aliases, code signing) and give its ARN to `portico_api`.",
+			"The provider creates the function's log group (`/aws/lambda/<name>`) before the function, with a retention, so " +
+			"that Lambda never creates one that keeps logs forever. With `vpc_config` the function runs in your VPC, where " +
+			"it reaches services on private addresses (Cloud Map instances of ECS tasks or EC2); it then reaches AWS APIs " +
+			"only through VPC endpoints or a NAT gateway, and its role needs the EC2 network-interface actions " +
+			"(see the repository's docs/aws.md). A team that manages its functions with the hashicorp/aws provider may prefer " +
+			"`aws_lambda_function` (S3 packages, aliases, code signing) and give its ARN to `portico_api`.",
 		Blocks: map[string]schema.Block{"timeouts": functionTimeouts.block(ctx)},
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
@@ -174,6 +204,56 @@ func (r *FunctionResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 					listvalidator.ValueStringsAre(stringvalidator.RegexMatches(layerVersionARNPattern, "must be a layer version ARN: arn:aws:lambda:<region>:<account>:layer:<name>:<version>")),
 				},
 			},
+			"vpc_config": schema.SingleNestedAttribute{
+				MarkdownDescription: "Runs the function in a VPC: Lambda gives it network interfaces in the subnets, " +
+					"with the security groups. Drift (subnets or groups changed outside Terraform) shows in the plan. " +
+					"Removing the block takes the function out of the VPC.",
+				Optional: true,
+				Attributes: map[string]schema.Attribute{
+					"subnet_ids": schema.SetAttribute{
+						MarkdownDescription: "Subnets (at most 16), in at least two Availability Zones for resilience.",
+						ElementType:         types.StringType,
+						Required:            true,
+						Validators: []validator.Set{setvalidator.SizeBetween(1, 16),
+							setvalidator.ValueStringsAre(stringvalidator.RegexMatches(subnetIDPattern, "must be a subnet ID such as subnet-0123456789abcdef0"))},
+					},
+					"security_group_ids": schema.SetAttribute{
+						MarkdownDescription: "Security groups (at most 5); they must allow the function's outbound calls to the services.",
+						ElementType:         types.StringType,
+						Required:            true,
+						Validators: []validator.Set{setvalidator.SizeBetween(1, 5),
+							setvalidator.ValueStringsAre(stringvalidator.RegexMatches(securityGroupIDPattern, "must be a security group ID such as sg-0123456789abcdef0"))},
+					},
+					"ipv6_allowed_for_dual_stack": schema.BoolAttribute{
+						MarkdownDescription: "Allow outbound IPv6 in dual-stack subnets. Defaults to false.",
+						Optional:            true,
+						Computed:            true,
+						Default:             booldefault.StaticBool(false),
+					},
+				},
+			},
+			"tracing": schema.BoolAttribute{
+				MarkdownDescription: "Active X-Ray tracing (`TracingConfig` `Active`): Lambda samples and records invocations " +
+					"and the function's segments reach X-Ray. The role needs `xray:PutTraceSegments` and " +
+					"`xray:PutTelemetryRecords`. Defaults to false (`PassThrough`).",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+			},
+			"log_retention_days": schema.Int64Attribute{
+				MarkdownDescription: "Days the function's log group keeps its logs, one of " + logRetentionList() + ". " +
+					"Defaults to " + fmt.Sprint(defaultLogRetentionDays) + ". The log group is deleted with the function.",
+				Optional:   true,
+				Computed:   true,
+				Default:    int64default.StaticInt64(defaultLogRetentionDays),
+				Validators: []validator.Int64{logRetentionValidator()},
+			},
+			"log_group_name": schema.StringAttribute{
+				MarkdownDescription: "Name of the function's log group, `/aws/lambda/<name>`.",
+				Computed:            true,
+			},
+			"tags":     tagsAttribute(),
+			"tags_all": tagsAllAttribute(),
 			"arn": schema.StringAttribute{
 				MarkdownDescription: "ARN of the function.",
 				Computed:            true,
@@ -190,6 +270,57 @@ func (r *FunctionResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 
 func (r *FunctionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.clients = clientsFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ModifyPlan plans tags_all and the log group's name.
+func (r *FunctionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	modifyPlanTags(ctx, req, resp, r.defaultTags())
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var name types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
+	if !name.IsUnknown() && !name.IsNull() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("log_group_name"), functionLogGroup(name.ValueString()))...)
+	}
+}
+
+// defaultTags are the provider's default_tags (none before Configure).
+func (r *FunctionResource) defaultTags() map[string]string {
+	if r.clients == nil {
+		return nil
+	}
+	return r.clients.DefaultTags
+}
+
+// vpcConfig is the Lambda VpcConfig of m; with no vpc_config, the empty
+// one that takes a function out of its VPC.
+func (m *FunctionResourceModel) vpcConfig(ctx context.Context) (*lambdatypes.VpcConfig, error) {
+	cfg, err := objectModel[vpcConfigModel](ctx, m.VPCConfig)
+	if err != nil {
+		return nil, err
+	}
+	if cfg == nil {
+		return &lambdatypes.VpcConfig{SubnetIds: []string{}, SecurityGroupIds: []string{}}, nil
+	}
+	subnets, diags := setStrings(ctx, cfg.SubnetIDs)
+	if diags.HasError() {
+		return nil, fmt.Errorf("read vpc_config.subnet_ids: %v", diags)
+	}
+	groups, diags := setStrings(ctx, cfg.SecurityGroupIDs)
+	if diags.HasError() {
+		return nil, fmt.Errorf("read vpc_config.security_group_ids: %v", diags)
+	}
+	return &lambdatypes.VpcConfig{SubnetIds: subnets, SecurityGroupIds: groups,
+		Ipv6AllowedForDualStack: aws.Bool(cfg.IPv6DualStack.ValueBool())}, nil
+}
+
+// tracingConfig is the Lambda TracingConfig of m.
+func (m *FunctionResourceModel) tracingConfig() *lambdatypes.TracingConfig {
+	if m.Tracing.ValueBool() {
+		return &lambdatypes.TracingConfig{Mode: lambdatypes.TracingModeActive}
+	}
+	return &lambdatypes.TracingConfig{Mode: lambdatypes.TracingModePassThrough}
 }
 
 // lambdaInvokeARN returns the API Gateway invocation URI of a Lambda function:
@@ -255,6 +386,26 @@ func (r *FunctionResource) Create(ctx context.Context, req resource.CreateReques
 		resp.Diagnostics.AddError("Invalid layers", err.Error())
 		return
 	}
+	tags, err := wantedTags(ctx, r.defaultTags(), data.Tags)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid tags", err.Error())
+		return
+	}
+	vpc, err := data.vpcConfig(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid vpc_config", err.Error())
+		return
+	}
+	if data.VPCConfig.IsNull() {
+		vpc = nil
+	}
+	// The log group first, so that Lambda never makes one without a retention.
+	lg, err := ensureLogGroup(ctx, r.clients.Logs, logsTags{r.clients.Logs}, functionLogGroup(name), data.LogRetention.ValueInt64(), tags)
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "create the log group of", "Lambda function", name, err)
+		return
+	}
+	data.LogGroupName = types.StringValue(lg.Name)
 	in := &lambda.CreateFunctionInput{
 		FunctionName:  aws.String(name),
 		Role:          aws.String(data.RoleARN.ValueString()),
@@ -265,8 +416,10 @@ func (r *FunctionResource) Create(ctx context.Context, req resource.CreateReques
 		Timeout:       aws.Int32(int32(data.Timeout.ValueInt64())),
 		Code:          &lambdatypes.FunctionCode{ZipFile: zip},
 		Environment:   &lambdatypes.Environment{Variables: env},
-		Tags:          map[string]string{tagFilename: data.Filename.ValueString()},
+		Tags:          mergeTags(tags, map[string]string{tagFilename: data.Filename.ValueString()}),
 		Layers:        layers,
+		VpcConfig:     vpc,
+		TracingConfig: data.tracingConfig(),
 	}
 
 	tflog.Info(ctx, "creating Lambda function", map[string]any{"name": name, "zip_bytes": len(zip)})
@@ -274,9 +427,12 @@ func (r *FunctionResource) Create(ctx context.Context, req resource.CreateReques
 	err = retryCall(ctx, "Lambda to be able to assume role "+data.RoleARN.ValueString(), func(ctx context.Context) error {
 		_, err := r.clients.Lambda.CreateFunction(ctx, in)
 		return err
-	}, roleNotAssumableYet)
+	}, roleNotAssumableYet, vpcPermissionsNotYet)
 	if err != nil {
 		addAWSError(&resp.Diagnostics, "create", "Lambda function", name, err)
+		if err := deleteLogGroup(ctx, r.clients.Logs, lg.Name); err != nil {
+			tflog.Warn(ctx, "could not delete the log group of a function that was not created", map[string]any{"error": err.Error()})
+		}
 		return
 	}
 	data.ID = types.StringValue(name)
@@ -298,11 +454,13 @@ func (r *FunctionResource) Create(ctx context.Context, req resource.CreateReques
 // saveTainted records a function that exists but failed to settle, so that
 // Terraform marks it tainted instead of losing track of it.
 func (r *FunctionResource) saveTainted(ctx context.Context, resp *resource.CreateResponse, data FunctionResourceModel) {
-	if data.ARN.IsUnknown() {
-		data.ARN = types.StringNull()
+	for _, v := range []*types.String{&data.ARN, &data.InvokeARN, &data.LogGroupName} {
+		if v.IsUnknown() {
+			*v = types.StringNull()
+		}
 	}
-	if data.InvokeARN.IsUnknown() {
-		data.InvokeARN = types.StringNull()
+	if data.TagsAll.IsUnknown() {
+		data.TagsAll = types.MapNull(types.StringType)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
@@ -335,6 +493,33 @@ func (r *FunctionResource) read(ctx context.Context, data *FunctionResourceModel
 	data.Timeout = types.Int64Value(int64(aws.ToInt32(c.Timeout)))
 	if f, ok := out.Tags[tagFilename]; ok {
 		data.Filename = types.StringValue(f)
+	}
+	tags, all, diags := tagsFromAWS(ctx, out.Tags, r.defaultTags(), data.Tags)
+	if diags.HasError() {
+		return fmt.Errorf("read tags: %v", diags)
+	}
+	data.Tags, data.TagsAll = tags, all
+	data.Tracing = types.BoolValue(c.TracingConfig != nil && c.TracingConfig.Mode == lambdatypes.TracingModeActive)
+	data.VPCConfig = types.ObjectNull(vpcAttrTypes)
+	if v := c.VpcConfig; v != nil && len(v.SubnetIds) > 0 {
+		subnets, d1 := types.SetValueFrom(ctx, types.StringType, v.SubnetIds)
+		groups, d2 := types.SetValueFrom(ctx, types.StringType, v.SecurityGroupIds)
+		if d1.HasError() || d2.HasError() {
+			return fmt.Errorf("convert vpc_config: %v %v", d1, d2)
+		}
+		data.VPCConfig = objectOf(ctx, vpcAttrTypes, &vpcConfigModel{SubnetIDs: subnets, SecurityGroupIDs: groups, IPv6DualStack: types.BoolValue(aws.ToBool(v.Ipv6AllowedForDualStack))})
+	}
+	lg, found, err := readLogGroup(ctx, r.clients.Logs, functionLogGroup(aws.ToString(c.FunctionName)))
+	if err != nil {
+		return err
+	}
+	if found {
+		data.LogGroupName = types.StringValue(lg.Name)
+		data.LogRetention = types.Int64Value(lg.RetentionDays)
+	} else {
+		// Gone (or never made, after an import): the plan makes it again.
+		data.LogGroupName = types.StringNull()
+		data.LogRetention = types.Int64Null()
 	}
 	var layers []string
 	for _, l := range c.Layers {
@@ -426,9 +611,30 @@ func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateReques
 		}
 	}
 
+	tags, err := wantedTags(ctx, r.defaultTags(), plan.Tags)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid tags", err.Error())
+		return
+	}
+	if !plan.LogRetention.Equal(state.LogRetention) || state.LogGroupName.IsNull() || !plan.TagsAll.Equal(state.TagsAll) {
+		lg, err := ensureLogGroup(ctx, r.clients.Logs, logsTags{r.clients.Logs}, functionLogGroup(name), plan.LogRetention.ValueInt64(), tags)
+		if err == nil && !state.LogGroupName.IsNull() {
+			// An existing group: ensureLogGroup tagged it only if it adopted it.
+			var have map[string]string
+			if have, err = (logsTags{r.clients.Logs}).listTags(ctx, lg.ARN); err == nil {
+				err = syncTags(ctx, logsTags{r.clients.Logs}, lg.ARN, have, tags)
+			}
+		}
+		if err != nil {
+			addAWSError(&resp.Diagnostics, "update the log group of", "Lambda function", name, err)
+			return
+		}
+	}
+
 	configChanged := !plan.RoleARN.Equal(state.RoleARN) || !plan.Handler.Equal(state.Handler) ||
 		!plan.Runtime.Equal(state.Runtime) || !plan.MemorySize.Equal(state.MemorySize) ||
-		!plan.Timeout.Equal(state.Timeout) || !plan.Environment.Equal(state.Environment) || !plan.Layers.Equal(state.Layers)
+		!plan.Timeout.Equal(state.Timeout) || !plan.Environment.Equal(state.Environment) || !plan.Layers.Equal(state.Layers) ||
+		!plan.Tracing.Equal(state.Tracing) || !plan.VPCConfig.Equal(state.VPCConfig)
 	if configChanged {
 		env, err := plan.environment(ctx)
 		if err != nil {
@@ -443,23 +649,31 @@ func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateReques
 		if layers == nil {
 			layers = []string{} // an empty list detaches every layer
 		}
+		vpc, err := plan.vpcConfig(ctx)
+		if err != nil {
+			resp.Diagnostics.AddError("Invalid vpc_config", err.Error())
+			return
+		}
 		tflog.Info(ctx, "updating Lambda function configuration", map[string]any{"name": name})
 		in := &lambda.UpdateFunctionConfigurationInput{
-			FunctionName: aws.String(name),
-			Role:         aws.String(plan.RoleARN.ValueString()),
-			Handler:      aws.String(plan.Handler.ValueString()),
-			Runtime:      lambdatypes.Runtime(plan.Runtime.ValueString()),
-			MemorySize:   aws.Int32(int32(plan.MemorySize.ValueInt64())),
-			Timeout:      aws.Int32(int32(plan.Timeout.ValueInt64())),
-			Environment:  &lambdatypes.Environment{Variables: env},
-			Layers:       layers,
+			FunctionName:  aws.String(name),
+			Role:          aws.String(plan.RoleARN.ValueString()),
+			Handler:       aws.String(plan.Handler.ValueString()),
+			Runtime:       lambdatypes.Runtime(plan.Runtime.ValueString()),
+			MemorySize:    aws.Int32(int32(plan.MemorySize.ValueInt64())),
+			Timeout:       aws.Int32(int32(plan.Timeout.ValueInt64())),
+			Environment:   &lambdatypes.Environment{Variables: env},
+			Layers:        layers,
+			VpcConfig:     vpc,
+			TracingConfig: plan.tracingConfig(),
 		}
-		// A new role may not be assumable yet, and a code update may still
-		// be settling: both pass.
+		// A new role may not be assumable yet (nor its network-interface
+		// permissions visible to Lambda), and a code update may still be
+		// settling: all pass.
 		err = retryCall(ctx, "Lambda to accept the configuration of "+name, func(ctx context.Context) error {
 			_, err := r.clients.Lambda.UpdateFunctionConfiguration(ctx, in)
 			return err
-		}, roleNotAssumableYet, lambdaBusy)
+		}, roleNotAssumableYet, vpcPermissionsNotYet, lambdaBusy)
 		if err != nil {
 			addAWSError(&resp.Diagnostics, "update the configuration of", "Lambda function", name, err)
 			return
@@ -475,6 +689,13 @@ func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateReques
 		if _, err := r.clients.Lambda.TagResource(ctx, &lambda.TagResourceInput{
 			Resource: aws.String(arn), Tags: map[string]string{tagFilename: plan.Filename.ValueString()},
 		}); err != nil {
+			addAWSError(&resp.Diagnostics, "tag", "Lambda function", name, err)
+			return
+		}
+	}
+	if !plan.TagsAll.Equal(state.TagsAll) {
+		have, _ := mapStrings(ctx, state.TagsAll)
+		if err := syncTags(ctx, lambdaTags{r.clients.Lambda}, state.ARN.ValueString(), have, tags); err != nil {
 			addAWSError(&resp.Diagnostics, "tag", "Lambda function", name, err)
 			return
 		}
@@ -500,6 +721,12 @@ func (r *FunctionResource) Delete(ctx context.Context, req resource.DeleteReques
 	_, err := r.clients.Lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(name)})
 	if err != nil && !isNotFound(err) {
 		addAWSError(&resp.Diagnostics, "delete", "Lambda function", name, err)
+		return
+	}
+	if !data.LogGroupName.IsNull() {
+		if err := deleteLogGroup(ctx, r.clients.Logs, data.LogGroupName.ValueString()); err != nil {
+			addAWSError(&resp.Diagnostics, "delete the log group of", "Lambda function", name, err)
+		}
 	}
 }
 

@@ -42,6 +42,10 @@ const (
 // secret: the CA certificate, its key and the bundle services trust.
 type MeshCAResource struct {
 	api secretsAPI
+	// tags tags the secret (nil in the unit tests: no tagging); defaults
+	// are the provider's default tags.
+	tags     tagger
+	defaults map[string]string
 	// now is the clock; nil means time.Now.
 	now func() time.Time
 }
@@ -51,6 +55,8 @@ type MeshCAResourceModel struct {
 	ID               types.String `tfsdk:"id"`
 	Name             types.String `tfsdk:"name"`
 	ARN              types.String `tfsdk:"arn"`
+	Tags             types.Map    `tfsdk:"tags"`
+	TagsAll          types.Map    `tfsdk:"tags_all"`
 	TrustDomain      types.String `tfsdk:"trust_domain"`
 	ValidityHours    types.Int64  `tfsdk:"validity_hours"`
 	RenewBeforeHours types.Int64  `tfsdk:"renew_before_hours"`
@@ -110,6 +116,8 @@ func (r *MeshCAResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 				Validators:          []validator.String{stringvalidator.RegexMatches(secretNamePattern, "must be 1 to 512 letters, digits and /_+=.@-")},
 			},
+			"tags":     tagsAttribute(),
+			"tags_all": tagsAllAttribute(),
 			"arn": schema.StringAttribute{
 				MarkdownDescription: "ARN of the secret, for IAM policies (`secretsmanager:GetSecretValue`).",
 				Computed:            true,
@@ -180,6 +188,27 @@ func (r *MeshCAResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 
 func (r *MeshCAResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.api = secretsFrom(req, resp)
+	if c, ok := req.ProviderData.(*Clients); ok && c != nil && c.SecretsManager != nil {
+		r.tags, r.defaults = smTags{c.SecretsManager}, c.DefaultTags
+	}
+}
+
+// applyTags makes the secret's tags the planned ones (have: the state's
+// tags_all, null on create).
+func (r *MeshCAResource) applyTags(ctx context.Context, id string, tags types.Map, have types.Map) (types.Map, error) {
+	if r.tags == nil {
+		return types.MapNull(types.StringType), nil
+	}
+	return applyTags(ctx, r.tags, id, r.defaults, tags, have)
+}
+
+// readTags refreshes tags and tags_all from the secret.
+func (r *MeshCAResource) readTags(ctx context.Context, id string, tags, all *types.Map) error {
+	if r.tags == nil {
+		*tags, *all = typedMap(*tags), typedMap(*all)
+		return nil
+	}
+	return readTags(ctx, r.tags, id, r.defaults, tags, all)
 }
 
 func (r *MeshCAResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
@@ -257,6 +286,11 @@ func (r *MeshCAResource) Create(ctx context.Context, req resource.CreateRequest,
 	}
 	tflog.Info(ctx, "issued mesh CA", map[string]any{"secret": name, "not_after": formatTime(ca.Cert.NotAfter)})
 	data.ID, data.ARN, data.VersionID = data.Name, types.StringValue(arn), types.StringValue(version)
+	all, err := r.applyTags(ctx, arn, data.Tags, types.MapNull(types.StringType))
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "tag", "mesh CA secret", name, err)
+	}
+	data.TagsAll = all
 	setCA(&data, ca, bundle)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
@@ -282,6 +316,10 @@ func (r *MeshCAResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	data.Name, data.ARN = data.ID, types.StringValue(s.arn)
+	if err := r.readTags(ctx, s.arn, &data.Tags, &data.TagsAll); err != nil {
+		addAWSError(&resp.Diagnostics, "read", "mesh CA secret", name, err)
+		return
+	}
 	readSecretSettings(&data.CreateSecret, &data.RecoveryWindow, s.tags, "ca")
 	if !data.VersionID.IsNull() && data.VersionID.ValueString() == s.version && data.CertPEM.ValueString() != "" {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
@@ -330,6 +368,13 @@ func (r *MeshCAResource) Read(ctx context.Context, req resource.ReadRequest, res
 // when validity_hours or rotate changed, the CA is due for renewal, or its
 // secret holds no usable CA; other updates keep the CA.
 func (r *MeshCAResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	r.modifyPlan(ctx, req, resp)
+	if !resp.Diagnostics.HasError() {
+		modifyPlanTags(ctx, req, resp, r.defaults)
+	}
+}
+
+func (r *MeshCAResource) modifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
 		return
 	}
@@ -369,6 +414,14 @@ func (r *MeshCAResource) Update(ctx context.Context, req resource.UpdateRequest,
 	}
 	data.ID, data.ARN = state.ID, state.ARN
 	name := data.ID.ValueString()
+	if !data.TagsAll.Equal(state.TagsAll) {
+		all, err := r.applyTags(ctx, state.ARN.ValueString(), data.Tags, state.TagsAll)
+		if err != nil {
+			addAWSError(&resp.Diagnostics, "tag", "mesh CA secret", name, err)
+			return
+		}
+		data.TagsAll = all
+	}
 	if err := updateRecoveryWindow(ctx, r.api, name, data.CreateSecret, state.RecoveryWindow, data.RecoveryWindow); err != nil {
 		addAWSError(&resp.Diagnostics, "update", "mesh CA secret", name, err)
 		return

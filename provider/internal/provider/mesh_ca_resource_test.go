@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ func caConfig(name string) MeshCAResourceModel {
 		TrustDomain: types.StringValue("portico"), ValidityHours: types.Int64Value(48), RenewBeforeHours: types.Int64Value(12),
 		Rotate: types.StringNull(), CertPEM: types.StringUnknown(), CABundlePEM: types.StringUnknown(), NotAfter: types.StringUnknown(),
 		VersionID: types.StringUnknown(), CreateSecret: types.BoolValue(true), RecoveryWindow: types.Int64Value(defaultRecoveryWindowDays),
+		Tags: types.MapNull(types.StringType), TagsAll: types.MapUnknown(types.StringType),
 	}
 }
 
@@ -130,7 +132,7 @@ func TestMeshCACreateReadImport(t *testing.T) {
 	}
 
 	var read MeshCAResourceModel
-	if gone := readInto(t, r, resourceSchema(t, r), state, &read); gone || read != created {
+	if gone := readInto(t, r, resourceSchema(t, r), state, &read); gone || !reflect.DeepEqual(read, created) {
 		t.Fatalf("Read: got gone=%v %+v, want the created state", gone, read)
 	}
 	// A refresh of an unchanged secret needs no access to the CA's key.
@@ -147,7 +149,7 @@ func TestMeshCACreateReadImport(t *testing.T) {
 		t.Fatal("import: got gone, want the CA")
 	}
 	// Everything, renew_before_hours included, comes back from the secret.
-	if imported != created {
+	if !reflect.DeepEqual(imported, created) {
 		t.Fatalf("import: got %+v, want %+v", imported, created)
 	}
 }

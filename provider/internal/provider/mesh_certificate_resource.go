@@ -50,6 +50,10 @@ const (
 // mtls.Credentials read (package mesh/mtls/secretsmanager).
 type MeshCertificateResource struct {
 	api secretsAPI
+	// tags tags the secret (nil in the unit tests: no tagging); defaults
+	// are the provider's default tags.
+	tags     tagger
+	defaults map[string]string
 	// now is the clock; nil means time.Now.
 	now func() time.Time
 }
@@ -59,6 +63,8 @@ type MeshCertificateResourceModel struct {
 	ID               types.String `tfsdk:"id"`
 	Name             types.String `tfsdk:"name"`
 	ARN              types.String `tfsdk:"arn"`
+	Tags             types.Map    `tfsdk:"tags"`
+	TagsAll          types.Map    `tfsdk:"tags_all"`
 	CASecret         types.String `tfsdk:"ca_secret"`
 	CACertPEM        types.String `tfsdk:"ca_cert_pem"`
 	Service          types.String `tfsdk:"service"`
@@ -120,6 +126,8 @@ func (r *MeshCertificateResource) Schema(_ context.Context, _ resource.SchemaReq
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 				Validators:          []validator.String{stringvalidator.RegexMatches(secretNamePattern, "must be 1 to 512 letters, digits and /_+=.@-")},
 			},
+			"tags":     tagsAttribute(),
+			"tags_all": tagsAllAttribute(),
 			"arn": schema.StringAttribute{
 				MarkdownDescription: "ARN of the secret, for the service's IAM policy (`secretsmanager:GetSecretValue`).",
 				Computed:            true,
@@ -203,6 +211,27 @@ func (r *MeshCertificateResource) Schema(_ context.Context, _ resource.SchemaReq
 
 func (r *MeshCertificateResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.api = secretsFrom(req, resp)
+	if c, ok := req.ProviderData.(*Clients); ok && c != nil && c.SecretsManager != nil {
+		r.tags, r.defaults = smTags{c.SecretsManager}, c.DefaultTags
+	}
+}
+
+// applyTags makes the secret's tags the planned ones (have: the state's
+// tags_all, null on create).
+func (r *MeshCertificateResource) applyTags(ctx context.Context, id string, tags types.Map, have types.Map) (types.Map, error) {
+	if r.tags == nil {
+		return types.MapNull(types.StringType), nil
+	}
+	return applyTags(ctx, r.tags, id, r.defaults, tags, have)
+}
+
+// readTags refreshes tags and tags_all from the secret.
+func (r *MeshCertificateResource) readTags(ctx context.Context, id string, tags, all *types.Map) error {
+	if r.tags == nil {
+		*tags, *all = typedMap(*tags), typedMap(*all)
+		return nil
+	}
+	return readTags(ctx, r.tags, id, r.defaults, tags, all)
 }
 
 func (r *MeshCertificateResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
@@ -369,6 +398,11 @@ func (r *MeshCertificateResource) Create(ctx context.Context, req resource.Creat
 	}
 	tflog.Info(ctx, "issued mesh certificate", map[string]any{"secret": name, "service": data.Service.ValueString(), "not_after": data.NotAfter.ValueString()})
 	data.ID, data.ARN, data.VersionID = data.Name, types.StringValue(arn), types.StringValue(version)
+	all, err := r.applyTags(ctx, arn, data.Tags, types.MapNull(types.StringType))
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "tag", "mesh certificate secret", name, err)
+	}
+	data.TagsAll = all
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
 
@@ -393,6 +427,10 @@ func (r *MeshCertificateResource) Read(ctx context.Context, req resource.ReadReq
 		return
 	}
 	data.Name, data.ARN = data.ID, types.StringValue(s.arn)
+	if err := r.readTags(ctx, s.arn, &data.Tags, &data.TagsAll); err != nil {
+		addAWSError(&resp.Diagnostics, "read", "mesh certificate secret", name, err)
+		return
+	}
 	readSecretSettings(&data.CreateSecret, &data.RecoveryWindow, s.tags, "certificate")
 	if !data.VersionID.IsNull() && data.VersionID.ValueString() == s.version && data.CertPEM.ValueString() != "" {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
@@ -439,6 +477,13 @@ func (r *MeshCertificateResource) Read(ctx context.Context, req resource.ReadReq
 // its secret holds no usable certificate; other updates keep the
 // certificate.
 func (r *MeshCertificateResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	r.modifyPlan(ctx, req, resp)
+	if !resp.Diagnostics.HasError() {
+		modifyPlanTags(ctx, req, resp, r.defaults)
+	}
+}
+
+func (r *MeshCertificateResource) modifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
 		return
 	}
@@ -481,6 +526,14 @@ func (r *MeshCertificateResource) Update(ctx context.Context, req resource.Updat
 	}
 	data.ID, data.ARN = state.ID, state.ARN
 	name := data.ID.ValueString()
+	if !data.TagsAll.Equal(state.TagsAll) {
+		all, err := r.applyTags(ctx, state.ARN.ValueString(), data.Tags, state.TagsAll)
+		if err != nil {
+			addAWSError(&resp.Diagnostics, "tag", "mesh certificate secret", name, err)
+			return
+		}
+		data.TagsAll = all
+	}
 	if err := updateRecoveryWindow(ctx, r.api, name, data.CreateSecret, state.RecoveryWindow, data.RecoveryWindow); err != nil {
 		addAWSError(&resp.Diagnostics, "update", "mesh certificate secret", name, err)
 		return

@@ -31,6 +31,7 @@ func certConfig(name, service, caCert string, dns ...string) MeshCertificateReso
 		DNSNames: types.ListValueMust(types.StringType, names), ValidityHours: types.Int64Value(24), RenewBeforeHours: types.Int64Value(6),
 		CertPEM: types.StringUnknown(), NotAfter: types.StringUnknown(),
 		VersionID: types.StringUnknown(), CreateSecret: types.BoolValue(true), RecoveryWindow: types.Int64Value(defaultRecoveryWindowDays),
+		Tags: types.MapNull(types.StringType), TagsAll: types.MapUnknown(types.StringType),
 	}
 }
 

@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -47,6 +50,9 @@ type RouteTableResourceModel struct {
 	Document  jsonValue    `tfsdk:"document"`
 	// Descriptors maps descriptor set names to files, for plan-time checks.
 	Descriptors types.Map `tfsdk:"descriptors"`
+	// IntegrationTimeout is API Gateway's integration timeout (ms) the
+	// routes' timeouts must fit in.
+	IntegrationTimeout types.Int64 `tfsdk:"integration_timeout_ms"`
 }
 
 // NewRouteTableResource returns a portico_route_table resource.
@@ -64,8 +70,9 @@ func (r *RouteTableResource) Schema(_ context.Context, _ resource.SchemaRequest,
 		MarkdownDescription: "The aggregator's route table: a versioned JSON document (see `internal/route`) stored in one " +
 			"item `{pk = key, document = ...}` of a DynamoDB table, which the aggregator reads at cold start and re-reads " +
 			"every `PORTICO_ROUTES_REFRESH`. The document is validated at plan time with the aggregator's own rules " +
-			"(paths, methods, header predicates, precedence ties, composite calls); a route timeout beyond API Gateway's " +
-			"29 s integration timeout is a warning. Every faulty route is reported at once, each naming the route. " +
+			"(paths, methods, header predicates, precedence ties, composite calls), and a route timeout that does not fit " +
+			"behind API Gateway's integration timeout (`integration_timeout_ms` less 2 s) is refused. Every faulty route is " +
+			"reported at once, each naming the route. " +
 			"Creating it refuses to overwrite a route table already in the item and says how to import it. " +
 			"Import with the table name (or `<table_name>/<key>`).",
 		Attributes: map[string]schema.Attribute{
@@ -106,9 +113,24 @@ func (r *RouteTableResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				ElementType: types.StringType,
 				Optional:    true,
 			},
+			"integration_timeout_ms": schema.Int64Attribute{
+				MarkdownDescription: "API Gateway's integration timeout in front of the aggregator, in milliseconds, usually " +
+					"`portico_api.<name>.integration_timeout_ms`. Every route's timeout must be at most this less 2 s (the " +
+					"function ends 1 s before API Gateway gives up and keeps 1 s for its own work), or the plan refuses it: " +
+					"behind API Gateway a longer route would end in `{\"message\":\"Endpoint request timed out\"}` while its " +
+					"backend call goes on. Defaults to 29000, API Gateway's default. Kept in the item (`" + integrationTimeoutAttribute + "`).",
+				Optional:   true,
+				Computed:   true,
+				Default:    int64default.StaticInt64(defaultIntegrationTimeout),
+				Validators: []validator.Int64{int64validator.Between(50, maxIntegrationTimeout)},
+			},
 		},
 	}
 }
+
+// integrationTimeoutAttribute is the item attribute that keeps
+// integration_timeout_ms, for Read.
+const integrationTimeoutAttribute = "integrationTimeoutMs"
 
 func (r *RouteTableResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.clients = clientsFrom(req.ProviderData, &resp.Diagnostics)
@@ -123,7 +145,21 @@ func (r *RouteTableResource) ValidateConfig(ctx context.Context, req resource.Va
 		return
 	}
 	t := validateRouteDocument(doc.ValueString(), &resp.Diagnostics)
-	if t == nil || len(t.GRPCRoutes()) == 0 {
+	if t == nil {
+		return
+	}
+	var timeout types.Int64
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("integration_timeout_ms"), &timeout)...)
+	if !timeout.IsUnknown() {
+		limit := int64(defaultIntegrationTimeout)
+		if !timeout.IsNull() {
+			limit = timeout.ValueInt64()
+		}
+		for _, p := range t.TimeoutProblems(time.Duration(limit) * time.Millisecond) {
+			resp.Diagnostics.AddAttributeError(path.Root("document"), "Route timeout beyond API Gateway's", p)
+		}
+	}
+	if len(t.GRPCRoutes()) == 0 {
 		return
 	}
 	var files types.Map
@@ -139,19 +175,13 @@ func (r *RouteTableResource) ValidateConfig(ctx context.Context, req resource.Va
 const descriptorFilesAttribute = "descriptorFiles"
 
 // validateRouteDocument adds an error for each problem of an invalid
-// document (one per route, naming it) and a warning for each route.Table
-// warning. It returns the table, or nil when the document is invalid.
+// document (one per route, naming it). It returns the table, or nil when the
+// document is invalid.
 func validateRouteDocument(doc string, diags *diag.Diagnostics) *route.Table {
 	t, problems := routeDocumentProblems(doc)
 	for _, p := range problems {
 		diags.AddAttributeError(path.Root("document"), "Invalid route table",
 			"The aggregator would refuse this route document and keep its current table: "+p.String())
-	}
-	if t == nil {
-		return nil
-	}
-	for _, w := range t.Warnings() {
-		diags.AddAttributeWarning(path.Root("document"), "Route timeout beyond API Gateway's limit", w)
 	}
 	return t
 }
@@ -201,6 +231,9 @@ func (r *RouteTableResource) put(ctx context.Context, data RouteTableResourceMod
 			}
 		}
 		item[descriptorFilesAttribute] = &ddbtypes.AttributeValueMemberM{Value: files}
+	}
+	if !data.IntegrationTimeout.IsNull() && !data.IntegrationTimeout.IsUnknown() {
+		item[integrationTimeoutAttribute] = &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(data.IntegrationTimeout.ValueInt64(), 10)}
 	}
 	err := r.clients.putStateItem(ctx, table, item, create,
 		&itemExistsError{What: "a route table", Table: table, Key: key, ImportID: routeTableID(table, key)})
@@ -254,6 +287,14 @@ func (r *RouteTableResource) Read(ctx context.Context, req resource.ReadRequest,
 		v, dd := types.MapValueFrom(ctx, types.StringType, m)
 		resp.Diagnostics.Append(dd...)
 		data.Descriptors = v
+	}
+	if n, ok := item[integrationTimeoutAttribute].(*ddbtypes.AttributeValueMemberN); ok {
+		if v, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+			data.IntegrationTimeout = types.Int64Value(v)
+		}
+	}
+	if data.IntegrationTimeout.IsNull() || data.IntegrationTimeout.IsUnknown() {
+		data.IntegrationTimeout = types.Int64Value(defaultIntegrationTimeout)
 	}
 	data.ID = types.StringValue(routeTableID(data.TableName.ValueString(), data.Key.ValueString()))
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)

@@ -30,6 +30,7 @@ var (
 	_ resource.Resource                = &ServiceNamespaceResource{}
 	_ resource.ResourceWithConfigure   = &ServiceNamespaceResource{}
 	_ resource.ResourceWithImportState = &ServiceNamespaceResource{}
+	_ resource.ResourceWithModifyPlan  = &ServiceNamespaceResource{}
 )
 
 // namespaceAPI is the part of the Cloud Map client that
@@ -54,6 +55,10 @@ var namespaceTimeouts = opTimeouts{Create: 10 * time.Minute, Update: 5 * time.Mi
 // ServiceNamespaceResource manages a Cloud Map HTTP namespace.
 type ServiceNamespaceResource struct {
 	sd namespaceAPI
+	// tags tags the namespace (nil in the unit tests: no tagging);
+	// defaults are the provider's default tags.
+	tags     tagger
+	defaults map[string]string
 }
 
 // ServiceNamespaceResourceModel is the state of a portico_service_namespace.
@@ -61,6 +66,8 @@ type ServiceNamespaceResourceModel struct {
 	ID          types.String   `tfsdk:"id"`
 	Name        types.String   `tfsdk:"name"`
 	Description types.String   `tfsdk:"description"`
+	Tags        types.Map      `tfsdk:"tags"`
+	TagsAll     types.Map      `tfsdk:"tags_all"`
 	ARN         types.String   `tfsdk:"arn"`
 	Timeouts    timeouts.Value `tfsdk:"timeouts"`
 }
@@ -99,6 +106,8 @@ func (r *ServiceNamespaceResource) Schema(ctx context.Context, _ resource.Schema
 				Optional:            true,
 				Validators:          []validator.String{stringvalidator.LengthAtMost(1024)},
 			},
+			"tags":     tagsAttribute(),
+			"tags_all": tagsAllAttribute(),
 			"arn": schema.StringAttribute{
 				MarkdownDescription: "ARN of the namespace.",
 				Computed:            true,
@@ -111,7 +120,31 @@ func (r *ServiceNamespaceResource) Schema(ctx context.Context, _ resource.Schema
 func (r *ServiceNamespaceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	if c := clientsFrom(req.ProviderData, &resp.Diagnostics); c != nil {
 		r.sd = c.ServiceDiscovery
+		r.tags, r.defaults = sdTags{c.ServiceDiscovery}, c.DefaultTags
 	}
+}
+
+// ModifyPlan plans tags_all.
+func (r *ServiceNamespaceResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	modifyPlanTags(ctx, req, resp, r.defaults)
+}
+
+// syncTags makes the namespace's tags the planned ones (have: the state's
+// tags_all, null on create).
+func (r *ServiceNamespaceResource) syncTags(ctx context.Context, data *ServiceNamespaceResourceModel, have types.Map) error {
+	if r.tags == nil {
+		data.Tags, data.TagsAll = typedMap(data.Tags), typedMap(data.TagsAll)
+		if data.TagsAll.IsUnknown() {
+			data.TagsAll = types.MapNull(types.StringType)
+		}
+		return nil
+	}
+	all, err := applyTags(ctx, r.tags, data.ARN.ValueString(), r.defaults, data.Tags, have)
+	if err != nil {
+		return err
+	}
+	data.TagsAll = all
+	return nil
 }
 
 // namespaceRequestID is the CreatorRequestId of the namespace name's
@@ -246,9 +279,17 @@ func (r *ServiceNamespaceResource) Create(ctx context.Context, req resource.Crea
 		return
 	}
 	data.ID = types.StringValue(id)
+	planned := data.Tags
 	if err := r.read(ctx, &data); err != nil {
 		addAWSError(&resp.Diagnostics, "read", "Cloud Map namespace", name, err)
-		data.ARN = types.StringNull()
+		data.ARN, data.TagsAll = types.StringNull(), types.MapNull(types.StringType)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+		return
+	}
+	data.Tags = planned
+	if err := r.syncTags(ctx, &data, types.MapNull(types.StringType)); err != nil {
+		addAWSError(&resp.Diagnostics, "tag", "Cloud Map namespace", name, err)
+		data.TagsAll = types.MapNull(types.StringType)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 		return
 	}
@@ -265,6 +306,13 @@ func (r *ServiceNamespaceResource) read(ctx context.Context, data *ServiceNamesp
 	data.Name = types.StringValue(aws.ToString(ns.Name))
 	data.ARN = types.StringValue(aws.ToString(ns.Arn))
 	data.Description = types.StringPointerValue(stringOrNil(aws.ToString(ns.Description)))
+	if r.tags != nil {
+		return readTags(ctx, r.tags, data.ARN.ValueString(), r.defaults, &data.Tags, &data.TagsAll)
+	}
+	data.Tags, data.TagsAll = typedMap(data.Tags), typedMap(data.TagsAll)
+	if data.TagsAll.IsUnknown() {
+		data.TagsAll = types.MapNull(types.StringType)
+	}
 	return nil
 }
 
@@ -312,7 +360,13 @@ func (r *ServiceNamespaceResource) Update(ctx context.Context, req resource.Upda
 			return
 		}
 	}
-	plan.ID = state.ID
+	plan.ID, plan.ARN = state.ID, state.ARN
+	if !plan.TagsAll.Equal(state.TagsAll) {
+		if err := r.syncTags(ctx, &plan, state.TagsAll); err != nil {
+			addAWSError(&resp.Diagnostics, "tag", "Cloud Map namespace", name, err)
+			return
+		}
+	}
 	if err := r.read(ctx, &plan); err != nil {
 		addAWSError(&resp.Diagnostics, "read", "Cloud Map namespace", name, err)
 		return

@@ -141,7 +141,7 @@ func namespacePlan(name, create string) ServiceNamespaceResourceModel {
 			"create": types.StringValue(create), "update": types.StringNull(), "delete": types.StringNull()})}
 	}
 	return ServiceNamespaceResourceModel{ID: types.StringUnknown(), Name: types.StringValue(name), Description: types.StringNull(),
-		ARN: types.StringUnknown(), Timeouts: to}
+		ARN: types.StringUnknown(), Timeouts: to, Tags: types.MapNull(types.StringType), TagsAll: types.MapUnknown(types.StringType)}
 }
 
 // createNamespaceWith runs Create and returns the diagnostics' text and the

@@ -28,6 +28,7 @@ var (
 	_ resource.Resource                = &ServiceResource{}
 	_ resource.ResourceWithConfigure   = &ServiceResource{}
 	_ resource.ResourceWithImportState = &ServiceResource{}
+	_ resource.ResourceWithModifyPlan  = &ServiceResource{}
 )
 
 // serviceTimeouts are portico_service's default timeouts: Cloud Map applies a
@@ -47,6 +48,8 @@ type ServiceResourceModel struct {
 	Description types.String   `tfsdk:"description"`
 	Policy      jsonValue      `tfsdk:"policy"`
 	TableName   types.String   `tfsdk:"table_name"`
+	Tags        types.Map      `tfsdk:"tags"`
+	TagsAll     types.Map      `tfsdk:"tags_all"`
 	ARN         types.String   `tfsdk:"arn"`
 	Timeouts    timeouts.Value `tfsdk:"timeouts"`
 }
@@ -110,6 +113,8 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Validators: []validator.String{policyValidator{}},
 			},
 			"table_name": gatewayTableAttribute(),
+			"tags":       tagsAttribute(),
+			"tags_all":   tagsAllAttribute(),
 			"arn": schema.StringAttribute{
 				MarkdownDescription: "ARN of the service.",
 				Computed:            true,
@@ -121,6 +126,11 @@ func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 
 func (r *ServiceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.clients = clientsFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ModifyPlan plans tags_all.
+func (r *ServiceResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	modifyPlanTags(ctx, req, resp, defaultTagsOf(r.clients))
 }
 
 func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -161,6 +171,15 @@ func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest
 		return
 	}
 	setService(&data, out.Service)
+	all, err := applyTags(ctx, sdTags{r.clients.ServiceDiscovery}, data.ARN.ValueString(), defaultTagsOf(r.clients), data.Tags, types.MapNull(types.StringType))
+	if err != nil {
+		data.TagsAll = types.MapNull(types.StringType)
+		data.Policy = jsonNull(jsonMeshPolicy)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+		addAWSError(&resp.Diagnostics, "tag", "Cloud Map service", name, err)
+		return
+	}
+	data.TagsAll = all
 	if !data.Policy.IsNull() {
 		if err := writeServicePolicy(ctx, r.clients.ServiceDiscovery, data.ID.ValueString(), data.Policy); err != nil {
 			// The service exists: keep it in state (without the policy) so
@@ -199,6 +218,9 @@ func (r *ServiceResource) read(ctx context.Context, data *ServiceResourceModel, 
 		return err
 	}
 	setService(data, out.Service)
+	if err := readTags(ctx, sdTags{r.clients.ServiceDiscovery}, data.ARN.ValueString(), defaultTagsOf(r.clients), &data.Tags, &data.TagsAll); err != nil {
+		return err
+	}
 	policy, problem, err := readServicePolicy(ctx, r.clients.ServiceDiscovery, data.ID.ValueString())
 	if err != nil {
 		return err
@@ -274,6 +296,12 @@ func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest
 		}
 	}
 	plan.ID = state.ID
+	if !plan.TagsAll.Equal(state.TagsAll) {
+		if _, err := applyTags(ctx, sdTags{r.clients.ServiceDiscovery}, state.ARN.ValueString(), defaultTagsOf(r.clients), plan.Tags, state.TagsAll); err != nil {
+			addAWSError(&resp.Diagnostics, "tag", "Cloud Map service", name, err)
+			return
+		}
+	}
 	if err := r.read(ctx, &plan, &resp.Diagnostics); err != nil {
 		addAWSError(&resp.Diagnostics, "read", "Cloud Map service", name, err)
 		return

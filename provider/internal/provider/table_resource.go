@@ -24,6 +24,7 @@ var (
 	_ resource.Resource                = &TableResource{}
 	_ resource.ResourceWithConfigure   = &TableResource{}
 	_ resource.ResourceWithImportState = &TableResource{}
+	_ resource.ResourceWithModifyPlan  = &TableResource{}
 )
 
 // TableResource manages a DynamoDB table billed per request.
@@ -38,6 +39,8 @@ type TableResourceModel struct {
 	HashKey      types.String   `tfsdk:"hash_key"`
 	RangeKey     types.String   `tfsdk:"range_key"`
 	TTLAttribute types.String   `tfsdk:"ttl_attribute"`
+	Tags         types.Map      `tfsdk:"tags"`
+	TagsAll      types.Map      `tfsdk:"tags_all"`
 	ARN          types.String   `tfsdk:"arn"`
 	Timeouts     timeouts.Value `tfsdk:"timeouts"`
 }
@@ -89,10 +92,15 @@ func (r *TableResource) Schema(ctx context.Context, _ resource.SchemaRequest, re
 			},
 			"ttl_attribute": schema.StringAttribute{
 				MarkdownDescription: "Name of the attribute that holds each item's expiry time (epoch seconds). " +
-					"Unset means TTL is disabled. Changes in place.",
+					"Unset means TTL is disabled. Setting or removing it changes the table in place. Changing it from one " +
+					"attribute to another is refused at plan time: DynamoDB would have to disable TTL and enable it again, and " +
+					"it refuses a second TTL change within an hour of the first. Do it in two applies an hour apart: remove " +
+					"`ttl_attribute`, apply, then set the new one and apply.",
 				Optional:   true,
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
+			"tags":     tagsAttribute(),
+			"tags_all": tagsAllAttribute(),
 			"arn": schema.StringAttribute{
 				MarkdownDescription: "ARN of the table.",
 				Computed:            true,
@@ -115,6 +123,32 @@ func tableKeys(hashKey, rangeKey string) ([]ddbtypes.AttributeDefinition, []ddbt
 		keys = append(keys, ddbtypes.KeySchemaElement{AttributeName: aws.String(rangeKey), KeyType: ddbtypes.KeyTypeRange})
 	}
 	return defs, keys
+}
+
+// ModifyPlan plans tags_all and refuses a TTL attribute changed to another
+// one, which DynamoDB cannot do in one apply.
+func (r *TableResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	modifyPlanTags(ctx, req, resp, defaultTagsOf(r.clients))
+	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
+		return
+	}
+	var planTTL, stateTTL types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("ttl_attribute"), &planTTL)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("ttl_attribute"), &stateTTL)...)
+	if err := ttlChange(stateTTL, planTTL); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("ttl_attribute"), "TTL attribute cannot change in one apply", err.Error())
+	}
+}
+
+// ttlChange refuses a change of the TTL attribute from one name to another.
+func ttlChange(state, plan types.String) error {
+	if state.IsNull() || state.IsUnknown() || plan.IsNull() || plan.IsUnknown() || state.Equal(plan) {
+		return nil
+	}
+	return fmt.Errorf("ttl_attribute would change from %q to %q. DynamoDB has one TTL attribute per table, so this means "+
+		"disabling TTL and enabling it again, and DynamoDB refuses any TTL change within an hour of the previous one "+
+		"(UpdateTimeToLive: ValidationException). Change it in two applies: remove ttl_attribute and apply (TTL is disabled), "+
+		"then, an hour later, set ttl_attribute = %q and apply", state.ValueString(), plan.ValueString(), plan.ValueString())
 }
 
 func (r *TableResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -155,6 +189,19 @@ func (r *TableResource) Create(ctx context.Context, req resource.CreateRequest, 
 			return
 		}
 	}
+	out, err := r.clients.DynamoDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err == nil {
+		data.ARN = types.StringValue(aws.ToString(out.Table.TableArn))
+		var all types.Map
+		if all, err = applyTags(ctx, dynamoTags{r.clients.DynamoDB}, data.ARN.ValueString(), defaultTagsOf(r.clients), data.Tags, types.MapNull(types.StringType)); err == nil {
+			data.TagsAll = all
+		}
+	}
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "tag", "DynamoDB table", name, err)
+		r.saveTainted(ctx, resp, data)
+		return
+	}
 
 	found, err := r.read(ctx, &data)
 	if err != nil || !found {
@@ -173,6 +220,9 @@ func (r *TableResource) Create(ctx context.Context, req resource.CreateRequest, 
 func (r *TableResource) saveTainted(ctx context.Context, resp *resource.CreateResponse, data TableResourceModel) {
 	if data.ARN.IsUnknown() {
 		data.ARN = types.StringNull()
+	}
+	if data.TagsAll.IsUnknown() {
+		data.TagsAll = types.MapNull(types.StringType)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
@@ -202,6 +252,9 @@ func (r *TableResource) read(ctx context.Context, data *TableResourceModel) (fou
 	data.ID = types.StringValue(aws.ToString(t.TableName))
 	data.Name = types.StringValue(aws.ToString(t.TableName))
 	data.ARN = types.StringValue(aws.ToString(t.TableArn))
+	if err := readTags(ctx, dynamoTags{r.clients.DynamoDB}, data.ARN.ValueString(), defaultTagsOf(r.clients), &data.Tags, &data.TagsAll); err != nil {
+		return true, err
+	}
 	data.RangeKey = types.StringNull()
 	for _, k := range t.KeySchema {
 		switch k.KeyType {
@@ -256,21 +309,31 @@ func (r *TableResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	defer cancel()
 	name := plan.Name.ValueString()
 	oldTTL, newTTL := state.TTLAttribute.ValueString(), plan.TTLAttribute.ValueString()
-	if oldTTL != newTTL {
-		// DynamoDB has one TTL attribute per table: disable the old one first.
-		if oldTTL != "" {
-			tflog.Info(ctx, "disabling TTL", map[string]any{"name": name, "attribute": oldTTL})
-			if err := r.setTTL(ctx, name, oldTTL, false); err != nil {
-				addAWSError(&resp.Diagnostics, "disable TTL on", "DynamoDB table", name, err)
-				return
-			}
+	if err := ttlChange(state.TTLAttribute, plan.TTLAttribute); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("ttl_attribute"), "TTL attribute cannot change in one apply", err.Error())
+		return
+	}
+	switch {
+	case oldTTL != "" && newTTL == "":
+		tflog.Info(ctx, "disabling TTL", map[string]any{"name": name, "attribute": oldTTL})
+		if err := r.setTTL(ctx, name, oldTTL, false); err != nil {
+			addAWSError(&resp.Diagnostics, "disable TTL on", "DynamoDB table", name, err)
+			return
 		}
-		if newTTL != "" {
-			tflog.Info(ctx, "enabling TTL", map[string]any{"name": name, "attribute": newTTL})
-			if err := r.setTTL(ctx, name, newTTL, true); err != nil {
-				addAWSError(&resp.Diagnostics, "enable TTL on", "DynamoDB table", name, err)
-				return
+	case oldTTL == "" && newTTL != "":
+		tflog.Info(ctx, "enabling TTL", map[string]any{"name": name, "attribute": newTTL})
+		if err := r.setTTL(ctx, name, newTTL, true); err != nil {
+			if hasErrorCode(err, "ValidationException") {
+				err = fmt.Errorf("%w (DynamoDB refuses a TTL change within an hour of the previous one: apply again later)", err)
 			}
+			addAWSError(&resp.Diagnostics, "enable TTL on", "DynamoDB table", name, err)
+			return
+		}
+	}
+	if !plan.TagsAll.Equal(state.TagsAll) {
+		if _, err := applyTags(ctx, dynamoTags{r.clients.DynamoDB}, state.ARN.ValueString(), defaultTagsOf(r.clients), plan.Tags, state.TagsAll); err != nil {
+			addAWSError(&resp.Diagnostics, "tag", "DynamoDB table", name, err)
+			return
 		}
 	}
 	found, err := r.read(ctx, &plan)

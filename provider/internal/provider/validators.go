@@ -119,6 +119,10 @@ func (v patternValidator) ValidateString(ctx context.Context, req validator.Stri
 // Names and identifiers as AWS checks them, so that a value AWS would refuse
 // is refused at plan time instead, with the rule in the message.
 var (
+	// subnetIDPattern and securityGroupIDPattern match EC2 IDs.
+	subnetIDPattern        = regexp.MustCompile(`^subnet-[0-9a-f]{8,17}$`)
+	securityGroupIDPattern = regexp.MustCompile(`^sg-[0-9a-f]{8,17}$`)
+
 	// tableNameValidator is DynamoDB's rule for table names.
 	tableNameValidator = patternValidator{
 		what:    "a DynamoDB table name: 3 to 255 letters, digits, '_', '-' or '.'",

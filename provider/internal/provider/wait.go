@@ -136,6 +136,14 @@ func roleNotAssumableYet(err error) bool {
 	return hasErrorCode(err, "InvalidParameterValueException") && strings.Contains(awsMessage(err), "cannot be assumed")
 }
 
+// vpcPermissionsNotYet is Lambda refusing a VPC function whose role was
+// given the EC2 network-interface permissions moments ago (IAM is eventually
+// consistent): "The provided execution role does not have permissions to
+// call CreateNetworkInterface on EC2".
+func vpcPermissionsNotYet(err error) bool {
+	return hasErrorCode(err, "InvalidParameterValueException") && strings.Contains(awsMessage(err), "NetworkInterface")
+}
+
 // lambdaBusy is Lambda refusing a change while another one to the same
 // function (or its resource policy) is in progress; it passes.
 func lambdaBusy(err error) bool {

@@ -80,3 +80,70 @@ variable "realm" {
   type        = string
   default     = "portico"
 }
+
+variable "integration_timeout_ms" {
+  description = "API Gateway's integration timeout, ms: 29000 unless AWS raised the account's quota (Regional APIs). The aggregator's timeout is a second shorter, and route timeouts must be 2 s shorter."
+  type        = number
+  default     = 29000
+}
+
+variable "log_retention_days" {
+  description = "Days the functions' log groups keep their logs."
+  type        = number
+  default     = 30
+}
+
+variable "vpc_subnet_ids" {
+  description = "Subnets of the aggregator, in the VPC of the services it calls (empty: no VPC). It then reaches AWS APIs through VPC endpoints or a NAT gateway (docs/aws.md)."
+  type        = list(string)
+  default     = []
+}
+
+variable "vpc_security_group_ids" {
+  description = "Security groups of the aggregator in the VPC; they must allow its calls to the services and to the VPC endpoints."
+  type        = list(string)
+  default     = []
+}
+
+variable "tracing" {
+  description = "Active X-Ray tracing on the stage and the functions (their roles need xray:PutTraceSegments and xray:PutTelemetryRecords)."
+  type        = bool
+  default     = false
+}
+
+variable "cors" {
+  description = "CORS policy for browser clients (portico_api's cors); null: none."
+  type = object({
+    allow_origins     = list(string)
+    allow_methods     = optional(list(string))
+    allow_headers     = optional(list(string))
+    expose_headers    = optional(list(string))
+    allow_credentials = optional(bool, false)
+    max_age           = optional(number, 0)
+  })
+  default = null
+}
+
+variable "access_log" {
+  description = "The stage's access log (portico_api's access_log); null: none."
+  type = object({
+    retention_days      = optional(number, 30)
+    cloudwatch_role_arn = optional(string)
+  })
+  default = null
+}
+
+variable "throttling" {
+  description = "Stage throttling, requests per second and burst (portico_api's throttling); null: API Gateway's account limits only."
+  type = object({
+    rate_limit  = number
+    burst_limit = number
+  })
+  default = null
+}
+
+variable "tags" {
+  description = "Tags of every resource the module creates (over the provider's default_tags)."
+  type        = map(string)
+  default     = {}
+}

@@ -21,6 +21,33 @@ resource "portico_api" "gateway" {
     }
   }
 
+  # binary_media_types defaults to ["*/*"]: gzip'd and binary answers keep
+  # their bytes. The aggregator must end a second before API Gateway gives up.
+  integration_timeout_ms = 29000
+  aggregator_timeout     = portico_function.aggregator.timeout
+
+  # Browser clients of https://app.example.com; give the aggregator the same
+  # policy as PORTICO_CORS.
+  cors = {
+    allow_origins  = ["https://app.example.com"]
+    allow_methods  = ["GET", "POST", "PUT", "DELETE"]
+    allow_headers  = ["Authorization", "Content-Type"]
+    expose_headers = ["X-Request-Id"]
+    max_age        = 600
+  }
+
+  # Stage settings: a JSON access log, a first wall of throttling, X-Ray.
+  access_log = {
+    retention_days      = 30
+    cloudwatch_role_arn = portico_lambda_role.apigateway_logs.arn
+  }
+  throttling = {
+    rate_limit  = 500
+    burst_limit = 1000
+  }
+  tracing = true
+  tags    = { component = "gateway" }
+
   # API Gateway throttles its control plane hard: give large accounts time.
   timeouts {
     create = "30m"
