@@ -3,11 +3,11 @@ package config
 import (
 	"context"
 	"fmt"
-	"github.com/portico-gw/portico/internal/config/live"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/internal/config/live"
 	"github.com/portico-gw/portico/internal/statetable"
 )
 

@@ -3,13 +3,13 @@ package config
 import (
 	"context"
 	"errors"
-	"github.com/portico-gw/portico/internal/config/live"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/internal/config/live"
 	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/pkg/mesh"
 	"github.com/portico-gw/portico/pkg/ratelimit"

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/portico-gw/portico/internal/config"
-	"github.com/portico-gw/portico/internal/config/live"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/internal/config"
+	"github.com/portico-gw/portico/internal/config/live"
 	"github.com/portico-gw/portico/internal/route"
 	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/localstack/grpcpay"
