@@ -88,6 +88,8 @@ variable "aggregator_environment" {
   description = "More environment of the aggregator, such as PORTICO_CONFIG_REFRESH, PORTICO_STORE_TIMEOUT or PORTICO_TRACING (docs/configuration.md)."
   type        = map(string)
   default     = {}
+}
+
 variable "profile" {
   description = "Profile of the shared AWS config and credentials files; null: AWS_PROFILE or default."
   type        = string
