@@ -274,7 +274,7 @@ func compare(b *testing.B, newBackend func(testing.TB) backend) {
 	sides := []struct {
 		name string
 		t    translator
-	}{{"portico", porticoTranslator(b, be)}, {"vanguard", vanguardTranslator(b, be)}}
+	}{{"side=portico", porticoTranslator(b, be)}, {"side=vanguard", vanguardTranslator(b, be)}}
 	if *reverse {
 		sides[0], sides[1] = sides[1], sides[0]
 	}

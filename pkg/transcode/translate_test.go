@@ -408,7 +408,7 @@ func BenchmarkTranslate(b *testing.B) {
 		b.Fatal("got the dynamic path for the test service, want the direct one")
 	}
 	req := &Request{Method: "POST", Path: "/v1/echo", Body: body}
-	b.Run("dynamic", func(b *testing.B) {
+	b.Run("path=dynamic", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
 		for b.Loop() {
@@ -429,7 +429,7 @@ func BenchmarkTranslate(b *testing.B) {
 			}
 		}
 	})
-	b.Run("direct", func(b *testing.B) {
+	b.Run("path=direct", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
 		for b.Loop() {
