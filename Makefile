@@ -35,11 +35,15 @@ ENDPOINT ?= https://localhost.localstack.cloud:4566
 CA_CERT ?=
 BACKEND_HOST ?= 172.17.0.1
 BACKEND_BIND ?= 0.0.0.0
+# The authorizer fetches plain http only from loopback, which a Lambda
+# container does not share with the host: no local OpenID Connect issuer.
+DEMO_OIDC_ISSUER ?=
 else
 ENDPOINT ?= https://localhost:4566
 CA_CERT ?= $(STATE)/tls/ca.pem
 BACKEND_HOST ?= 127.0.0.1
 BACKEND_BIND ?= 127.0.0.1
+DEMO_OIDC_ISSUER ?= http://127.0.0.1:$(DEMO_OIDC_PORT)
 endif
 
 DEMO_NAME := portico
@@ -47,6 +51,7 @@ DEMO_STATE := $(STATE)/demo.tfstate
 DEMO_ISSUER := https://portico.local
 DEMO_AUDIENCE := portico
 DEMO_KID := portico-demo-1
+DEMO_OIDC_PORT := 18089
 BACKEND_PORTS := user-service=18081,user-service@v2=18088,order-service=18082,notification-service=18083,product-service=18084,french-content-service=18085,api-v2-service=18086
 GRPC_PAYMENTS_PORT := 18087
 # Where the aggregator and the demo services send X-Ray segments; make demo's
@@ -145,6 +150,11 @@ $(RIE):
 	@mkdir -p $(dir $(RIE))
 	GOBIN=$(dir $(RIE)) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
+.PHONY: portico
+portico: ## Build the portico command (check, explain, openapi, usage, keys) into .portico/bin.
+	@mkdir -p $(STATE)/bin
+	$(GO) build -o $(STATE)/bin/portico ./cmd/portico
+
 .PHONY: bins
 bins:
 	@mkdir -p $(STATE)/bin
@@ -203,6 +213,22 @@ backends-up: bins ## Start the demo services.
 	  cat $(STATE)/grpcpay.log; \
 	fi
 
+.PHONY: issuer-up
+issuer-up: keys ## Start the demo's OpenID Connect issuer (discovery and JWKS of the demo key).
+	@if [ -z "$(DEMO_OIDC_ISSUER)" ]; then echo "no local OpenID Connect issuer with $(EMULATOR)"; \
+	elif [ -f $(STATE)/issuer.pid ] && kill -0 $$(cat $(STATE)/issuer.pid) 2>/dev/null; then \
+	  echo "demo OpenID Connect issuer already running"; \
+	else \
+	  setsid $(STATE)/bin/devtoken serve -public $(STATE)/keys/demo.pub.pem -kid $(DEMO_KID) -listen 127.0.0.1:$(DEMO_OIDC_PORT) \
+	    > $(STATE)/issuer.log 2>&1 < /dev/null & echo $$! > $(STATE)/issuer.pid; \
+	  sleep 0.5; kill -0 $$(cat $(STATE)/issuer.pid) || { cat $(STATE)/issuer.log; exit 1; }; \
+	  cat $(STATE)/issuer.log; \
+	fi
+
+.PHONY: issuer-down
+issuer-down: ## Stop the demo's OpenID Connect issuer.
+	@if [ -f $(STATE)/issuer.pid ]; then kill $$(cat $(STATE)/issuer.pid) 2>/dev/null || true; rm -f $(STATE)/issuer.pid; echo "demo OpenID Connect issuer stopped"; fi
+
 .PHONY: backends-down
 backends-down: ## Stop the demo services.
 	@if [ -f $(STATE)/backends.pid ]; then kill $$(cat $(STATE)/backends.pid) 2>/dev/null || true; rm -f $(STATE)/backends.pid; echo "demo services stopped"; fi
@@ -213,10 +239,11 @@ TF_LOCAL_VARS = -var name=$(DEMO_NAME) -var endpoint=$(ENDPOINT) \
 	-var architecture=$(LAMBDA_ARCH) \
 	-var authorizer_zip=$(BUILD)/local/authorizer.zip -var aggregator_zip=$(BUILD)/local/aggregator.zip \
 	-var jwt_public_key=$(STATE)/keys/demo.pub.pem -var jwt_kid=$(DEMO_KID) -var jwt_issuer=$(DEMO_ISSUER) -var jwt_audience=$(DEMO_AUDIENCE) \
-	-var backend_host=$(BACKEND_HOST) -var payment_grpc_port=$(GRPC_PAYMENTS_PORT)
+	-var backend_host=$(BACKEND_HOST) -var payment_grpc_port=$(GRPC_PAYMENTS_PORT) \
+	-var oidc_issuer=$(DEMO_OIDC_ISSUER)
 
 .PHONY: demo
-demo: tools provider lambdas tls keys emulator-up backends-up ## Run Portico locally and call it.
+demo: tools provider lambdas tls keys portico emulator-up backends-up issuer-up ## Run Portico locally and call it.
 	$(call step,terraform apply (terraform/local))
 	@$(TERRAFORM) -chdir=terraform/local get -no-color >/dev/null
 	$(TERRAFORM) -chdir=terraform/local apply -auto-approve -input=false -compact-warnings -state=$(DEMO_STATE) $(TF_LOCAL_VARS)
@@ -233,8 +260,32 @@ demo: tools provider lambdas tls keys emulator-up backends-up ## Run Portico loc
 	printf '\033[1m==> one /user-dashboard request, traced: the gateway, its calls over mutual TLS, each service\033[0m\n'; \
 	$(STATE)/bin/dashtrace -url "$$url/user-dashboard" -token "$$token" -daemon $(XRAY_DAEMON) $(if $(CA_CERT),-ca-cert $(CA_CERT),); \
 	printf '\nStop everything with: make demo-down\n'
+	@$(MAKE) --no-print-directory demo-identity
 	$(call step,mesh demo: order → payment → fraud → bank through the mesh client)
 	$(GO) run ./localstack/cmd/meshdemo -endpoint $(ENDPOINT) $(if $(CA_CERT),-ca-cert $(CA_CERT),) -orders 200
+
+# demo-identity shows, against a running demo, a token of the local OpenID
+# Connect issuer (the authorizer knows it by its URL alone), two users of one
+# tenant sharing its quota, and the RateLimit fields naming every policy.
+OIDC_CLAIMS = {"realm_access":{"roles":["reader"]},"https://portico.dev/tenant":"acme"}
+
+.PHONY: demo-identity
+demo-identity: ## With make demo running: OpenID Connect discovery, a tenant's shared quota and the RateLimit fields, with curl.
+	$(call step,OpenID Connect discovery; a tenant quota and the RateLimit fields)
+	@if [ -z "$(DEMO_OIDC_ISSUER)" ]; then echo "no local OpenID Connect issuer with $(EMULATOR)"; exit 0; fi; \
+	. $(STATE)/demo.env; cacert=$(if $(CA_CERT),"--cacert $(CA_CERT)",""); \
+	printf 'curl %s/.well-known/openid-configuration\n' "$(DEMO_OIDC_ISSUER)"; \
+	curl -sS "$(DEMO_OIDC_ISSUER)/.well-known/openid-configuration" | jq -c '{issuer, jwks_uri}'; \
+	for sub in alice bob; do \
+	  tok=$$($(STATE)/bin/devtoken mint -key $(STATE)/keys/demo.pem -kid $(DEMO_KID) -iss $(DEMO_OIDC_ISSUER) -aud $(DEMO_AUDIENCE) -sub $$sub -claims '$(OIDC_CLAIMS)' -ttl 12h); \
+	  printf '\n%s of tenant acme (token of %s): curl -i $$PORTICO_URL/api/v1/users/%s\n' "$$sub" "$(DEMO_OIDC_ISSUER)" "$$sub"; \
+	  curl -sS -D - -o $(STATE)/demo-answer.json $$cacert -H "Authorization: Bearer $$tok" "$$PORTICO_URL/api/v1/users/$$sub" | grep -iE '^(HTTP|ratelimit)'; \
+	  jq -c '{service, tenant: .headers["X-User-Tenant"], roles: .headers["X-User-Roles"]}' $(STATE)/demo-answer.json; \
+	done; \
+	sleep 2; curl -sS -o /dev/null $$cacert -H "Authorization: Bearer $$tok" "$$PORTICO_URL/api/v1/users/bob"; \
+	printf '\nBoth count against the tenant-daily and tenant-monthly quotas of acme; portico usage --by tenant reads the hourly counters:\n'; \
+	AWS_ENDPOINT_URL=$(ENDPOINT) $(if $(CA_CERT),AWS_CA_BUNDLE=$(CA_CERT),) $(STATE)/bin/portico usage --table $$($(TERRAFORM) -chdir=terraform/local output -state=$(DEMO_STATE) -raw table_name) --by tenant \
+	  || echo "(no usage counters yet)"
 
 .PHONY: demo-down
 demo-down: ## Stop everything make demo started.
@@ -243,7 +294,7 @@ demo-down: ## Stop everything make demo started.
 	  $(TERRAFORM) -chdir=terraform/local destroy -auto-approve -input=false -compact-warnings -state=$(DEMO_STATE) $(TF_LOCAL_VARS) >/dev/null && echo "destroyed"; \
 	fi
 	@rm -f $(DEMO_STATE) $(DEMO_STATE).backup $(STATE)/demo.env
-	@$(MAKE) --no-print-directory backends-down emulator-down
+	@$(MAKE) --no-print-directory backends-down issuer-down emulator-down
 
 ## ---- tests --------------------------------------------------------------
 
@@ -298,8 +349,32 @@ docs-check: docs ## Fail when provider/docs differs from what tfplugindocs gener
 	  echo "provider/docs is out of date: run make docs and commit the result:"; git status --short -- provider/docs; exit 1; \
 	else echo "provider/docs: up to date"; fi
 
+# demo-docs reads the demo's documents from terraform/local with terraform
+# console (no state, no emulator) and runs the portico command on them:
+# check (with the gRPC descriptor set), a few explains, and openapi, whose
+# output a Go test validates against the OpenAPI 3.1 schema.
+DEMO_DOCS := $(STATE)/docs
+CONSOLE_VARS = -var authorizer_zip=unused -var aggregator_zip=unused -var jwt_public_key=$(STATE)/keys/demo.pub.pem \
+	-var oidc_issuer=http://127.0.0.1:$(DEMO_OIDC_PORT)
+PORTICO_CMD = $(STATE)/bin/portico
+
+.PHONY: demo-docs
+demo-docs: $(TERRAFORM) provider portico keys ## Check, explain and export (OpenAPI) the demo's documents with the portico command, offline.
+	$(call step,portico check; explain and openapi on the demo's documents)
+	@mkdir -p $(DEMO_DOCS)
+	@$(TERRAFORM) -chdir=terraform/local get -no-color >/dev/null
+	@for doc in routes_document:routes limits_document:limits auth_settings:auth; do \
+	  echo "local.$${doc%%:*}" | $(TERRAFORM) -chdir=terraform/local console -no-color $(CONSOLE_VARS) | tail -n 1 | jq -r . > $(DEMO_DOCS)/$${doc##*:}.json; \
+	done
+	$(PORTICO_CMD) check $(DEMO_DOCS)/routes.json $(DEMO_DOCS)/limits.json $(DEMO_DOCS)/auth.json payments=localstack/grpcpay/payments.binpb
+	$(PORTICO_CMD) explain --routes $(DEMO_DOCS)/routes.json --limits $(DEMO_DOCS)/limits.json GET /api/v1/users/123 -H 'X-API-Version: 2'
+	$(PORTICO_CMD) explain --routes $(DEMO_DOCS)/routes.json --limits $(DEMO_DOCS)/limits.json --claim tenant=acme GET '/api/v1/search?q=widget'
+	$(PORTICO_CMD) explain --routes $(DEMO_DOCS)/routes.json --ip 10.1.2.3 POST /partner/v1/users
+	$(PORTICO_CMD) openapi --routes $(DEMO_DOCS)/routes.json --descriptors payments=localstack/grpcpay/payments.binpb -o $(DEMO_DOCS)/openapi.json
+	$(GO) test -count=1 -run TestOpenAPIOfFile ./internal/cli/ -args -openapi=$(DEMO_DOCS)/openapi.json
+
 .PHONY: tf-check
-tf-check: $(TERRAFORM) provider docs-check ## terraform fmt -check and validate of every root, docs up to date.
+tf-check: $(TERRAFORM) provider docs-check demo-docs ## terraform fmt -check and validate of every root, docs up to date, the demo's documents checked.
 	$(call step,terraform fmt and validate)
 	$(TERRAFORM) fmt -check -recursive -diff terraform
 	@for root in terraform/local terraform/aws; do \

@@ -34,6 +34,7 @@ import (
 	mtlssm "github.com/portico-gw/portico/pkg/mesh/mtls/secretsmanager"
 	ratelimitdynamo "github.com/portico-gw/portico/pkg/ratelimit/dynamo"
 	"github.com/portico-gw/portico/pkg/trace"
+	"github.com/portico-gw/portico/pkg/trace/otlp/otlptest"
 	"github.com/portico-gw/portico/pkg/trace/tracetest"
 )
 
@@ -44,18 +45,24 @@ const (
 
 // stack is what TestMain set up.
 var stack struct {
-	name      string // resource name prefix
-	dir       string // temp dir: keys, state
-	url       string // invoke URL
-	table     string
-	namespace string
+	name        string // resource name prefix
+	dir         string // temp dir: keys, state
+	url         string // invoke URL
+	table       string
+	namespace   string
 	namespaceID string
-	privPEM   []byte
-	client    *http.Client
-	aws       aws.Config
-	tfVars    []string
-	backend   string         // host the demo services listen on, as the functions reach it
-	ports     map[string]int // demo service → port
+	privPEM     []byte
+	client      *http.Client
+	aws         aws.Config
+	tfVars      []string
+	backend     string         // host the demo services listen on, as the functions reach it
+	ports       map[string]int // demo service → port
+	// collector receives the aggregator's OpenTelemetry spans (otel_e2e_test.go);
+	// nil where the functions cannot reach it.
+	collector *otlptest.Collector
+	// oidcIssuer is the URL of the tests' OpenID Connect issuer (identity_e2e_test.go),
+	// which the authorizer trusts by discovery; empty where the functions cannot reach it.
+	oidcIssuer string
 	// faults stands between the aggregator and DynamoDB
 	// (AWS_ENDPOINT_URL_DYNAMODB): tests make DynamoDB calls hang, fail or
 	// throttle through it, and clear it when they are done.
@@ -218,7 +225,14 @@ func setUp() (cleanup func(), err error) {
 	faultSrv := &http.Server{Handler: stack.faults, ReadHeaderTimeout: 5 * time.Second}
 	go faultSrv.Serve(faultLn)
 	cleanups = append(cleanups, func() { faultSrv.Close() })
-	dynamoVia := fmt.Sprintf(`{AWS_ENDPOINT_URL_DYNAMODB="http://%s"}`, net.JoinHostPort(host, fmt.Sprint(faultLn.Addr().(*net.TCPAddr).Port)))
+	dynamoVia := fmt.Sprintf(`AWS_ENDPOINT_URL_DYNAMODB="http://%s"`, net.JoinHostPort(host, fmt.Sprint(faultLn.Addr().(*net.TCPAddr).Port)))
+	// The aggregator traces with OpenTelemetry into a collector in this
+	// process (otel_e2e_test.go), where it can reach one.
+	tracing, err := startCollector(host)
+	if err != nil {
+		return cleanup, err
+	}
+	cleanups = append(cleanups, tracing.stop)
 	// The demo gRPC payment service (localstack/grpcpay), in this process too.
 	grpcLn, err := net.Listen("tcp", net.JoinHostPort(bind, "0"))
 	if err != nil {
@@ -232,6 +246,12 @@ func setUp() (cleanup func(), err error) {
 	go payments.Serve(grpcCtx, grpcLn)
 	cleanups = append(cleanups, stopGRPC)
 
+	oidc, err := startIssuer(host, pub)
+	if err != nil {
+		return cleanup, err
+	}
+	cleanups = append(cleanups, oidc.stop)
+
 	stack.tfVars = []string{
 		"-var", "name=" + stack.name,
 		"-var", "endpoint=" + endpoint,
@@ -244,12 +264,13 @@ func setUp() (cleanup func(), err error) {
 		"-var", "backend_host=" + host,
 		"-var", "backend_ports=" + string(portsJSON),
 		"-var", "payment_grpc_port=" + fmt.Sprint(grpcLn.Addr().(*net.TCPAddr).Port),
-		"-var", "aggregator_extra_environment=" + dynamoVia,
+		"-var", "aggregator_extra_environment={" + dynamoVia + tracing.env + "}",
 		"-var", "xray_daemon_address=" + net.JoinHostPort(host, tracesPort),
 		// Small limits, so that z_limits_e2e_test.go reaches them quickly.
 		"-var", "limit_per_ip_per_minute=" + fmt.Sprint(e2eIPLimit),
 		"-var", "search_limit_per_minute=2",
 		"-var", `tier_limits_per_hour={free=3,pro=1000,enterprise=1000}`,
+		"-var", "oidc_issuer=" + stack.oidcIssuer,
 	}
 	if caCert != "" {
 		stack.tfVars = append(stack.tfVars, "-var", "ca_bundle="+caCert)

@@ -53,12 +53,19 @@ import (
 //	PORTICO_STORE_TIMEOUT            bounds each state-table call of a request (limits,
 //	                                 API keys, cache), after which the store's fail mode
 //	                                 applies (default 250ms; a slow emulator needs more)
+//	PORTICO_USAGE_FLUSH              how long usage counts wait in memory before they are
+//	                                 written, a Go duration (default 10s; see package usage)
 //	PORTICO_MESH_SECRET              Secrets Manager secret of the gateway's mesh
 //	                                 certificate (portico_mesh_certificate): mutual TLS
 //	                                 to the services whose policy requires it (optional)
 //	PORTICO_MESH_TRUST_DOMAIN        the mesh's trust domain (default portico)
 //	AWS_XRAY_DAEMON_ADDRESS          where X-Ray segments go (Lambda sets it); tracing
 //	                                 is on when it is set
+//	PORTICO_TRACING                  xray (the default when AWS_XRAY_DAEMON_ADDRESS is set),
+//	                                 otlp (OpenTelemetry, tracing.go), xray,otlp, or off
+//	OTEL_EXPORTER_OTLP_ENDPOINT,     with otlp: the collector (default http://localhost:4318,
+//	OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, the ADOT Lambda layer's), and OTEL_SERVICE_NAME
+//	OTEL_SERVICE_NAME
 //	AWS_LAMBDA_FUNCTION_NAME         names the gateway's own segment
 //
 // AWS_ENDPOINT_URL and AWS_CA_BUNDLE, read by the AWS SDK, point it at an
@@ -69,9 +76,11 @@ type Env struct {
 	Refresh             time.Duration
 	LimitPerIPPerMinute int64
 	StoreTimeout        time.Duration
+	UsageFlush          time.Duration
 	MeshSecret          string
 	TrustDomain         string
 	TraceDaemon         string
+	Tracing             Tracing
 	Name                string
 }
 
@@ -104,12 +113,22 @@ func ParseEnv(getenv func(string) string) (Env, error) {
 		}
 		e.StoreTimeout = d
 	}
+	if v := getenv("PORTICO_USAGE_FLUSH"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("PORTICO_USAGE_FLUSH %q: want a positive duration such as 10s", v))
+		}
+		e.UsageFlush = d
+	}
 	if v := getenv("PORTICO_LIMIT_PER_IP_PER_MINUTE"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
 			errs = append(errs, fmt.Errorf("PORTICO_LIMIT_PER_IP_PER_MINUTE %q: want a positive whole number", v))
 		}
 		e.LimitPerIPPerMinute = n
+	}
+	if err := e.Tracing.parse(getenv, e.TraceDaemon); err != nil {
+		errs = append(errs, err)
 	}
 	if e.TraceDaemon != "" {
 		if _, err := trace.DaemonAddress(e.TraceDaemon); err != nil {
@@ -190,7 +209,7 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, stdou
 		meshCfg.TLS, meshCfg.TLSRequiredOnly = creds, true
 	}
 	var tracer *trace.Tracer
-	if env.TraceDaemon != "" {
+	if env.Tracing.On() {
 		if tracer, err = newTracer(env, log); err != nil {
 			return nil, err
 		}
@@ -236,8 +255,12 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, stdou
 	if err != nil {
 		return nil, err
 	}
+	meter, err := usageRecorder(ddb, env, log)
+	if err != nil {
+		return nil, err
+	}
 	return gateway.New(gateway.Config{
-		Configuration: watch, Transport: client, APIKeys: keys, Cache: responses,
+		Configuration: watch, Transport: client, APIKeys: keys, Cache: responses, Usage: meter,
 		Tracer: tracer, Name: env.Name, Logger: log, Metrics: stdout,
 		AccessLog: logging.NewLines(stdout, "function", "aggregator"),
 	})
@@ -255,16 +278,4 @@ func credentials(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger)
 		return nil, fmt.Errorf("aggregator: the gateway's mesh certificate (%s): %w", env.MeshSecret, err)
 	}
 	return creds, nil
-}
-
-func newTracer(env Env, log *slog.Logger) (*trace.Tracer, error) {
-	addr, err := trace.DaemonAddress(env.TraceDaemon)
-	if err != nil {
-		return nil, err
-	}
-	sender, err := trace.DialUDP(addr)
-	if err != nil {
-		return nil, err
-	}
-	return trace.New(trace.Config{Service: env.Name, Sender: sender, Logger: log})
 }

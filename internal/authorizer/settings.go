@@ -26,6 +26,14 @@ import (
 //	  "cacheTtlSeconds": 60,
 //	  "v2Response": "simple"
 //	}
+//
+// An issuer with neither publicKeys nor jwksUrl is configured by its URL
+// alone, {"issuer": "https://id.example.com/realms/portico", "audiences":
+// [...]}: OpenID Connect discovery finds its JWKS (package auth). The claim
+// names (rolesClaim, scopesClaim, tierClaim and the keys of claimMappings)
+// may be paths into nested claims: "realm_access.roles",
+// "resource_access.portico.roles", "https://example.com/tenant". Check
+// validates a document offline.
 type Settings struct {
 	Issuers         []IssuerSettings `json:"issuers"`
 	LeewaySeconds   int              `json:"leewaySeconds,omitempty"`

@@ -31,6 +31,9 @@ type Snapshot struct {
 	// Limits are the rate limits of the limits document, or the defaults
 	// while none is stored; nil without either.
 	Limits *ratelimit.Set
+	// Usage is the limits document's usage section: what the usage counters
+	// count; nil counts nothing.
+	Usage *ratelimit.Usage
 
 	transcoders map[string]*sharedTranscoder // by route ID
 	policies    map[string]mesh.Policy       // in effect, by service
@@ -159,6 +162,11 @@ func (b *Builder) Build(ctx context.Context, src Source, rev int64, prev *Snapsh
 	}
 	if s.Limits, err = b.limits(s.limitsDoc, prev); err != nil {
 		return nil, err
+	}
+	if s.limitsDoc != nil {
+		if s.Usage, err = ratelimit.ParseUsage(s.limitsDoc); err != nil {
+			return nil, fmt.Errorf("%w: limits (item %s): %w", ErrInvalid, statetable.LimitsKey, err)
+		}
 	}
 
 	var keys []string

@@ -108,6 +108,7 @@ func TestSnapshotRefusesInvalidDocuments(t *testing.T) {
 		{"route table not JSON", statetable.RoutesKey, []byte("{"), ErrInvalid, "route table"},
 		{"permission without a rule", statetable.RoutesKey, []byte(`{"version":1,"routes":[],"permissions":[{"path":"/a"}]}`), ErrInvalid, "give anyRole, allScopes or both"},
 		{"limits", statetable.LimitsKey, []byte(`{"version":1,"rules":[{"name":"x","dimension":"moon","requests":1,"window":"1m"}]}`), ErrInvalid, "limits"},
+		{"usage claim", statetable.LimitsKey, []byte(`{"version":1,"rules":[],"usage":{"claim":"a b"}}`), ErrInvalid, "usage.claim"},
 		{"policy", statetable.PolicyKey("user-service"), []byte(`{"versions":[{"version":"v1","weight":50}]}`), ErrInvalid, "policy of user-service"},
 		{"missing descriptor set", statetable.DescriptorsKey("test"), nil, ErrMissing, `descriptor set "test"`},
 		{"corrupt descriptor set", statetable.DescriptorsKey("test"), []byte("not a descriptor set"), ErrInvalid, `descriptor set "test"`},
@@ -188,4 +189,18 @@ func TestPoliciesFollowTheWatch(t *testing.T) {
 		t.Fatalf("after a policy write: got %+v, want the fault policy", pol)
 	}
 	var _ mesh.PolicySource = p
+}
+
+// The limits document's usage section says what the usage counters count.
+func TestSnapshotUsage(t *testing.T) {
+	src := testSource(t)
+	src.Put(statetable.LimitsKey, []byte(`{"version":1,"rules":[{"name":"ip","dimension":"ip","requests":1,"window":"1m"}],"usage":{"claim":"Tenant"}}`))
+	s, err := testBuilder().Build(context.Background(), src, 1, nil)
+	if err != nil || s.Usage == nil || s.Usage.Claim != "tenant" {
+		t.Fatalf("got %+v, %v; want usage per the claim tenant", s, err)
+	}
+	src.Put(statetable.LimitsKey, []byte(`{"version":1,"rules":[{"name":"ip","dimension":"ip","requests":1,"window":"1m"}]}`))
+	if s, err = testBuilder().Build(context.Background(), src, 2, s); err != nil || s.Usage != nil {
+		t.Fatalf("got %+v, %v; want no usage without the section", s.Usage, err)
+	}
 }

@@ -68,6 +68,10 @@ type Config struct {
 	// what enters the cache key: the declared query parameters and Vary
 	// headers, and the tracing headers.
 	Cache Cacher
+	// Usage, when set, counts the requests that reach a backend per hour, per
+	// API key, route and tenant, as the limits document's usage section asks
+	// (meter.go).
+	Usage UsageRecorder
 	// Tracer, when set, records the request in X-Ray: under the Lambda
 	// function's segment when the invocation carries one (active tracing),
 	// else in a segment of the gateway's own named Name. The mesh client

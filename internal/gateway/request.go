@@ -37,7 +37,8 @@ type request struct {
 	// identify, limit, resolve key
 	ident   identity
 	limit   ratelimit.Request
-	decided ratelimit.Decision // the tightest admitting decision so far
+	decided ratelimit.Decision   // the tightest admitting decision so far
+	applied []ratelimit.Decision // every policy that counted the request so far
 
 	// route, authorise
 	res          route.Result

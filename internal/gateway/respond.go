@@ -26,7 +26,7 @@ func (h *Handler) respond(ctx context.Context, r *request, resp response) respon
 			if r.decided.Degraded {
 				r.log.limit = "degraded"
 			}
-			maps.Copy(resp.MultiValueHeaders, rateLimitHeaders(r.decided, h.cfg.Now()))
+			maps.Copy(resp.MultiValueHeaders, rateLimitHeaders(r.decided, r.applied, h.cfg.Now()))
 		}
 	}
 	resp.MultiValueHeaders["X-Request-Id"] = []string{r.id}

@@ -61,6 +61,9 @@ type Document struct {
 	// Permissions are the roles and scopes required under path prefixes
 	// (see Permission).
 	Permissions []Permission `json:"permissions,omitempty"`
+	// IP lists the client addresses every route allows or denies (see
+	// IPRules); a route's own lists apply after these.
+	IP *IPRules `json:"ip,omitempty"`
 }
 
 // Route sends the requests it matches to one service, or to the calls of a
@@ -103,6 +106,17 @@ type Route struct {
 	// removes those headers before the call: the gateway decides who is a
 	// test user, not the client.
 	HeaderRoutes *HeaderRoutes `json:"headerRoutes,omitempty"`
+	// MaxBodyBytes caps the request body (413 before any backend call); at
+	// most, and by default, MaxBodyBytes.
+	MaxBodyBytes int64 `json:"maxBodyBytes,omitempty"`
+	// IP lists the client addresses the route allows or denies (403).
+	IP *IPRules `json:"ip,omitempty"`
+	// RequestHeaders adds, sets and removes headers of what the backend
+	// receives; never a header the gateway owns (see HeaderRules).
+	RequestHeaders *HeaderRules `json:"requestHeaders,omitempty"`
+	// ResponseHeaders adds, sets and removes headers of the backend's answer,
+	// and may keep only an allow-list of them.
+	ResponseHeaders *HeaderRules `json:"responseHeaders,omitempty"`
 }
 
 // HeaderRoutes says who may use a service policy's header routes.
@@ -191,6 +205,13 @@ type Call struct {
 	// required call that fails fails the whole answer (502, or 504 on a
 	// timeout).
 	Optional bool `json:"optional,omitempty"`
+	// Fields keeps only these fields of the call's JSON answer (of each
+	// element, when it is an array of objects): top-level names, or dotted
+	// paths into nested objects ("address.city").
+	Fields []string `json:"fields,omitempty"`
+	// Rename renames top-level fields of the call's answer, old → new, after
+	// Fields picked them.
+	Rename map[string]string `json:"rename,omitempty"`
 }
 
 // Duration is a time.Duration written in JSON as a string such as "30s".
@@ -347,6 +368,11 @@ func compile(d Document) (*Table, error) {
 	if err := validatePermissions(d.Permissions); err != nil {
 		return nil, err
 	}
+	ip, err := compileIP(d.IP, "ip")
+	if err != nil {
+		return nil, err
+	}
+	t.ip = ip
 	// Ties: equally specific routes that can match the same request.
 	for i, a := range t.routes {
 		for _, b := range t.routes[i+1:] {
@@ -446,6 +472,9 @@ func compileRoute(r *Route, index int, versionHeader string) (*compiled, error) 
 	}
 	if r.HeaderRoutes != nil && (len(r.HeaderRoutes.AnyRole) == 0 || slices.Contains(r.HeaderRoutes.AnyRole, "")) {
 		return nil, errors.New("headerRoutes.anyRole: name at least one role")
+	}
+	if err := c.compileRules(); err != nil {
+		return nil, err
 	}
 	if r.GRPC != nil {
 		return c, c.compileGRPC()

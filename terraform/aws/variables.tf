@@ -73,7 +73,7 @@ variable "tier_limits_per_hour" {
 }
 
 variable "route_table_file" {
-  description = "Path of the aggregator's route table document (JSON, see the README's Routes section)."
+  description = "Path of the aggregator's route table document (JSON, see docs/routes.md)."
   type        = string
   default     = "routes.json"
 }

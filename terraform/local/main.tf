@@ -1,5 +1,5 @@
 # Portico on a local LocalStack-compatible emulator (MiniStack by default).
-# `make demo` and the end-to-end tests apply this root; see the README.
+# `make demo` and the end-to-end tests apply this root; see docs/demo.md.
 
 terraform {
   required_version = ">= 1.5.0"
@@ -35,16 +35,8 @@ module "gateway" {
   authorizer_memory_size = 128
   aggregator_memory_size = 128
   authorizer_ttl         = var.authorizer_ttl
-  auth_config = jsonencode({
-    issuers = [{
-      issuer        = var.jwt_issuer
-      audiences     = [var.jwt_audience]
-      algorithms    = ["RS256", "ES256", "EdDSA"]
-      publicKeys    = { (var.jwt_kid) = file(var.jwt_public_key) }
-      claimMappings = { email = "email" }
-    }]
-    cacheTtlSeconds = 60
-  })
+  # The authorizer's settings (documents.tf), checked at plan time.
+  auth_config = data.portico_auth_settings.demo.document
   aggregator_environment = merge(var.aggregator_extra_environment, var.xray_daemon_address == "" ? {} : {
     AWS_XRAY_DAEMON_ADDRESS = var.xray_daemon_address
     }, {
@@ -55,6 +47,9 @@ module "gateway" {
     # more on a loaded machine; DynamoDB in the region in single digits. The
     # default (250ms) is for AWS.
     PORTICO_STORE_TIMEOUT = "2s"
+    # Usage counts are written at most this often (10s by default), so that
+    # the demo and the tests read them back at once.
+    PORTICO_USAGE_FLUSH = "1s"
   })
 }
 
@@ -69,79 +64,13 @@ resource "portico_route_table" "routes" {
   # Checks the gRPC routes against their descriptor sets at plan time, and
   # writes the sets before the routes.
   descriptors = { payments = portico_grpc_descriptors.payments.filename }
-  document = jsonencode({
-    version     = 1
-    revision    = "demo"
-    permissions = var.permissions
-    routes = [
-      {
-        id = "users", match = { pathPrefix = "/api/v1/users" }, service = "user-service", stripPrefix = "/api/v1", userSpecific = true,
-        # Testers (and the demo's admin) may pick user-service's v2 with X-Test-User: true.
-        headerRoutes = { anyRole = ["tester", "admin"] }
-      },
-      { id = "users-v2", match = { pathPrefix = "/api/v1/users", version = "2" }, service = "api-v2-service", stripPrefix = "/api/v1", userSpecific = true },
-      {
-        id          = "products"
-        match       = { pathPrefix = "/api/v1/products", methods = ["GET"] }
-        service     = "product-service"
-        stripPrefix = "/api/v1"
-        cache       = { ttl = "5m", vary = ["Accept-Language", "Accept-Encoding"], staleIfError = "1m" }
-      },
-      {
-        id          = "products-fr"
-        match       = { pathPrefix = "/api/v1/products", methods = ["GET"], headers = [{ name = "Accept-Language", prefix = "fr" }] }
-        service     = "french-content-service"
-        stripPrefix = "/api/v1"
-      },
-      { id = "orders", match = { pathPrefix = "/api/v1/orders" }, service = "order-service", stripPrefix = "/api/v1", timeout = "30s" },
-      { id = "order", match = { path = "/api/v1/orders/{id}", methods = ["GET"] }, service = "order-service", stripPrefix = "/api/v1", timeout = "30s" },
-      { id = "notifications", match = { pathPrefix = "/api/v1/notifications" }, service = "notification-service", stripPrefix = "/api/v1" },
-      { id = "search", match = { pathPrefix = "/api/v1/search", methods = ["GET"] }, service = "product-service", stripPrefix = "/api/v1", cache = { ttl = "60s", query = ["q"] } },
-      { id = "v2", match = { pathPrefix = "/api/v2" }, service = "api-v2-service", stripPrefix = "/api/v2" },
-      # gRPC: JSON clients reach payments.v1.PaymentService (localstack/grpcpay).
-      {
-        id    = "payments-charge"
-        match = { path = "/api/v1/payments", methods = ["POST"] }
-        grpc  = { service = "payment-grpc-service", descriptors = "payments", method = "payments.v1.PaymentService/Charge", body = "*" }
-      },
-      {
-        id          = "payments-grpc"
-        match       = { pathPrefix = "/api/v1/grpc" }
-        stripPrefix = "/api/v1/grpc"
-        timeout     = "2s"
-        grpc        = { service = "payment-grpc-service", descriptors = "payments", annotations = "payments.v1.PaymentService" }
-      },
-      {
-        id                   = "dashboard"
-        match                = { path = "/user-dashboard", methods = ["GET"] }
-        timeout              = "10s"
-        allowClientRequestId = true
-        composite = {
-          calls = [
-            { key = "user", service = "user-service", path = "/users/{userId}" },
-            { key = "orders", service = "order-service", path = "/orders?userId={userId}&limit=5", timeout = "5s", optional = true },
-            { key = "notifications", service = "notification-service", path = "/notifications?userId={userId}&unread=true", timeout = "2s", optional = true },
-          ]
-        }
-      },
-    ]
-  })
+  document    = local.routes_document # documents.tf
 }
 
 # Rate limits (pkg/ratelimit document), checked by the aggregator on every request.
 resource "portico_limits" "limits" {
   table_name = module.gateway.table_name
-  document = jsonencode({
-    version = 1
-    rules = [
-      { name = "ip", dimension = "ip", requests = var.limit_per_ip_per_minute, window = "1m", failMode = "open", floor = var.limit_per_ip_per_minute },
-      { name = "key", dimension = "apikey", requests = var.limit_per_key_per_minute, window = "1m", algorithm = "sliding" },
-      { name = "search", dimension = "endpoint", route = "/api/v1/search", requests = var.search_limit_per_minute, window = "1m" },
-      { name = "tier-free", dimension = "tier", tier = "free", requests = var.tier_limits_per_hour.free, window = "1h" },
-      { name = "tier-pro", dimension = "tier", tier = "pro", requests = var.tier_limits_per_hour.pro, window = "1h" },
-      { name = "tier-enterprise", dimension = "tier", tier = "enterprise", requests = var.tier_limits_per_hour.enterprise, window = "1h", lease = 10 },
-    ]
-  })
+  document   = local.limits_document # documents.tf
 }
 
 # One demo API key per tier, generated by the provider and kept in state

@@ -155,3 +155,27 @@ variable "payments_descriptors" {
   type        = string
   default     = "../../localstack/grpcpay/payments.binpb"
 }
+
+variable "oidc_issuer" {
+  description = "URL of an OpenID Connect issuer the authorizer trusts by discovery alone (make demo runs one: devtoken serve); empty for none."
+  type        = string
+  default     = ""
+}
+
+variable "tenant_quota" {
+  description = "Requests a tenant's users share per UTC day and per calendar month."
+  type        = object({ daily = number, monthly = number })
+  default     = { daily = 10000, monthly = 200000 }
+}
+
+variable "partner_networks" {
+  description = "Client networks (CIDR) the partner route serves."
+  type        = list(string)
+  default     = ["10.0.0.0/8", "2001:db8::/32"]
+}
+
+variable "denied_networks" {
+  description = "Client networks (CIDR) no route serves."
+  type        = list(string)
+  default     = ["192.0.2.0/24"]
+}

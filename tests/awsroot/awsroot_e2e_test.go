@@ -244,6 +244,8 @@ func checkAggregatorWrites(t *testing.T, r *root) {
 		want        bool
 	}{
 		{"dynamodb:UpdateItem", counter, true},
+		{"dynamodb:UpdateItem", statetable.UsageKey(1764547200, "key", "0123456789abcdef"), true},
+		{"dynamodb:UpdateItem", statetable.UsageIndexKey(1764547200), true},
 		{"dynamodb:PutItem", cached, true},
 		{"dynamodb:GetItem", statetable.RoutesKey, true},
 		{"dynamodb:GetItem", apikeydynamo.KeyPrefix + "0123", true},

@@ -70,8 +70,8 @@ func (r *LimitsResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			},
 			"document": schema.StringAttribute{
 				MarkdownDescription: "The limits document, written with `jsonencode`: " +
-					"`{version = 1, rules = [{name, dimension (global|ip|apikey|endpoint|tier), route, tier, requests, " +
-					"window (\"1s\", \"1m\", \"1h\", \"24h\"), algorithm (fixed|sliding), lease, shards, failMode (open|closed), floor}]}`. " +
+					"`{version = 1, rules = [{name, dimension (global|ip|apikey|endpoint|tier|claim), route, tier, claim, requests, " +
+					"window (\"1s\", \"1m\", \"1h\", \"1d\", \"month\"), algorithm (fixed|sliding), lease, shards, failMode (open|closed), floor}], usage = {claim}}`. " +
 					"Compared as JSON: key order and white space are not changes.",
 				CustomType: jsonTypeOf(jsonAny),
 				Required:   true,

@@ -183,6 +183,7 @@ func (p *PorticoProvider) DataSources(_ context.Context) []func() datasource.Dat
 		NewAPIDataSource,
 		NewServiceInstancesDataSource,
 		NewCallerDataSource,
+		NewAuthSettingsDataSource,
 	}
 }
 

@@ -65,7 +65,7 @@ func TestResources(t *testing.T) {
 		"portico_api":               {"id", "rest_api_id", "name", "authorizer_function_arn", "aggregator_function_arn", "authorizer_ttl", "stage_name", "root_resource_id", "proxy_resource_id", "authorizer_id", "deployment_id", "execution_arn", "invoke_url", "redeployment_trigger", "gateway_responses"},
 		"portico_service_namespace": {"id", "name", "description", "arn"},
 		"portico_service":           {"id", "name", "namespace_id", "description", "policy", "table_name", "arn"},
-		"portico_service_policy":    {"id", "service_id", "policy"},
+		"portico_service_policy":    {"id", "service_id", "policy", "table_name", "service_name"},
 		"portico_service_instance":  {"id", "service_id", "instance_id", "address", "port", "attributes"},
 		"portico_api_key":           {"id", "table_name", "name", "key", "key_hash", "generate", "tier", "enabled"},
 		"portico_lambda_role":       {"id", "name", "policy", "arn"},
@@ -130,6 +130,7 @@ func TestDataSources(t *testing.T) {
 		"portico_api":               {"id", "stage_name", "name", "invoke_url", "execution_arn"},
 		"portico_service_instances": {"id", "namespace_name", "service_name", "instances"},
 		"portico_caller":            {"account_id", "arn", "region"},
+		"portico_auth_settings":     {"id", "document", "issuers"},
 	}
 	p := New("test")()
 	got := map[string]bool{}

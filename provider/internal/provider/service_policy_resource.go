@@ -38,14 +38,17 @@ var _ servicePolicyAPI = (*servicediscovery.Client)(nil)
 // with hashicorp/aws's aws_service_discovery_service. The service itself is
 // left to whoever made it.
 type ServicePolicyResource struct {
-	sd servicePolicyAPI
+	sd      servicePolicyAPI
+	clients *Clients // the gateway's copy (table_name)
 }
 
 // ServicePolicyResourceModel is the state of a portico_service_policy.
 type ServicePolicyResourceModel struct {
-	ID        types.String `tfsdk:"id"`
-	ServiceID types.String `tfsdk:"service_id"`
-	Policy    jsonValue    `tfsdk:"policy"`
+	ID          types.String `tfsdk:"id"`
+	ServiceID   types.String `tfsdk:"service_id"`
+	Policy      jsonValue    `tfsdk:"policy"`
+	TableName   types.String `tfsdk:"table_name"`
+	ServiceName types.String `tfsdk:"service_name"`
 }
 
 // NewServicePolicyResource returns a portico_service_policy resource.
@@ -89,13 +92,20 @@ func (r *ServicePolicyResource) Schema(_ context.Context, _ resource.SchemaReque
 				Required:   true,
 				Validators: []validator.String{policyValidator{}},
 			},
+			"table_name": gatewayTableAttribute(),
+			"service_name": schema.StringAttribute{
+				MarkdownDescription: "Name of the Cloud Map service: the name the gateway's routes call it by, and the key of the " +
+					"gateway's copy of the policy.",
+				Computed:      true,
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
 		},
 	}
 }
 
 func (r *ServicePolicyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	if c := clientsFrom(req.ProviderData, &resp.Diagnostics); c != nil {
-		r.sd = c.ServiceDiscovery
+		r.sd, r.clients = c.ServiceDiscovery, c
 	}
 }
 
@@ -106,7 +116,8 @@ func (r *ServicePolicyResource) Create(ctx context.Context, req resource.CreateR
 		return
 	}
 	id := data.ServiceID.ValueString()
-	if _, err := r.sd.GetService(ctx, &servicediscovery.GetServiceInput{Id: aws.String(id)}); err != nil {
+	name, err := r.serviceName(ctx, id)
+	if err != nil {
 		addAWSError(&resp.Diagnostics, "find", "Cloud Map service", id, err)
 		return
 	}
@@ -127,8 +138,26 @@ func (r *ServicePolicyResource) Create(ctx context.Context, req resource.CreateR
 		addAWSError(&resp.Diagnostics, "write the traffic policy of", "Cloud Map service", id, err)
 		return
 	}
-	data.ID = data.ServiceID
+	data.ID, data.ServiceName = data.ServiceID, types.StringValue(name)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+	if table := data.TableName.ValueString(); table != "" {
+		if err := r.clients.publishPolicy(ctx, table, name, data.Policy); err != nil {
+			addAWSError(&resp.Diagnostics, "publish the traffic policy of", "Cloud Map service", id, err)
+		}
+	}
+}
+
+// serviceName is the name of Cloud Map service id: the gateway keys its copy
+// of a policy by the name its routes use.
+func (r *ServicePolicyResource) serviceName(ctx context.Context, id string) (string, error) {
+	out, err := r.sd.GetService(ctx, &servicediscovery.GetServiceInput{Id: aws.String(id)})
+	if err != nil {
+		return "", err
+	}
+	if out.Service == nil || aws.ToString(out.Service.Name) == "" {
+		return "", fmt.Errorf("GetService %s: the answer names no service", id)
+	}
+	return aws.ToString(out.Service.Name), nil
 }
 
 func (r *ServicePolicyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -161,13 +190,26 @@ func (r *ServicePolicyResource) Read(ctx context.Context, req resource.ReadReque
 	default:
 		data.Policy = policy
 	}
+	if data.ServiceName.IsNull() || data.ServiceName.IsUnknown() { // imported
+		name, err := r.serviceName(ctx, id)
+		if err != nil {
+			addAWSError(&resp.Diagnostics, "find", "Cloud Map service", id, err)
+			return
+		}
+		data.ServiceName = types.StringValue(name)
+	}
+	if err := r.clients.reconcilePublished(ctx, data.TableName, data.ServiceName.ValueString(), &data.Policy); err != nil {
+		addAWSError(&resp.Diagnostics, "read the gateway's copy of the traffic policy of", "Cloud Map service", id, err)
+		return
+	}
 	data.ID = data.ServiceID
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
 
 func (r *ServicePolicyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var data ServicePolicyResourceModel
+	var data, state ServicePolicyResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -175,6 +217,27 @@ func (r *ServicePolicyResource) Update(ctx context.Context, req resource.UpdateR
 	tflog.Info(ctx, "updating traffic policy", map[string]any{"service_id": id})
 	if err := writeServicePolicy(ctx, r.sd, id, data.Policy); err != nil {
 		addAWSError(&resp.Diagnostics, "write the traffic policy of", "Cloud Map service", id, err)
+		return
+	}
+	name := state.ServiceName.ValueString()
+	if name == "" {
+		var err error
+		if name, err = r.serviceName(ctx, id); err != nil {
+			addAWSError(&resp.Diagnostics, "find", "Cloud Map service", id, err)
+			return
+		}
+	}
+	data.ServiceName = types.StringValue(name)
+	oldTable, table := state.TableName.ValueString(), data.TableName.ValueString()
+	var err error
+	if oldTable != "" && oldTable != table {
+		err = r.clients.publishPolicy(ctx, oldTable, name, jsonNull(jsonMeshPolicy))
+	}
+	if err == nil && table != "" {
+		err = r.clients.publishPolicy(ctx, table, name, data.Policy)
+	}
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "publish the traffic policy of", "Cloud Map service", id, err)
 		return
 	}
 	data.ID = data.ServiceID
@@ -189,6 +252,14 @@ func (r *ServicePolicyResource) Delete(ctx context.Context, req resource.DeleteR
 		return
 	}
 	id := data.ServiceID.ValueString()
+	if table := data.TableName.ValueString(); table != "" && data.ServiceName.ValueString() != "" {
+		// By the name kept in state: the service may be gone already.
+		err := r.clients.publishPolicy(ctx, table, data.ServiceName.ValueString(), jsonNull(jsonMeshPolicy))
+		if err != nil {
+			addAWSError(&resp.Diagnostics, "remove the gateway's copy of the traffic policy of", "Cloud Map service", id, err)
+			return
+		}
+	}
 	err := writeServicePolicy(ctx, r.sd, id, jsonNull(jsonMeshPolicy))
 	if err != nil && !isNotFound(err) {
 		addAWSError(&resp.Diagnostics, "remove the traffic policy of", "Cloud Map service", id, err)

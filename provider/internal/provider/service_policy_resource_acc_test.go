@@ -5,15 +5,19 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
+	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/pkg/mesh/cloudmap"
 )
 
@@ -26,29 +30,12 @@ func TestAccServicePolicyOnAnyService(t *testing.T) {
 	ctx := context.Background()
 	clients := accClients(t)
 	sd := clients.ServiceDiscovery
-	ns, err := sd.CreateHttpNamespace(ctx, &servicediscovery.CreateHttpNamespaceInput{Name: aws.String(accName("anysvc") + ".local")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets, err := waitOperation(ctx, sd, aws.ToString(ns.OperationId))
-	if err != nil {
-		t.Fatal(err)
-	}
-	nsID := targets[string(sdtypes.OperationTargetTypeNamespace)]
-	svc, err := sd.CreateService(ctx, &servicediscovery.CreateServiceInput{Name: aws.String("payment"), NamespaceId: aws.String(nsID)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	serviceID := aws.ToString(svc.Service.Id)
+	serviceID := accExternalService(t, "anysvc", "payment")
 	if _, err := sd.UpdateServiceAttributes(ctx, &servicediscovery.UpdateServiceAttributesInput{
 		ServiceId: aws.String(serviceID), Attributes: map[string]string{"team": "payments"},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		sd.DeleteService(context.Background(), &servicediscovery.DeleteServiceInput{Id: aws.String(serviceID)})
-		sd.DeleteNamespace(context.Background(), &servicediscovery.DeleteNamespaceInput{Id: aws.String(nsID)})
-	})
 
 	const addr = "portico_service_policy.test"
 	config := func(v1, v2 int, extra string) string {
@@ -119,6 +106,119 @@ resource "portico_service_policy" "second" {
 				Check: inCloudMap(10),
 			},
 			{Config: config(90, 10, second), ExpectError: regexpMust(`already\s+has\s+a\s+Portico\s+traffic\s+policy`)},
+		},
+	})
+}
+
+// accExternalService creates a Cloud Map service named name in a namespace
+// of its own, as ECS or hashicorp/aws would, and deletes both after the test.
+func accExternalService(t *testing.T, prefix, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	sd := accClients(t).ServiceDiscovery
+	ns, err := sd.CreateHttpNamespace(ctx, &servicediscovery.CreateHttpNamespaceInput{Name: aws.String(accName(prefix) + ".local")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, err := waitOperation(ctx, sd, aws.ToString(ns.OperationId))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nsID := targets[string(sdtypes.OperationTargetTypeNamespace)]
+	svc, err := sd.CreateService(ctx, &servicediscovery.CreateServiceInput{Name: aws.String(name), NamespaceId: aws.String(nsID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serviceID := aws.ToString(svc.Service.Id)
+	t.Cleanup(func() {
+		sd.DeleteService(context.Background(), &servicediscovery.DeleteServiceInput{Id: aws.String(serviceID)})
+		sd.DeleteNamespace(context.Background(), &servicediscovery.DeleteNamespaceInput{Id: aws.String(nsID)})
+	})
+	return serviceID
+}
+
+// TestAccServicePolicyOnAnyServicePublishedToGateway: portico_service_policy with
+// table_name also writes the policy of a service it did not create to the
+// gateway's state table, under the service's name; a change to that copy
+// outside Terraform plans a write; removing table_name removes the copy.
+func TestAccServicePolicyOnAnyServicePublishedToGateway(t *testing.T) {
+	clients := accClients(t)
+	serviceID := accExternalService(t, "anypub", "ledger")
+	table := accName("anypubtable")
+	const addr = "portico_service_policy.test"
+	key := map[string]ddbtypes.AttributeValue{statetable.KeyAttr: &ddbtypes.AttributeValueMemberS{Value: statetable.PolicyKey("ledger")}}
+	config := func(attempts int, withTable bool) string {
+		tableLine := ""
+		if withTable {
+			tableLine = "table_name = portico_table.t.name"
+		}
+		return accProviderConfig() + fmt.Sprintf(`
+resource "portico_table" "t" {
+  name          = %q
+  hash_key      = "pk"
+  ttl_attribute = "ttl"
+}
+
+resource "portico_service_policy" "test" {
+  service_id = %q
+  policy     = jsonencode({ mtls = true, retry = { attempts = %d } })
+  %s
+}
+`, table, serviceID, attempts, tableLine)
+	}
+	copyOf := func() (string, error) {
+		out, err := clients.DynamoDB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(table), Key: key, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return "", err
+		}
+		doc, _ := out.Item[statetable.DocumentAttr].(*ddbtypes.AttributeValueMemberS)
+		if doc == nil {
+			return "", nil
+		}
+		return doc.Value, nil
+	}
+	published := func(want string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			doc, err := copyOf()
+			if err != nil || !strings.Contains(doc, want) {
+				return fmt.Errorf("the gateway's copy: got %q (%v), want a document containing %s", doc, err, want)
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { accPreCheck(t) },
+		ProtoV6ProviderFactories: accProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: config(2, true),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(addr, "service_name", "ledger"), published(`"attempts":2`)),
+			},
+			{
+				PreConfig: func() {
+					clients.DynamoDB.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]ddbtypes.AttributeValue{
+						statetable.KeyAttr: key[statetable.KeyAttr], statetable.DocumentAttr: &ddbtypes.AttributeValueMemberS{Value: `{"retry":{"attempts":1}}`}}})
+				},
+				Config: config(2, true),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: published(`"attempts":2`),
+			},
+			{
+				Config: config(3, true),
+				Check:  published(`"attempts":3`),
+			},
+			{
+				Config: config(3, false),
+				Check: func(*terraform.State) error {
+					if doc, err := copyOf(); err != nil || doc != "" {
+						return fmt.Errorf("after removing table_name: got %q (%v), want the gateway's copy gone", doc, err)
+					}
+					return nil
+				},
+			},
 		},
 	})
 }

@@ -23,7 +23,7 @@ func (f fakeServiceAttributes) GetService(_ context.Context, in *servicediscover
 	if _, ok := f[aws.ToString(in.Id)]; !ok {
 		return nil, &sdtypes.ServiceNotFound{Message: aws.String("no service")}
 	}
-	return &servicediscovery.GetServiceOutput{Service: &sdtypes.Service{Id: in.Id}}, nil
+	return &servicediscovery.GetServiceOutput{Service: &sdtypes.Service{Id: in.Id, Name: aws.String("payment")}}, nil
 }
 
 func (f fakeServiceAttributes) GetServiceAttributes(_ context.Context, in *servicediscovery.GetServiceAttributesInput, _ ...func(*servicediscovery.Options)) (*servicediscovery.GetServiceAttributesOutput, error) {
@@ -80,6 +80,9 @@ func TestServicePolicyLifecycle(t *testing.T) {
 	}
 	if same, _ := imported.Policy.StringSemanticEquals(ctx, plan.Policy); !same || imported.ServiceID.ValueString() != "srv-ecs1" {
 		t.Fatalf("import: got %v, want the configured policy (as a policy)", imported.Policy)
+	}
+	if got := imported.ServiceName.ValueString(); got != "payment" {
+		t.Fatalf("import: got service_name %q, want the service's name, payment", got)
 	}
 
 	var del resource.DeleteResponse

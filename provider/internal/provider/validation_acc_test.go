@@ -90,7 +90,7 @@ resource "portico_api_key" "k" {
 resource "portico_limits" "l" {
   table_name = "state"
   document   = jsonencode({ version = 1, rules = [{ name = "ip", dimension = "ip", requests = 100, window = "2 minutes" }] })
-}`, `(?s)document.*rule 0 \("ip"\): window "2 minutes": want a duration such as 1s, 1m, 1h or 24h`},
+}`, `(?s)document.*rule 0 \("ip"\): window "2 minutes": want a duration such as 1s, 1m, 1h, 24h`},
 		{"limits dimension", `
 resource "portico_limits" "l" {
   table_name = "state"

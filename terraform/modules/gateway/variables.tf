@@ -47,7 +47,7 @@ variable "aggregator_memory_size" {
 }
 
 variable "auth_config" {
-  description = "The authorizer's settings document, JSON (see the README: issuers, keys, claims)."
+  description = "The authorizer's settings document, JSON (docs/auth.md: issuers, keys, claims)."
   type        = string
 }
 
