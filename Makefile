@@ -422,7 +422,7 @@ bench-go: ## The offline suites: request path, gRPC transcoding, authorizer, mes
 	@$(BENCHSTAT) $(BENCH_OUT)/gateway.txt
 	@$(BENCHSTAT) -filter '-.name:/^Translate$$/' $(BENCH_OUT)/transcode.txt
 	@$(BENCHSTAT) -filter '.name:/^Translate$$/' -col /path $(BENCH_OUT)/transcode.txt
-	$(call step,authorizer, mesh client, limits, cache, configuration reads)
+	$(call step,authorizer; mesh client; limits; cache; configuration reads)
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) ./internal/authorizer/ > $(BENCH_OUT)/authorizer.txt
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./pkg/mesh/ > $(BENCH_OUT)/mesh.txt
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 20000x -count 3 ./pkg/ratelimit/dynamo/ ./internal/cache/ ./internal/config/ > $(BENCH_OUT)/stores.txt
@@ -432,7 +432,7 @@ bench-go: ## The offline suites: request path, gRPC transcoding, authorizer, mes
 
 .PHONY: bench-size
 bench-size: ## The functions' bootstrap sizes, stripped, for arm64 and x86_64.
-	$(call step,bootstrap sizes (stripped, $(GOFLAGS_LAMBDA)))
+	$(call step,bootstrap sizes: stripped; built as make lambdas builds them)
 	@mkdir -p $(BENCH_OUT)/size
 	@for arch in arm64 amd64; do for fn in authorizer aggregator; do \
 	  CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build $(GOFLAGS_LAMBDA) -o $(BENCH_OUT)/size/$$fn-$$arch ./functions/$$fn || exit 1; \
