@@ -30,12 +30,15 @@ type jsonWire struct {
 	scratch []byte
 	keys    []string                    // map keys seen, for duplicates (from each map's mark)
 	keySet  map[int]map[string]struct{} // by mark, for maps of many keys
+	fixups  []fixup                     // lengths of 128 bytes or more, laid out by finish
+	grown   int                         // bytes the fixups add
 }
 
 // reset readies w for a request body, keeping its scratch.
 func (w *jsonWire) reset(body []byte, discard bool, types protoregistry.ExtensionTypeResolver) {
 	clear(w.keys[:cap(w.keys)])
-	*w = jsonWire{r: jsonReader{in: body, buf: w.r.buf[:0]}, discard: discard, types: types, scratch: w.scratch[:0], keys: w.keys[:0]}
+	*w = jsonWire{r: jsonReader{in: body, buf: w.r.buf[:0]}, discard: discard, types: types,
+		scratch: w.scratch[:0], keys: w.keys[:0], fixups: w.fixups[:0]}
 }
 
 // appendMessage reads one JSON value for a message of p, the whole input,
@@ -45,7 +48,7 @@ func (w *jsonWire) appendMessage(b []byte, p *msgPlan) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return b, w.end()
+	return w.finish(b), w.end()
 }
 
 // appendField reads one JSON value for field fp, the whole input, and
@@ -57,24 +60,24 @@ func (w *jsonWire) appendField(b []byte, fp *fieldPlan) ([]byte, error) {
 	case fp.msg != nil && !fp.list:
 		// Decoded as the top-level message, as the dynamic path does.
 		b = protowire.AppendTag(b, fp.num, protowire.BytesType)
-		var start int
-		b, start = beginLen(b)
+		var m lenMark
+		b, m = w.beginLen(b)
 		if b, err = w.message(b, fp.msg, recursionLimit); err == nil {
-			b = endLen(b, start)
+			b = w.endLen(b, m)
 		}
 	case w.r.peek() == kindNull && !fp.keepNull:
 		err = w.r.literal()
 	case fp.list:
 		b, err = w.list(b, fp, recursionLimit-1)
 	case fp.isMap:
-		b, err = w.mapField(b, fp, recursionLimit-1)
+		b, err = w.entries(b, fp.num, fp.key, fp.val, recursionLimit-1)
 	default:
 		b, err = w.singular(b, fp, recursionLimit-1)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return b, w.end()
+	return w.finish(b), w.end()
 }
 
 // end checks nothing but whitespace follows.
@@ -85,23 +88,54 @@ func (w *jsonWire) end() error {
 	return nil
 }
 
-// beginLen appends a one-byte length placeholder; endLen writes the length
-// of what was appended since, moving it when the length needs more bytes.
-func beginLen(b []byte) ([]byte, int) { return append(b, 0), len(b) + 1 }
+// A length-delimited value (a message, a packed list, a map entry) is
+// written after a one-byte placeholder for its length, which takes the length
+// when it is under 128 (most are). A longer one needs more bytes: rather
+// than move what follows the placeholder (for nested values, once per level:
+// quadratic in the depth), its length is kept as a fixup and the whole
+// encoding is laid out once at the end (finish), every length counting the
+// bytes its inner fixups will add.
 
-func endLen(b []byte, start int) []byte {
-	n := len(b) - start
+// lenMark is where a length-delimited value started.
+type lenMark struct {
+	start int // the value's first byte, after the placeholder
+	grown int // w.grown then
+}
+
+// fixup is a length to write in place of a placeholder.
+type fixup struct {
+	at, n int // the placeholder's offset; the length
+}
+
+func (w *jsonWire) beginLen(b []byte) ([]byte, lenMark) {
+	return append(b, 0), lenMark{start: len(b) + 1, grown: w.grown}
+}
+
+func (w *jsonWire) endLen(b []byte, m lenMark) []byte {
+	n := len(b) - m.start + w.grown - m.grown
 	if n < 0x80 {
-		b[start-1] = byte(n)
+		b[m.start-1] = byte(n)
 		return b
 	}
-	k := protowire.SizeVarint(uint64(n))
-	for range k - 1 {
-		b = append(b, 0)
-	}
-	copy(b[start+k-1:], b[start:start+n])
-	protowire.AppendVarint(b[:start-1], uint64(n))
+	w.fixups = append(w.fixups, fixup{at: m.start - 1, n: n})
+	w.grown += protowire.SizeVarint(uint64(n)) - 1
 	return b
+}
+
+// finish lays out b with the lengths kept as fixups.
+func (w *jsonWire) finish(b []byte) []byte {
+	if len(w.fixups) == 0 {
+		return b
+	}
+	slices.SortFunc(w.fixups, func(x, y fixup) int { return x.at - y.at })
+	out := make([]byte, 0, len(b)+w.grown)
+	from := 0
+	for _, f := range w.fixups {
+		out = append(out, b[from:f.at]...)
+		out = protowire.AppendVarint(out, uint64(f.n))
+		from = f.at + 1
+	}
+	return append(out, b[from:]...)
 }
 
 // message reads a message of p: its JSON object, or a well-known type's own
@@ -176,7 +210,7 @@ func (w *jsonWire) message(b []byte, p *msgPlan, depth int) ([]byte, error) {
 		case fp.list:
 			b, err = w.list(b, fp, depth)
 		case fp.isMap:
-			b, err = w.mapField(b, fp, depth)
+			b, err = w.entries(b, fp.num, fp.key, fp.val, depth)
 		default:
 			if fp.oneof >= 0 {
 				if oneofs.has(fp.oneof) {
@@ -210,12 +244,12 @@ func (s bitset) set(i int) bitset {
 func (w *jsonWire) singular(b []byte, fp *fieldPlan, depth int) ([]byte, error) {
 	if fp.msg != nil {
 		b = protowire.AppendTag(b, fp.num, protowire.BytesType)
-		b, start := beginLen(b)
+		b, m := w.beginLen(b)
 		b, err := w.message(b, fp.msg, depth)
 		if err != nil {
 			return nil, err
 		}
-		return endLen(b, start), nil
+		return w.endLen(b, m), nil
 	}
 	mark := len(b)
 	b, zero, set, err := w.scalar(b, fp, true)
@@ -524,11 +558,11 @@ func (w *jsonWire) list(b []byte, fp *fieldPlan, depth int) ([]byte, error) {
 	}
 	w.r.pos++
 	packed := fp.packed
-	var start int
+	var start lenMark
 	mark := len(b)
 	if packed {
 		b = protowire.AppendTag(b, fp.num, protowire.BytesType)
-		b, start = beginLen(b)
+		b, start = w.beginLen(b)
 	}
 	n := 0
 	for first := true; ; first = false {
@@ -542,12 +576,12 @@ func (w *jsonWire) list(b []byte, fp *fieldPlan, depth int) ([]byte, error) {
 		switch {
 		case fp.msg != nil:
 			b = protowire.AppendTag(b, fp.num, protowire.BytesType)
-			var s int
-			b, s = beginLen(b)
+			var m lenMark
+			b, m = w.beginLen(b)
 			if b, err = w.message(b, fp.msg, depth); err != nil {
 				return nil, err
 			}
-			b = endLen(b, s)
+			b = w.endLen(b, m)
 			n++
 		default:
 			var set bool
@@ -561,19 +595,15 @@ func (w *jsonWire) list(b []byte, fp *fieldPlan, depth int) ([]byte, error) {
 	}
 	if packed {
 		if n == 0 {
-			return b[:mark], nil
+			return b[:mark], nil // an empty packed value is nothing: no fixup can be inside it
 		}
-		b = endLen(b, start)
+		b = w.endLen(b, start)
 	}
 	return b, nil
 }
 
-// mapField reads a JSON object for a map field: each member an entry.
-func (w *jsonWire) mapField(b []byte, fp *fieldPlan, depth int) ([]byte, error) {
-	return w.entries(b, fp.num, fp.key, fp.val, depth)
-}
-
-// entries reads the entries of a map (or of a Struct's fields) numbered num.
+// entries reads a JSON object as the entries of a map field numbered num
+// (or of a Struct's fields), each member one entry.
 func (w *jsonWire) entries(b []byte, num protowire.Number, key, val *fieldPlan, depth int) ([]byte, error) {
 	if w.r.peek() != kindObject {
 		return nil, w.r.unexpected()
@@ -603,20 +633,18 @@ func (w *jsonWire) entries(b []byte, num protowire.Number, key, val *fieldPlan, 
 		}
 		mark := len(b)
 		b = protowire.AppendTag(b, num, protowire.BytesType)
-		var start int
-		b, start = beginLen(b)
-		if b, _, _, err = w.keyValue(b, key, norm); err != nil {
-			return nil, err
-		}
+		var start lenMark
+		b, start = w.beginLen(b)
+		b = appendKey(b, key, norm)
 		set := true
 		if val.msg != nil {
 			b = protowire.AppendTag(b, 2, protowire.BytesType)
-			var s int
-			b, s = beginLen(b)
+			var m lenMark
+			b, m = w.beginLen(b)
 			if b, err = w.message(b, val.msg, depth); err != nil {
 				return nil, err
 			}
-			b = endLen(b, s)
+			b = w.endLen(b, m)
 		} else if b, _, set, err = w.scalar(b, val, true); err != nil {
 			return nil, err
 		}
@@ -624,7 +652,7 @@ func (w *jsonWire) entries(b []byte, num protowire.Number, key, val *fieldPlan, 
 			b = b[:mark]
 			continue
 		}
-		b = endLen(b, start)
+		b = w.endLen(b, start)
 		w.addKey(keysMark, norm)
 	}
 }
@@ -685,33 +713,33 @@ func mapKey(name []byte, k protoreflect.Kind) (string, bool) {
 	return "", false
 }
 
-// keyValue appends a map entry's key (field 1) from its normal form.
-func (w *jsonWire) keyValue(b []byte, key *fieldPlan, norm string) ([]byte, bool, bool, error) {
+// appendKey appends a map entry's key (field 1) from its normal form.
+func appendKey(b []byte, key *fieldPlan, norm string) []byte {
 	switch key.kind {
 	case protoreflect.StringKind:
-		return protowire.AppendBytes(protowire.AppendTag(b, 1, protowire.BytesType), []byte(norm)), false, true, nil
+		return protowire.AppendString(protowire.AppendTag(b, 1, protowire.BytesType), norm)
 	case protoreflect.BoolKind:
-		return protowire.AppendVarint(protowire.AppendTag(b, 1, protowire.VarintType), protowire.EncodeBool(norm == "true")), false, true, nil
+		return protowire.AppendVarint(protowire.AppendTag(b, 1, protowire.VarintType), protowire.EncodeBool(norm == "true"))
 	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind, protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
 		v, _ := strconv.ParseUint(norm, 10, 64)
 		switch key.kind {
 		case protoreflect.Fixed32Kind:
-			return protowire.AppendFixed32(protowire.AppendTag(b, 1, protowire.Fixed32Type), uint32(v)), false, true, nil
+			return protowire.AppendFixed32(protowire.AppendTag(b, 1, protowire.Fixed32Type), uint32(v))
 		case protoreflect.Fixed64Kind:
-			return protowire.AppendFixed64(protowire.AppendTag(b, 1, protowire.Fixed64Type), v), false, true, nil
+			return protowire.AppendFixed64(protowire.AppendTag(b, 1, protowire.Fixed64Type), v)
 		}
-		return protowire.AppendVarint(protowire.AppendTag(b, 1, protowire.VarintType), v), false, true, nil
+		return protowire.AppendVarint(protowire.AppendTag(b, 1, protowire.VarintType), v)
 	}
 	v, _ := strconv.ParseInt(norm, 10, 64)
 	switch key.kind {
 	case protoreflect.Sint32Kind, protoreflect.Sint64Kind:
-		return protowire.AppendVarint(protowire.AppendTag(b, 1, protowire.VarintType), protowire.EncodeZigZag(v)), false, true, nil
+		return protowire.AppendVarint(protowire.AppendTag(b, 1, protowire.VarintType), protowire.EncodeZigZag(v))
 	case protoreflect.Sfixed32Kind:
-		return protowire.AppendFixed32(protowire.AppendTag(b, 1, protowire.Fixed32Type), uint32(v)), false, true, nil
+		return protowire.AppendFixed32(protowire.AppendTag(b, 1, protowire.Fixed32Type), uint32(v))
 	case protoreflect.Sfixed64Kind:
-		return protowire.AppendFixed64(protowire.AppendTag(b, 1, protowire.Fixed64Type), uint64(v)), false, true, nil
+		return protowire.AppendFixed64(protowire.AppendTag(b, 1, protowire.Fixed64Type), uint64(v))
 	}
-	return protowire.AppendVarint(protowire.AppendTag(b, 1, protowire.VarintType), uint64(v)), false, true, nil
+	return protowire.AppendVarint(protowire.AppendTag(b, 1, protowire.VarintType), uint64(v))
 }
 
 // stringToken reads a JSON string for a well-known type, else answers the
@@ -902,21 +930,21 @@ func (w *jsonWire) value(b []byte, p *msgPlan, depth int) ([]byte, error) {
 	case kindObject:
 		fp := p.byNum[5]
 		b = protowire.AppendTag(b, 5, protowire.BytesType)
-		b, s := beginLen(b)
+		b, m := w.beginLen(b)
 		b, err := w.structFields(b, fp.msg, depth)
 		if err != nil {
 			return nil, err
 		}
-		return endLen(b, s), nil
+		return w.endLen(b, m), nil
 	case kindArray:
 		fp := p.byNum[6]
 		b = protowire.AppendTag(b, 6, protowire.BytesType)
-		b, s := beginLen(b)
+		b, m := w.beginLen(b)
 		b, err := w.list(b, fp.msg.fields[0], depth)
 		if err != nil {
 			return nil, err
 		}
-		return endLen(b, s), nil
+		return w.endLen(b, m), nil
 	}
 	raw, err := r.token()
 	if err != nil {

@@ -56,7 +56,7 @@ var (
 
 // appendMessage appends the JSON of the message of p encoded in data.
 func (e *wireJSON) appendMessage(out []byte, p *msgPlan, data []byte) ([]byte, error) {
-	return e.message(out, p, data, recursionLimit)
+	return e.message(out, p, recursionLimit, data)
 }
 
 // appendField appends the JSON of field fp alone of the message of p in
@@ -84,11 +84,7 @@ func (e *wireJSON) appendField(out []byte, p *msgPlan, fp *fieldPlan, data []byt
 		group = append(group, o)
 	}
 	if fp.msg != nil && !fp.list && !fp.isMap {
-		var content []byte
-		if len(group) > 0 {
-			content = e.merged(group)
-		}
-		return e.message(out, fp.msg, content, depth)
+		return e.messageOf(out, fp.msg, group, depth)
 	}
 	unpopulated := e.unpopulated
 	e.unpopulated = true
@@ -101,16 +97,16 @@ func (e *wireJSON) appendField(out []byte, p *msgPlan, fp *fieldPlan, data []byt
 }
 
 // message appends one message: a well-known type's own form, else an object.
-func (e *wireJSON) message(out []byte, p *msgPlan, data []byte, depth int) ([]byte, error) {
+func (e *wireJSON) message(out []byte, p *msgPlan, depth int, parts ...[]byte) ([]byte, error) {
 	if depth--; depth < 0 {
 		return nil, errRecursion
 	}
 	if p.wkt != wktNone {
-		return e.wellKnown(out, p, data, depth)
+		return e.wellKnown(out, p, depth, parts...)
 	}
 	base, wbase := len(e.occ), len(e.winners)
 	defer func() { e.occ, e.winners = e.occ[:base], e.winners[:wbase] }()
-	if err := e.scan(p, data); err != nil {
+	if err := e.scan(p, parts...); err != nil {
 		return nil, err
 	}
 	occ := e.byField(p, base)
@@ -238,8 +234,18 @@ func (e *wireJSON) oneofWinners(p *msgPlan, occ []occurrence) []winner {
 // checks of each: the wire format, and UTF-8 of strings that must be valid.
 // Unknown fields, and known fields of another wire type (which
 // proto.Unmarshal keeps as unknown), are skipped.
-func (e *wireJSON) scan(p *msgPlan, data []byte) error {
+func (e *wireJSON) scan(p *msgPlan, parts ...[]byte) error {
 	order := 0
+	for _, data := range parts {
+		if err := e.scanPart(p, data, &order); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanPart is scan of one part of a message's encoding.
+func (e *wireJSON) scanPart(p *msgPlan, data []byte, order *int) error {
 	for len(data) > 0 {
 		num, wt, n := protowire.ConsumeTag(data)
 		if n < 0 {
@@ -265,8 +271,8 @@ func (e *wireJSON) scan(p *msgPlan, data []byte) error {
 				return fmt.Errorf("field %v contains invalid UTF-8", fp.fd.FullName())
 			}
 		}
-		e.occ = append(e.occ, occurrence{fp: fp, wt: wt, order: order, val: raw})
-		order++
+		e.occ = append(e.occ, occurrence{fp: fp, wt: wt, order: *order, val: raw})
+		*order++
 	}
 	return nil
 }
@@ -288,7 +294,7 @@ func (e *wireJSON) field(out []byte, fp *fieldPlan, group []occurrence, depth in
 			}
 			return out, false, nil
 		}
-		out, err := e.message(out, fp.msg, e.merged(group), depth)
+		out, err := e.messageOf(out, fp.msg, group, depth)
 		return out, true, err
 	}
 	// A scalar: the last value, unless it is an implicit-presence zero.
@@ -310,17 +316,21 @@ func (e *wireJSON) field(out []byte, fp *fieldPlan, group []occurrence, depth in
 	return out, true, err
 }
 
-// merged returns the content of a message field's occurrences as one (the
-// wire concatenation of a message is the merge of its parts).
-func (e *wireJSON) merged(group []occurrence) []byte {
-	if len(group) == 1 {
-		return group[0].val
+// messageOf appends a message field's value from its occurrences: the
+// message they make together, as proto.Unmarshal merges them, read as parts
+// of one encoding rather than copied into one.
+func (e *wireJSON) messageOf(out []byte, p *msgPlan, group []occurrence, depth int) ([]byte, error) {
+	switch len(group) {
+	case 0:
+		return e.message(out, p, depth)
+	case 1:
+		return e.message(out, p, depth, group[0].val)
 	}
-	var b []byte
-	for _, o := range group {
-		b = append(b, o.val...)
+	parts := make([][]byte, len(group))
+	for i, o := range group {
+		parts[i] = o.val
 	}
-	return b
+	return e.message(out, p, depth, parts...)
 }
 
 // isZero reports whether a scalar's encoded value is its zero value, which
@@ -431,7 +441,7 @@ func (e *wireJSON) listValue(out []byte, fp *fieldPlan, group []occurrence, dept
 		case fp.msg != nil:
 			elem()
 			var err error
-			if out, err = e.message(out, fp.msg, o.val, depth); err != nil {
+			if out, err = e.message(out, fp.msg, depth, o.val); err != nil {
 				return nil, 0, err
 			}
 		case o.wt == protowire.BytesType && fp.wireType() != protowire.BytesType: // packed
@@ -473,9 +483,26 @@ func (e *wireJSON) listValue(out []byte, fp *fieldPlan, group []occurrence, dept
 type mapEntry struct {
 	key  []byte // a string key
 	keyU uint64 // another key, as keyBits has it
-	// val is the value's encoding (nil when absent); a message value's
-	// parts are merged.
-	val []byte
+	// val is the value's encoding (nil when absent); more holds the parts
+	// after it of a message value that came in several.
+	val  []byte
+	more [][]byte
+}
+
+// entryMessage appends an entry's message value.
+func (e *wireJSON) entryMessage(out []byte, p *msgPlan, en mapEntry, depth int) ([]byte, error) {
+	if en.more == nil {
+		return e.message(out, p, depth, en.val)
+	}
+	return e.message(out, p, depth, en.parts()...)
+}
+
+// parts returns a message value's parts.
+func (en mapEntry) parts() [][]byte {
+	if en.more == nil {
+		return [][]byte{en.val}
+	}
+	return append([][]byte{en.val}, en.more...)
 }
 
 // mapValue appends a map field's entries, sorted by key as protojson sorts
@@ -521,7 +548,7 @@ func (e *wireJSON) mapValue(out []byte, fp *fieldPlan, group []occurrence, depth
 		}
 		out = append(out, ':')
 		if fp.val.msg != nil {
-			out, err = e.message(out, fp.val.msg, en.val, depth)
+			out, err = e.entryMessage(out, fp.val.msg, en, depth)
 		} else {
 			out, err = e.scalar(out, fp.val, en.val)
 		}
@@ -537,7 +564,10 @@ func (e *wireJSON) validateValue(fp *fieldPlan, en mapEntry, depth int) error {
 	if fp.val.msg == nil {
 		return nil
 	}
-	return e.validate(fp.val.msg, en.val, depth)
+	if en.more == nil {
+		return e.validate(fp.val.msg, depth, en.val)
+	}
+	return e.validate(fp.val.msg, depth, en.parts()...)
 }
 
 func compareUint(a, b uint64) int {
@@ -584,7 +614,6 @@ func keyBits(fp *fieldPlan, u uint64) uint64 {
 // entry reads one map entry: key field 1 and value field 2, each the last
 // of its occurrences of the right wire type (a message value merges them).
 func (e *wireJSON) entry(fp *fieldPlan, data []byte) (en mapEntry, err error) {
-	merged := false
 	for len(data) > 0 {
 		num, wt, n := protowire.ConsumeTag(data)
 		if n < 0 {
@@ -622,10 +651,7 @@ func (e *wireJSON) entry(fp *fieldPlan, data []byte) (en mapEntry, err error) {
 			en.key = raw
 			en.keyU = keyBits(f, scalarBitsOf(f, raw))
 		case f.msg != nil && en.val != nil:
-			if !merged {
-				en.val, merged = append([]byte(nil), en.val...), true
-			}
-			en.val = append(en.val, raw...)
+			en.more = append(en.more, raw)
 		default:
 			en.val = raw
 		}
@@ -684,7 +710,7 @@ func (e *wireJSON) validateAll(group []occurrence, depth int) error {
 				return err
 			}
 		case o.fp.msg != nil:
-			if err := e.validate(o.fp.msg, o.val, depth); err != nil {
+			if err := e.validate(o.fp.msg, depth, o.val); err != nil {
 				return err
 			}
 		case o.wt == protowire.BytesType && o.fp.wireType() != protowire.BytesType:
@@ -710,23 +736,23 @@ func (e *wireJSON) validateAll(group []occurrence, depth int) error {
 
 // validate checks a message's encoding as proto.Unmarshal would read it,
 // writing nothing.
-func (e *wireJSON) validate(p *msgPlan, data []byte, depth int) error {
+func (e *wireJSON) validate(p *msgPlan, depth int, parts ...[]byte) error {
 	if depth--; depth < 0 {
 		return errRecursion
 	}
 	base := len(e.occ)
 	defer func() { e.occ = e.occ[:base] }()
-	if err := e.scan(p, data); err != nil {
+	if err := e.scan(p, parts...); err != nil {
 		return err
 	}
 	return e.validateAll(e.occ[base:], depth)
 }
 
 // wellKnown appends a well-known type's own JSON form.
-func (e *wireJSON) wellKnown(out []byte, p *msgPlan, data []byte, depth int) ([]byte, error) {
+func (e *wireJSON) wellKnown(out []byte, p *msgPlan, depth int, parts ...[]byte) ([]byte, error) {
 	base := len(e.occ)
 	defer func() { e.occ = e.occ[:base] }()
-	if err := e.scan(p, data); err != nil {
+	if err := e.scan(p, parts...); err != nil {
 		return nil, err
 	}
 	occ := e.occ[base:]
@@ -813,7 +839,7 @@ func (e *wireJSON) wellKnown(out []byte, p *msgPlan, data []byte, depth int) ([]
 			}
 		}
 		if w.msg != nil {
-			return e.message(out, w.msg, e.merged(group), depth)
+			return e.messageOf(out, w.msg, group, depth)
 		}
 		return e.scalar(out, w, group[len(group)-1].val)
 	case wktFieldMask:
