@@ -176,8 +176,10 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 
 // Build wires the handler once per cold start. It reads the configuration
 // once; when that fails the handler answers 503 and retries, at most once a
-// second, until one loads.
-func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metrics io.Writer) (*gateway.Handler, error) {
+// second, until one loads. stdout receives the EMF metric lines and the
+// access lines (written as log's would be, with "function": "aggregator");
+// log everything else.
+func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, stdout io.Writer) (*gateway.Handler, error) {
 	ddb := dynamodb.NewFromConfig(cfg)
 	sd := servicediscovery.NewFromConfig(cfg, func(o *servicediscovery.Options) {
 		if awsconfig.UsesCustomEndpoint(cfg) {
@@ -272,7 +274,8 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metri
 	}
 	return gateway.New(gateway.Config{
 		Configuration: watch, Transport: client, APIKeys: keys, Cache: responses, Usage: meter,
-		Tracer: tracer, Name: env.Name, Logger: log, Metrics: metrics, CORS: env.CORS,
+		Tracer: tracer, Name: env.Name, Logger: log, Metrics: stdout, CORS: env.CORS,
+		AccessLog: logging.NewLines(stdout, "function", "aggregator"),
 	})
 }
 

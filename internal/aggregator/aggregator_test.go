@@ -128,6 +128,13 @@ func TestBuildServesARequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Cold start reads the configuration and nothing else: no Cloud Map call
+	// before a request needs one (the first request discovers its service).
+	for op := range fake.calls {
+		if strings.HasPrefix(op, "Route53AutoNaming") {
+			t.Fatalf("got %s during the cold start (calls %v), want no Cloud Map call before the first request", op, fake.calls)
+		}
+	}
 	resp, _ := h.Handle(context.Background(), events.APIGatewayProxyRequest{
 		HTTPMethod: "GET", Path: "/api/v1/users/7",
 		RequestContext: events.APIGatewayProxyRequestContext{
@@ -148,5 +155,12 @@ func TestBuildServesARequest(t *testing.T) {
 	}
 	if !strings.Contains(metrics.String(), `"Route":"users"`) {
 		t.Fatalf("got metrics %q, want an EMF line for the users route", metrics.String())
+	}
+	if fake.calls["Route53AutoNaming_v20170314.DiscoverInstances"] != 1 {
+		t.Fatalf("got calls %v, want one DiscoverInstances, for the first request", fake.calls)
+	}
+	// The access line goes to stdout, as the function's logger writes lines.
+	if !strings.Contains(metrics.String(), `"msg":"access","function":"aggregator","xRequestId":`) {
+		t.Fatalf("got stdout %q, want the access line with function aggregator", metrics.String())
 	}
 }

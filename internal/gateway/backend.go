@@ -57,7 +57,7 @@ func (b *backends) send(ctx context.Context, method string, u *url.URL, header h
 		return nil, err
 	}
 	defer res.Body.Close()
-	got, err := io.ReadAll(io.LimitReader(res.Body, b.maxBody+1))
+	got, err := readBody(res, b.maxBody)
 	if err != nil {
 		return nil, err
 	}
@@ -65,6 +65,30 @@ func (b *backends) send(ctx context.Context, method string, u *url.URL, header h
 		return nil, fmt.Errorf("%s: response %w (limit %d bytes)", u.Host, errTooLarge, b.maxBody)
 	}
 	return &backendResponse{status: res.StatusCode, header: res.Header, body: got}, nil
+}
+
+// readBody reads a response body up to limit+1 bytes, in one buffer of the
+// declared length when the response declares one within the limit.
+func readBody(res *http.Response, limit int64) ([]byte, error) {
+	body := io.LimitReader(res.Body, limit+1)
+	if n := res.ContentLength; n >= 0 && n <= limit {
+		buf := make([]byte, 0, n+1) // one more: a body longer than declared still ends the read
+		for {
+			m, err := body.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+m]
+			if err == io.EOF {
+				return buf, nil
+			}
+			if err != nil {
+				return buf, err
+			}
+			if len(buf) == cap(buf) {
+				rest, err := io.ReadAll(body)
+				return append(buf, rest...), err
+			}
+		}
+	}
+	return io.ReadAll(body)
 }
 
 // bound returns ctx limited to timeout from now and to the caller's deadline

@@ -3,7 +3,6 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"github.com/portico-gw/portico/internal/config"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/portico-gw/portico/internal/config"
+	"github.com/portico-gw/portico/internal/logging"
 	"github.com/portico-gw/portico/pkg/mesh"
 )
 
@@ -71,11 +72,14 @@ func benchEvent(path string) events.APIGatewayProxyRequest {
 	}
 }
 
+// benchHandler is wired as the aggregator wires it (internal/aggregator),
+// its logs, access lines and metric lines written to io.Discard.
 func benchHandler(b *testing.B, transport http.RoundTripper) *Handler {
 	h, err := New(Config{
 		Configuration: config.Fixed(testTable(b), nil),
 		Transport:     transport,
-		Logger:        slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Logger:        logging.New(io.Discard, slog.LevelInfo).With("function", "aggregator"),
+		AccessLog:     logging.NewLines(io.Discard, "function", "aggregator"),
 		Metrics:       io.Discard,
 	})
 	if err != nil {

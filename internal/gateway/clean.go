@@ -44,13 +44,13 @@ func (s clean) serve(ctx context.Context, r *request) *response {
 		}
 		return answer(status, err.Error(), r.id)
 	}
-	in := eventHeaders(*r.ev)
-	r.trace = traceHeader(ctx, in)
+	in := cleanHeaders(r.ev)
+	r.trace = traceHeader(ctx, in.trace)
 	if r.log.trace == "" {
 		r.log.trace = r.trace
 	}
-	r.clientID, r.validClientID = clientRequestID(in)
-	r.header = stripClientHeaders(in)
+	r.clientID, r.validClientID = clientRequestID(in.requestID)
+	r.header = in.header
 	return nil
 }
 

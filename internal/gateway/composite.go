@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/portico-gw/portico/internal/route"
 )
@@ -44,13 +45,24 @@ func (s composite) serve(ctx context.Context, r *request) *response {
 	defer cancel() // the answer is decided: calls still running are cancelled
 	results := make([]callResult, len(calls))
 	done := make(chan int, len(calls))
-	for i, c := range calls {
-		header := headersFor(r, c.Service, len(calls) > 1)
+	// Every call but the last runs on a goroutine of its own and the last on
+	// this one, which saves a goroutine per request. A required call that
+	// fails cancels the others itself (after reporting on done, so that it is
+	// the one named), which also ends the call running here.
+	last := len(calls) - 1
+	for i, c := range calls[:last] {
+		header := headersFor(r, c.Service, true)
 		go func() {
-			results[i] = s.call(ctx, c, header)
+			res := s.call(ctx, c, header)
+			results[i] = res
 			done <- i
+			if res.err != nil && !c.Optional {
+				cancel()
+			}
 		}()
 	}
+	results[last] = s.call(ctx, calls[last], headersFor(r, calls[last].Service, last > 0))
+	done <- last
 	failed := -1
 	for range calls {
 		i := <-done
@@ -74,11 +86,34 @@ func (s composite) serve(ctx context.Context, r *request) *response {
 		})
 		return &resp
 	}
-	var b bytes.Buffer
-	b.Grow(256)
+	for i, c := range calls {
+		res := results[i]
+		r.log.backends = append(r.log.backends, backendStat{Key: c.Key, Service: c.Service, Status: res.status, LatencyMs: res.latency})
+		if res.err != nil {
+			s.b.log.WarnContext(ctx, "composite call failed", "xRequestId", r.id, "route", r.res.Route.ID, "call", c.Key, "service", c.Service, "err", res.err)
+		}
+	}
+	return &response{
+		StatusCode:        http.StatusOK,
+		MultiValueHeaders: map[string][]string{"Content-Type": {"application/json"}},
+		Body:              merge(calls, results),
+	}
+}
+
+// merge writes a composite answer: each call's body as it came (checked to
+// be JSON by call, never decoded and encoded again) under its key, null for
+// a call without one, and _meta.
+func merge(calls []route.Outgoing, results []callResult) string {
+	n := len(`{"_meta":{}}`)
+	for i, c := range calls {
+		n += 2*len(c.Key) + len(c.Service) + len(results[i].body) + len(results[i].reason) + 96
+	}
+	var b strings.Builder
+	b.Grow(n)
+	var num [160]byte
 	b.WriteByte('{')
 	for i, c := range calls {
-		b.WriteString(strconv.Quote(c.Key))
+		b.Write(strconv.AppendQuote(num[:0], c.Key))
 		b.WriteByte(':')
 		if results[i].err != nil || results[i].body == nil {
 			b.WriteString("null")
@@ -90,25 +125,24 @@ func (s composite) serve(ctx context.Context, r *request) *response {
 	b.WriteString(`"_meta":{`)
 	for i, c := range calls {
 		res := results[i]
-		r.log.backends = append(r.log.backends, backendStat{Key: c.Key, Service: c.Service, Status: res.status, LatencyMs: res.latency})
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `%s:{"service":%s,"status":%d,"latencyMs":%s`, strconv.Quote(c.Key), strconv.Quote(c.Service), res.status,
-			strconv.FormatFloat(res.latency, 'f', -1, 64))
+		b.Write(strconv.AppendQuote(num[:0], c.Key))
+		b.WriteString(`:{"service":`)
+		b.Write(strconv.AppendQuote(num[:0], c.Service))
+		b.WriteString(`,"status":`)
+		b.Write(strconv.AppendInt(num[:0], int64(res.status), 10))
+		b.WriteString(`,"latencyMs":`)
+		b.Write(strconv.AppendFloat(num[:0], res.latency, 'f', -1, 64))
 		if res.err != nil {
-			s.b.log.WarnContext(ctx, "composite call failed", "xRequestId", r.id, "route", r.res.Route.ID, "call", c.Key, "service", c.Service, "err", res.err)
 			b.WriteString(`,"error":`)
-			b.WriteString(strconv.Quote(res.reason))
+			b.Write(strconv.AppendQuote(num[:0], res.reason))
 		}
 		b.WriteByte('}')
 	}
 	b.WriteString("}}")
-	return &response{
-		StatusCode:        http.StatusOK,
-		MultiValueHeaders: map[string][]string{"Content-Type": {"application/json"}},
-		Body:              b.String(),
-	}
+	return b.String()
 }
 
 // call makes one composite call. A call succeeds with a 2xx answer whose body

@@ -47,18 +47,18 @@ func FuzzHeaderHygiene(f *testing.F) {
 	id := identity{userID: "user-1", roles: []string{"reader"}, scopes: []string{"read"}, tier: "pro", apiKeyID: "k1", claims: map[string]string{"Email": "a@example.com"}}
 	const ip, trace = "203.0.113.7", "Root=1-5759e988-bd862e3fe1be46a994272793"
 	// hygiene is what the clean and enrich steps make of the client's headers.
-	hygiene := func(in http.Header) http.Header {
-		r := &request{header: stripClientHeaders(in), ident: id, clientIP: ip, trace: trace, start: testNow, id: "11111111-2222-4333-8444-555555555555"}
+	hygiene := func(ev events.APIGatewayProxyRequest) http.Header {
+		r := &request{header: cleanHeaders(&ev).header, ident: id, clientIP: ip, trace: trace, start: testNow, id: "11111111-2222-4333-8444-555555555555"}
 		enrich{}.serve(context.Background(), r)
 		return r.header
 	}
-	gatewayOnly := hygiene(http.Header{})
+	gatewayOnly := hygiene(events.APIGatewayProxyRequest{})
 	f.Fuzz(func(t *testing.T, name, value, connection string) {
 		ev := events.APIGatewayProxyRequest{MultiValueHeaders: map[string][]string{name: {value}}}
 		if connection != "" {
 			ev.MultiValueHeaders["Connection"] = append(ev.MultiValueHeaders["Connection"], connection)
 		}
-		out := hygiene(eventHeaders(ev))
+		out := hygiene(ev)
 		for k, want := range gatewayOnly {
 			if got := out[k]; !slices.Equal(got, want) {
 				t.Fatalf("client %q: %q (Connection %q): gateway header %s is %q, want %q", name, value, connection, k, got, want)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -17,25 +18,6 @@ const (
 	maxResponseHeaders     = 100
 	maxResponseHeaderBytes = 16 << 10
 )
-
-// eventHeaders returns the request's headers, canonical and in the order
-// API Gateway gave them (multi-value when it gave them so).
-func eventHeaders(ev events.APIGatewayProxyRequest) http.Header {
-	if ev.MultiValueHeaders != nil {
-		in := make(http.Header, len(ev.MultiValueHeaders))
-		for k, vs := range ev.MultiValueHeaders {
-			ck := textproto.CanonicalMIMEHeaderKey(k)
-			in[ck] = append(in[ck], vs...)
-		}
-		return in
-	}
-	in := make(http.Header, len(ev.Headers))
-	for k, v := range ev.Headers {
-		ck := textproto.CanonicalMIMEHeaderKey(k)
-		in[ck] = append(in[ck], v)
-	}
-	return in
-}
 
 // eventHeader is the first value of the request header name (any case), or "".
 func eventHeader(ev events.APIGatewayProxyRequest, name string) string {
@@ -77,15 +59,84 @@ func owned(f []byte, set map[string]bool, prefixes []string) bool {
 	return hygiene.Owned(f, set, prefixes)
 }
 
-// stripClientHeaders returns the client's headers (in, which it reuses) less
-// anything that describes the connection, the client's credentials, headers
-// named in Connection, method overrides, malformed trace context, or claims
-// only the gateway may make, in any spelling that folds to them (see fold).
-// The gateway's own headers are added later (enrich), so that nothing the
-// client sends or names in Connection can remove or replace them.
-func stripClientHeaders(in http.Header) http.Header {
+// clientHeaders is what the clean step reads from the client's headers.
+type clientHeaders struct {
+	// header holds the headers a backend may receive (see cleanHeaders),
+	// with room for those the gateway adds (enrich).
+	header http.Header
+	// trace and requestID are the client's X-Amzn-Trace-Id and X-Request-Id
+	// values, read by their canonical names (never a backend's).
+	trace, requestID []string
+}
+
+// cleanHeaders reads the request's headers (multi-value when API Gateway
+// gave them so), canonical, in one pass, keeping only what a backend may
+// receive: nothing that describes the connection, the client's credentials,
+// headers named in Connection, method overrides, malformed trace context,
+// or claims only the gateway may make, in any spelling that folds to them
+// (see fold). The gateway's own headers are added later (enrich), so that
+// nothing the client sends or names in Connection can remove or replace
+// them. A name given once keeps the event's values, clipped so that
+// appending to them never writes into the event.
+func cleanHeaders(ev *events.APIGatewayProxyRequest) clientHeaders {
+	const room = 12 // enrich's headers
+	var (
+		c                              clientHeaders
+		connection, parent, tracestate []string
+	)
+	add := func(k string, vs []string, alias bool) {
+		var buf [maxFolded]byte
+		f := fold(buf[:], k)
+		if validHeaderName(k) && !owned(f, ownedRequestHeaders, ownedRequestPrefixes) {
+			ck := textproto.CanonicalMIMEHeaderKey(k)
+			switch prev, ok := c.header[ck]; {
+			case ok:
+				c.header[ck] = append(prev, vs...)
+			case alias:
+				c.header[ck] = vs[:len(vs):len(vs)]
+			default:
+				c.header[ck] = append([]string(nil), vs...)
+			}
+			return
+		}
+		// What the gateway reads of the headers it strips, by canonical name
+		// as http.Header would look it up.
+		var dst *[]string
+		switch string(f) {
+		case "connection":
+			dst = &connection
+		case "traceparent":
+			dst = &parent
+		case "tracestate":
+			dst = &tracestate
+		case "x-amzn-trace-id":
+			dst = &c.trace
+		case "x-request-id":
+			dst = &c.requestID
+		default:
+			return
+		}
+		if textproto.CanonicalMIMEHeaderKey(k) == canonicalOwned[string(f)] {
+			if *dst == nil {
+				*dst = vs[:len(vs):len(vs)] // read, never written
+			} else {
+				*dst = append(*dst, vs...)
+			}
+		}
+	}
+	if ev.MultiValueHeaders != nil {
+		c.header = make(http.Header, len(ev.MultiValueHeaders)+room)
+		for k, vs := range ev.MultiValueHeaders {
+			add(k, vs, true)
+		}
+	} else {
+		c.header = make(http.Header, len(ev.Headers)+room)
+		for k, v := range ev.Headers {
+			add(k, []string{v}, true)
+		}
+	}
 	var named map[string]bool // folded names listed in Connection
-	for _, v := range in["Connection"] {
+	for _, v := range connection {
 		for name := range strings.SplitSeq(v, ",") {
 			if name = strings.TrimSpace(name); name != "" {
 				if named == nil {
@@ -96,21 +147,28 @@ func stripClientHeaders(in http.Header) http.Header {
 			}
 		}
 	}
-	parent, state := traceContext(in)
-	for k := range in {
-		var buf [maxFolded]byte
-		f := fold(buf[:], k)
-		if !validHeaderName(k) || owned(f, ownedRequestHeaders, ownedRequestPrefixes) || named[string(f)] {
-			delete(in, k)
+	if named != nil {
+		for k := range c.header {
+			var buf [maxFolded]byte
+			if named[string(fold(buf[:], k))] {
+				delete(c.header, k)
+			}
 		}
 	}
-	if parent != "" {
-		in["Traceparent"] = []string{parent}
-		if state != "" {
-			in["Tracestate"] = []string{state}
+	if p, st := traceContext(parent, tracestate); p != "" {
+		c.header["Traceparent"] = []string{p}
+		if st != "" {
+			c.header["Tracestate"] = []string{st}
 		}
 	}
-	return in
+	return c
+}
+
+// canonicalOwned are the canonical names of the stripped headers the gateway
+// reads, by folded name.
+var canonicalOwned = map[string]string{
+	"connection": "Connection", "traceparent": "Traceparent", "tracestate": "Tracestate",
+	"x-amzn-trace-id": "X-Amzn-Trace-Id", "x-request-id": "X-Request-Id",
 }
 
 // traceContext returns the client's W3C trace context (Trace Context Level 1,
@@ -119,16 +177,15 @@ func stripClientHeaders(in http.Header) http.Header {
 // hex>, and tracestate only beside it, at most 32 list members of key=value
 // and 512 bytes. Anything else is dropped: the headers reach the backends of
 // cached routes unkeyed, so they must not carry what a client chose freely.
-func traceContext(in http.Header) (parent, state string) {
-	vs := in["Traceparent"]
-	if len(vs) != 1 || !validTraceparent(vs[0]) {
+func traceContext(parents, states []string) (parent, state string) {
+	if len(parents) != 1 || !validTraceparent(parents[0]) {
 		return "", ""
 	}
-	st := strings.Join(in["Tracestate"], ",")
+	st := strings.Join(states, ",")
 	if !validTracestate(st) {
 		st = ""
 	}
-	return vs[0], st
+	return parents[0], st
 }
 
 func validTraceparent(s string) bool {
@@ -198,11 +255,11 @@ func tracestateValue(v string) bool {
 
 // traceHeader is the X-Ray trace header to propagate: the function's own
 // (aws-lambda-go puts it in the context), else the request's, if well formed.
-func traceHeader(ctx context.Context, in http.Header) string {
+func traceHeader(ctx context.Context, vs []string) string {
 	if t, ok := ctx.Value("x-amzn-trace-id").(string); ok && validTrace(t) {
 		return t
 	}
-	if vs := in["X-Amzn-Trace-Id"]; len(vs) == 1 && validTrace(vs[0]) {
+	if len(vs) == 1 && validTrace(vs[0]) {
 		return vs[0]
 	}
 	return ""
@@ -225,8 +282,7 @@ func validTrace(s string) bool {
 
 // clientRequestID returns the client's X-Request-Id when it is one canonical
 // UUID (36 characters), in lower case.
-func clientRequestID(in http.Header) (string, bool) {
-	vs := in["X-Request-Id"]
+func clientRequestID(vs []string) (string, bool) {
 	if len(vs) != 1 || len(vs[0]) != 36 {
 		return "", false
 	}
@@ -313,10 +369,13 @@ func validHeaderValue(s string) bool {
 }
 
 // valid reports whether every identity field can travel in a header.
+// (Roles and scopes travel joined by ',' and ' ', both valid in a value.)
 func (id identity) valid() bool {
 	return validHeaderValue(id.userID) && validHeaderValue(id.tier) &&
-		validHeaderValue(strings.Join(id.roles, ",")) && validHeaderValue(strings.Join(id.scopes, " "))
+		!slices.ContainsFunc(id.roles, invalidHeaderValue) && !slices.ContainsFunc(id.scopes, invalidHeaderValue)
 }
+
+func invalidHeaderValue(s string) bool { return !validHeaderValue(s) }
 
 // validHeaderName reports whether s is a header name (an RFC 9110 token).
 func validHeaderName(s string) bool {

@@ -1,6 +1,7 @@
 package transcode
 
 import (
+	"errors"
 	"fmt"
 
 	"google.golang.org/grpc/encoding"
@@ -18,7 +19,14 @@ type codec struct{}
 
 var _ encoding.Codec = codec{}
 
+// wireMessage is a message already in the wire format: the direct path's
+// requests and answers pass through the codec as they are.
+type wireMessage []byte
+
 func (codec) Marshal(v any) ([]byte, error) {
+	if w, ok := v.(*wireMessage); ok {
+		return *w, nil
+	}
 	m, ok := v.(proto.Message)
 	if !ok {
 		return nil, fmt.Errorf("transcode: codec: cannot marshal %T", v)
@@ -26,11 +34,26 @@ func (codec) Marshal(v any) ([]byte, error) {
 	return proto.MarshalOptions{AllowPartial: true}.Marshal(m)
 }
 
-func (codec) Unmarshal(data []byte, v any) error {
+// errUnmarshalPanic: protobuf-go panicked reading a message. Its
+// reflective decoder (the one dynamic messages take, v1.36.11) does so on a
+// map entry whose key field comes again with another wire type; a backend
+// must not be able to crash the gateway with that.
+var errUnmarshalPanic = errors.New("transcode: codec: the protobuf decoder failed on this message")
+
+func (codec) Unmarshal(data []byte, v any) (err error) {
+	if w, ok := v.(*wireMessage); ok {
+		*w = append((*w)[:0], data...) // gRPC reuses data once Unmarshal returns
+		return nil
+	}
 	m, ok := v.(proto.Message)
 	if !ok {
 		return fmt.Errorf("transcode: codec: cannot unmarshal into %T", v)
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", errUnmarshalPanic, p)
+		}
+	}()
 	return proto.UnmarshalOptions{AllowPartial: true}.Unmarshal(data, m)
 }
 

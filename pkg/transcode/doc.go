@@ -25,6 +25,13 @@
 //     dynamic messages, the context's deadline sent as grpc-timeout and the
 //     identity and trace headers (X-User-*, X-Request-Id, X-Amzn-Trace-Id,
 //     Traceparent, ...) sent as gRPC metadata;
+//   - translates the JSON straight to the protobuf wire format and the
+//     answer straight back, with the descriptors, without a message in
+//     between (plan.go); types beneath which are groups, extensions or
+//     google.protobuf.Any, path variables and query parameters (bound on a
+//     dynamic message), and required fields (checked on one) take the
+//     protojson and dynamicpb path instead, whose results the direct path
+//     matches (wire_test.go holds them to it);
 //   - answers with the response in JSON, a server-streaming method's
 //     messages as a JSON array (or newline-delimited JSON for Accept:
 //     application/x-ndjson), and a gRPC error status as grpc-gateway does:

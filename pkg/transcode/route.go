@@ -61,6 +61,10 @@ type binding struct {
 	// idempotent: the method's idempotency_level is NO_SIDE_EFFECTS or
 	// IDEMPOTENT, so a failed call may be retried on another instance.
 	idempotent bool
+	// in and out are the plans of the request and response messages when
+	// they take the direct path (plan.go); nil when they take the dynamic
+	// one.
+	in, out *msgPlan
 }
 
 // Check reports whether route can be served with these descriptors: a known

@@ -185,6 +185,10 @@ type Transcoder struct {
 
 	mu    sync.Mutex
 	conns map[string]*grpc.ClientConn // by address
+
+	// Scratch of the direct path, reused across requests.
+	writers sync.Pool // of *wireJSON
+	readers sync.Pool // of *jsonWire
 }
 
 // New returns a Transcoder for cfg.
@@ -218,12 +222,24 @@ func New(cfg Config) (*Transcoder, error) {
 		EmitUnpopulated: cfg.EmitUnpopulated,
 		Resolver:        t.types,
 	}
+	plans := planner{}
 	for _, r := range cfg.Routes {
 		b, err := cfg.Descriptors.bind(r)
 		if err != nil {
 			return nil, err
 		}
+		plans.plan(b.method.Input())
+		plans.plan(b.method.Output())
 		t.bindings = append(t.bindings, b)
+	}
+	plans.settle()
+	for _, b := range t.bindings {
+		if p := plans[b.method.Input().FullName()]; p.direct {
+			b.in = p
+		}
+		if p := plans[b.method.Output().FullName()]; p.direct {
+			b.out = p
+		}
 	}
 	slices.SortStableFunc(t.bindings, func(a, b *binding) int {
 		if a.tmpl.literals != b.tmpl.literals {
@@ -289,7 +305,7 @@ func (t *Transcoder) Transcode(ctx context.Context, req *Request) (status int, h
 		}
 		return status, header, body
 	}
-	in, err := t.decode(b, values, req)
+	in, err := t.request(b, values, req)
 	if err != nil {
 		return t.errorAnswer(statusOf(codes.InvalidArgument, err))
 	}
@@ -303,7 +319,7 @@ func (t *Transcoder) Transcode(ctx context.Context, req *Request) (status int, h
 	ndjson := streaming && strings.Contains(req.Header.Get("Accept"), "application/x-ndjson")
 	var (
 		md   metadata.MD
-		out  *dynamicpb.Message
+		out  wireMessage
 		last *grpcstatus.Status // the last try's status; nil if none ran
 	)
 	err = t.caller.Call(ctx, t.cfg.Service, b.idempotent, func(ctx context.Context, inst mesh.Instance) mesh.Attempt {
@@ -315,10 +331,9 @@ func (t *Transcoder) Transcode(ctx context.Context, req *Request) (status int, h
 		ctx = t.injectTrace(ctx)
 		md = nil
 		if streaming {
-			body, err = t.stream(ctx, cc, b, in, ndjson, &md)
+			body, err = t.stream(ctx, cc, b, &in, ndjson, &md)
 		} else {
-			out = dynamicpb.NewMessage(b.method.Output())
-			err = cc.Invoke(ctx, b.fullName, in, out, grpc.Header(&md))
+			err = cc.Invoke(ctx, b.fullName, &in, &out, grpc.Header(&md))
 		}
 		last = tryStatus(ctx, err)
 		return attemptOf(last)
@@ -336,7 +351,7 @@ func (t *Transcoder) Transcode(ctx context.Context, req *Request) (status int, h
 		}
 		return http.StatusOK, header, body
 	}
-	body, err = t.encode(b, out)
+	body, err = t.answer(b, out)
 	if err != nil {
 		t.log.ErrorContext(ctx, "transcode: encode answer", "rpc", b.route.RPC, "err", err)
 		return t.errorAnswer(statusOf(codes.Internal, err))
@@ -415,20 +430,113 @@ func (t *Transcoder) decode(b *binding, values []string, req *Request) (*dynamic
 	if err := t.decodeBody(b, in, req.Body); err != nil {
 		return nil, err
 	}
+	if err := t.bind(b, in, values, req.Query); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// bind sets path variables and query parameters on the request message
+// decoded from the body, then checks its required fields.
+func (t *Transcoder) bind(b *binding, in *dynamicpb.Message, values []string, query url.Values) error {
 	for i, fields := range b.vars {
 		if err := setField(in, fields, values[i:i+1]); err != nil {
-			return nil, fmt.Errorf("path parameter %q: %w", b.tmpl.vars[i].path, err)
+			return fmt.Errorf("path parameter %q: %w", b.tmpl.vars[i].path, err)
 		}
 	}
-	if err := bindQuery(b, in, req.Query); err != nil {
-		return nil, err
+	if err := bindQuery(b, in, query); err != nil {
+		return err
 	}
 	if b.checkIn {
 		if err := proto.CheckInitialized(in); err != nil {
-			return nil, fmt.Errorf("incomplete request: %s", protoErr(err))
+			return fmt.Errorf("incomplete request: %s", protoErr(err))
 		}
 	}
-	return in, nil
+	return nil
+}
+
+// request builds the request message in the wire format: straight from
+// the JSON body when the request type takes the direct path (then, when
+// path variables or query parameters bind fields or required fields must be
+// checked, through a dynamic message for that), else through decode.
+func (t *Transcoder) request(b *binding, values []string, req *Request) (wireMessage, error) {
+	if b.in == nil {
+		in, err := t.decode(b, values, req)
+		if err != nil {
+			return nil, err
+		}
+		return codec{}.Marshal(in)
+	}
+	wire, err := t.bodyWire(b, req.Body)
+	if err != nil {
+		return nil, err
+	}
+	if len(b.vars) == 0 && !b.checkIn && (b.route.Body == "*" || len(req.Query) == 0) {
+		return wire, nil
+	}
+	in := dynamicpb.NewMessage(b.method.Input())
+	if err := (codec{}).Unmarshal(wire, in); err != nil {
+		return nil, fmt.Errorf("invalid JSON body: %s", protoErr(err))
+	}
+	if err := t.bind(b, in, values, req.Query); err != nil {
+		return nil, err
+	}
+	return codec{}.Marshal(in)
+}
+
+// bodyWire is decodeBody's direct path: the JSON body as the wire format of
+// the request message.
+func (t *Transcoder) bodyWire(b *binding, body []byte) (wireMessage, error) {
+	empty := len(bytes.TrimSpace(body)) == 0
+	w, _ := t.readers.Get().(*jsonWire)
+	if w == nil {
+		w = &jsonWire{}
+	}
+	defer t.readers.Put(w)
+	w.reset(body, b.route.AllowUnknownFields, t.types)
+	switch {
+	case b.route.Body == "":
+		if !empty {
+			return nil, fmt.Errorf("%s %s takes no request body", b.route.Method, b.route.Path)
+		}
+		return wireMessage{}, nil
+	case empty:
+		return wireMessage{}, nil
+	case b.route.Body == "*":
+		wire, err := w.appendMessage(make([]byte, 0, len(body)), b.in)
+		if err != nil {
+			return nil, fmt.Errorf("invalid JSON body: %s", err)
+		}
+		return wire, nil
+	}
+	wire, err := w.appendField(make([]byte, 0, len(body)+8), b.in.byNum[b.body.Number()])
+	if err != nil {
+		return nil, fmt.Errorf("invalid JSON body for field %q: %s", b.route.Body, err)
+	}
+	return wire, nil
+}
+
+// answer writes a response message in the wire format as JSON: straight
+// from the wire when the response type takes the direct path, else through
+// a dynamic message and encode.
+func (t *Transcoder) answer(b *binding, wire wireMessage) ([]byte, error) {
+	if b.out == nil {
+		out := dynamicpb.NewMessage(b.method.Output())
+		if err := (codec{}).Unmarshal(wire, out); err != nil {
+			return nil, err
+		}
+		return t.encode(b, out)
+	}
+	e, _ := t.writers.Get().(*wireJSON)
+	if e == nil {
+		e = &wireJSON{}
+	}
+	defer t.writers.Put(e)
+	e.reset(t.cfg.UseProtoNames, t.cfg.EmitUnpopulated)
+	if b.resp == nil {
+		return e.appendMessage(make([]byte, 0, 2*len(wire)+16), b.out, wire)
+	}
+	return e.appendField(make([]byte, 0, 2*len(wire)+16), b.out, b.out.byNum[b.resp.Number()], wire)
 }
 
 // encode writes a response message (or its ResponseBody field) as JSON.
@@ -465,14 +573,14 @@ func (t *Transcoder) encode(b *binding, out protoreflect.Message) ([]byte, error
 
 // stream calls a server-streaming method and gathers its messages into a
 // JSON array, or newline-delimited JSON.
-func (t *Transcoder) stream(ctx context.Context, cc *grpc.ClientConn, b *binding, in protoreflect.Message, ndjson bool, md *metadata.MD) ([]byte, error) {
+func (t *Transcoder) stream(ctx context.Context, cc *grpc.ClientConn, b *binding, in *wireMessage, ndjson bool, md *metadata.MD) ([]byte, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s, err := cc.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, b.fullName, grpc.Header(md))
 	if err != nil {
 		return nil, err
 	}
-	if err := s.SendMsg(in.Interface()); err != nil && !errors.Is(err, io.EOF) {
+	if err := s.SendMsg(in); err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
 	}
 	if err := s.CloseSend(); err != nil {
@@ -482,16 +590,17 @@ func (t *Transcoder) stream(ctx context.Context, cc *grpc.ClientConn, b *binding
 	if !ndjson {
 		buf.WriteByte('[')
 	}
+	var out wireMessage
+	var j []byte
 	for n := 0; ; n++ {
-		out := dynamicpb.NewMessage(b.method.Output())
-		err := s.RecvMsg(out)
+		err := s.RecvMsg(&out)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return nil, err
 		}
-		j, err := t.encode(b, out)
+		j, err = t.answer(b, out)
 		if err != nil {
 			return nil, grpcstatus.Errorf(codes.Internal, "encode message %d: %v", n, err)
 		}
