@@ -37,8 +37,9 @@ type Discoverer struct {
 }
 
 var (
-	_ mesh.Discoverer = (*Discoverer)(nil)
-	_ mesh.Reviser    = (*Discoverer)(nil)
+	_ mesh.Discoverer         = (*Discoverer)(nil)
+	_ mesh.Reviser            = (*Discoverer)(nil)
+	_ mesh.RevisionDiscoverer = (*Discoverer)(nil)
 )
 
 // New returns a Discoverer for the services of namespace (its name, not its ID).
@@ -56,6 +57,14 @@ func New(api API, namespace string) (*Discoverer, error) {
 // every instance (HealthStatus ALL) and leaves the healthy-or-else-all choice
 // to the mesh client; instances without a usable address or port are skipped.
 func (d *Discoverer) Discover(ctx context.Context, service string) ([]mesh.Instance, error) {
+	instances, _, _, err := d.DiscoverRevision(ctx, service)
+	return instances, err
+}
+
+// DiscoverRevision is Discover with the instances revision DiscoverInstances
+// returns alongside them (ok is false when the answer has none), so that the
+// mesh client discovers a service it has nothing cached for in one call.
+func (d *Discoverer) DiscoverRevision(ctx context.Context, service string) (instances []mesh.Instance, revision int64, ok bool, err error) {
 	out, err := d.api.DiscoverInstances(ctx, &servicediscovery.DiscoverInstancesInput{
 		NamespaceName: aws.String(d.namespace),
 		ServiceName:   aws.String(service),
@@ -63,9 +72,9 @@ func (d *Discoverer) Discover(ctx context.Context, service string) ([]mesh.Insta
 	})
 	if err != nil {
 		// Do not leak SDK error types out of pkg/: keep only the message.
-		return nil, fmt.Errorf("cloudmap: discover %s.%s: %s", service, d.namespace, err.Error())
+		return nil, 0, false, fmt.Errorf("cloudmap: discover %s.%s: %s", service, d.namespace, err.Error())
 	}
-	instances := make([]mesh.Instance, 0, len(out.Instances))
+	instances = make([]mesh.Instance, 0, len(out.Instances))
 	for _, s := range out.Instances {
 		port, err := strconv.Atoi(s.Attributes[AttrPort])
 		addr := s.Attributes[AttrIPv4]
@@ -80,7 +89,10 @@ func (d *Discoverer) Discover(ctx context.Context, service string) ([]mesh.Insta
 		}
 		instances = append(instances, mesh.Instance{ID: aws.ToString(s.InstanceId), Address: addr, Port: port, Attributes: attrs, Health: health(s.HealthStatus)})
 	}
-	return instances, nil
+	if out.InstancesRevision == nil {
+		return instances, 0, false, nil
+	}
+	return instances, *out.InstancesRevision, true, nil
 }
 
 // health maps a Cloud Map health status; UNKNOWN (no health check result yet)

@@ -106,3 +106,29 @@ func TestNewValidates(t *testing.T) {
 		t.Error("got nil error without namespace, want one")
 	}
 }
+
+// DiscoverRevision returns the revision DiscoverInstances answers with, and
+// says so when there is none.
+func TestDiscoverRevision(t *testing.T) {
+	tests := []struct {
+		name   string
+		rev    *int64
+		want   int64
+		wantOK bool
+	}{
+		{"with a revision", aws.Int64(42), 42, true},
+		{"without", nil, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := &fakeAPI{out: &servicediscovery.DiscoverInstancesOutput{InstancesRevision: tt.rev, Instances: []sdtypes.HttpInstanceSummary{
+				{InstanceId: aws.String("u1"), Attributes: map[string]string{AttrIPv4: "10.0.0.1", AttrPort: "80"}},
+			}}}
+			d, _ := New(api, "ns")
+			got, rev, ok, err := d.DiscoverRevision(context.Background(), "svc")
+			if err != nil || len(got) != 1 || rev != tt.want || ok != tt.wantOK {
+				t.Fatalf("got %d instances, revision %d (%v), %v; want 1, %d (%v), nil", len(got), rev, ok, err, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
