@@ -33,6 +33,7 @@ import (
 	"github.com/portico-gw/portico/internal/logging"
 	"github.com/portico-gw/portico/pkg/mesh"
 	"github.com/portico-gw/portico/pkg/mesh/cloudmap"
+	meshdynamo "github.com/portico-gw/portico/pkg/mesh/dynamo"
 	"github.com/portico-gw/portico/pkg/mesh/mtls"
 	mtlssm "github.com/portico-gw/portico/pkg/mesh/mtls/secretsmanager"
 	"github.com/portico-gw/portico/pkg/ratelimit"
@@ -152,7 +153,19 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metri
 			o.APIOptions = append(o.APIOptions, awsconfig.DisableHostPrefix)
 		}
 	})
-	disc, err := cloudmap.New(sd, env.Namespace)
+	registry, err := cloudmap.New(sd, env.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	// The instances share what Cloud Map answers through the state table, so
+	// that a fleet starting or refreshing together asks it about once per
+	// service and MaxAge instead of once per instance (Cloud Map throttles
+	// discovery at 1,000 calls a second per account): RELIABILITY.md.
+	storeTimeout := env.StoreTimeout
+	if storeTimeout == 0 {
+		storeTimeout = ratelimit.DefaultStoreTimeout
+	}
+	disc, err := meshdynamo.NewDiscovery(ddb, env.Table, meshdynamo.DiscoveryConfig{Next: registry, Timeout: storeTimeout, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +184,7 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metri
 	policies := config.Policies{}
 	meshCfg := mesh.Config{
 		Discoverer:     disc,
+		RefreshJitter:  0.2,
 		Logger:         log,
 		PolicySource:   &policies,
 		PolicyInterval: env.Refresh,

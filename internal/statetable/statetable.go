@@ -13,10 +13,11 @@
 //	rl#<limit>#<key>#<window>[#s<n>] {n, ttl}: a rate-limit counter
 //	cache#<sha256 of the key>        {st, h, b, at, fr, ttl}: a cached response
 //	ejection#<service>               {e:<instance>..., ttl}: shared outlier ejections
+//	discovery#<service>              {i, r, at, c, ttl}: a service's instances, shared
 //
 // The provider owns the config# and apikey# items; the aggregator writes only
-// rl# and cache# items (and ejection# ones where ejections are shared), which
-// is what its IAM role allows (dynamodb:LeadingKeys).
+// rl#, cache# and discovery# items (and ejection# ones where ejections are
+// shared), which is what its IAM role allows (dynamodb:LeadingKeys).
 //
 // The package imports nothing: both functions and the provider use it. The
 // libraries that build keys of their own (pkg/ratelimit/dynamo,
@@ -85,6 +86,11 @@ const (
 	// EjectionPrefix starts the shared outlier ejections of a service
 	// (package pkg/mesh/dynamo).
 	EjectionPrefix = "ejection#"
+
+	// DiscoveryPrefix starts the shared instance list of a service (package
+	// pkg/mesh/dynamo, Discovery): the aggregator's instances share what
+	// Cloud Map answers, so that a fleet starting together asks it once.
+	DiscoveryPrefix = "discovery#"
 )
 
 // PolicyKey is the item of service's mesh policy.
@@ -100,4 +106,4 @@ func APIKeyKey(hash string) string { return APIKeyPrefix + hash }
 var Keys = []string{RevisionKey, RoutesKey, LimitsKey, AuthKey}
 
 // Prefixes are the prefixes of the table's families of items.
-var Prefixes = []string{PolicyPrefix, DescriptorsPrefix, APIKeyPrefix, CounterPrefix, CachePrefix, EjectionPrefix}
+var Prefixes = []string{PolicyPrefix, DescriptorsPrefix, APIKeyPrefix, CounterPrefix, CachePrefix, EjectionPrefix, DiscoveryPrefix}

@@ -48,14 +48,15 @@ resource "portico_lambda_role" "aggregator" {
       # counters and cached responses.
       { Effect = "Allow", Action = ["dynamodb:GetItem"], Resource = module.gateway.table_arn },
       # Writes only to the items the aggregator owns: rate-limit counters
-      # (UpdateItem, keys "rl#...") and cached responses (PutItem, "cache#...").
-      # The configuration and API keys ("config#...", "apikey#...") are the
-      # provider's alone.
+      # (UpdateItem, keys "rl#..."), cached responses (PutItem, "cache#...")
+      # and the instance lists its instances share (UpdateItem,
+      # "discovery#..."). The configuration and API keys ("config#...",
+      # "apikey#...") are the provider's alone.
       {
         Effect    = "Allow"
         Action    = ["dynamodb:UpdateItem", "dynamodb:PutItem"]
         Resource  = module.gateway.table_arn
-        Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["rl#*", "cache#*"] } }
+        Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["rl#*", "cache#*", "discovery#*"] } }
       },
       # DiscoverInstances has no resource-level permissions.
       { Effect = "Allow", Action = ["servicediscovery:DiscoverInstances", "servicediscovery:DiscoverInstancesRevision"], Resource = "*" },

@@ -32,6 +32,7 @@ import (
 	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/localstack/backend"
 	"github.com/portico-gw/portico/localstack/devtoken"
+	meshdynamo "github.com/portico-gw/portico/pkg/mesh/dynamo"
 	ratelimitdynamo "github.com/portico-gw/portico/pkg/ratelimit/dynamo"
 )
 
@@ -245,6 +246,7 @@ func checkAggregatorWrites(t *testing.T, r *root) {
 	}{
 		{"dynamodb:UpdateItem", counter, true},
 		{"dynamodb:PutItem", cached, true},
+		{"dynamodb:UpdateItem", meshdynamo.DiscoveryPrefix + "payment", true},
 		{"dynamodb:GetItem", statetable.RoutesKey, true},
 		{"dynamodb:GetItem", apikeydynamo.KeyPrefix + "0123", true},
 		{"dynamodb:PutItem", statetable.RoutesKey, false},
