@@ -102,7 +102,8 @@ resource "portico_limits" "limits" {
   document = jsonencode({
     version = 1
     rules = [
-      { name = "global", dimension = "global", requests = 10000, window = "1s", shards = 10, lease = 10, failMode = "open" },
+      # 3 shards, leases of 10: RELIABILITY.md's simulation of 200 instances.
+      { name = "global", dimension = "global", requests = 10000, window = "1s", shards = 3, lease = 10, failMode = "open" },
       { name = "ip", dimension = "ip", requests = var.limit_per_ip_per_minute, window = "1m", failMode = "open" },
       { name = "key", dimension = "apikey", requests = 1000, window = "1m", algorithm = "sliding", lease = 10 },
       { name = "search", dimension = "endpoint", route = "/api/v1/search", requests = 10, window = "1m" },
