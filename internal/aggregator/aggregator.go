@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -25,6 +26,8 @@ import (
 	"github.com/portico-gw/portico/internal/apikey"
 	apikeydynamo "github.com/portico-gw/portico/internal/apikey/dynamo"
 	"github.com/portico-gw/portico/internal/awsconfig"
+	"github.com/portico-gw/portico/internal/breaker"
+	breakerdynamo "github.com/portico-gw/portico/internal/breaker/dynamo"
 	"github.com/portico-gw/portico/internal/cache"
 	cachedynamo "github.com/portico-gw/portico/internal/cache/dynamo"
 	"github.com/portico-gw/portico/internal/config"
@@ -58,6 +61,9 @@ import (
 //	                                 certificate (portico_mesh_certificate): mutual TLS
 //	                                 to the services whose policy requires it (optional)
 //	PORTICO_MESH_TRUST_DOMAIN        the mesh's trust domain (default portico)
+//	PORTICO_RUNTIME_METRICS          how often an instance writes its runtime metrics line
+//	                                 (goroutines, heap, resident memory; namespace
+//	                                 Portico/Runtime), a Go duration (default 1m)
 //	AWS_XRAY_DAEMON_ADDRESS          where X-Ray segments go (Lambda sets it); tracing
 //	                                 is on when it is set
 //	AWS_LAMBDA_FUNCTION_NAME         names the gateway's own segment
@@ -72,6 +78,7 @@ type Env struct {
 	StoreTimeout        time.Duration
 	MeshSecret          string
 	TrustDomain         string
+	RuntimeMetrics      time.Duration
 	TraceDaemon         string
 	Name                string
 }
@@ -80,7 +87,7 @@ type Env struct {
 func ParseEnv(getenv func(string) string) (Env, error) {
 	e := Env{
 		Namespace: getenv("PORTICO_NAMESPACE"), Table: getenv("PORTICO_TABLE"),
-		Refresh: 30 * time.Second, LimitPerIPPerMinute: 100,
+		Refresh: 30 * time.Second, LimitPerIPPerMinute: 100, RuntimeMetrics: time.Minute,
 		MeshSecret: getenv("PORTICO_MESH_SECRET"), TrustDomain: getenv("PORTICO_MESH_TRUST_DOMAIN"),
 		TraceDaemon: getenv("AWS_XRAY_DAEMON_ADDRESS"), Name: getenv("AWS_LAMBDA_FUNCTION_NAME"),
 	}
@@ -104,6 +111,13 @@ func ParseEnv(getenv func(string) string) (Env, error) {
 			errs = append(errs, fmt.Errorf("PORTICO_STORE_TIMEOUT %q: want a positive duration such as 250ms", v))
 		}
 		e.StoreTimeout = d
+	}
+	if v := getenv("PORTICO_RUNTIME_METRICS"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("PORTICO_RUNTIME_METRICS %q: want a positive duration such as 1m", v))
+		}
+		e.RuntimeMetrics = d
 	}
 	if v := getenv("PORTICO_LIMIT_PER_IP_PER_MINUTE"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -139,7 +153,12 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	lambda.StartWithOptions(h.Handle, lambda.WithContext(ctx))
+	rt := newRuntimeMetrics(stdout, env.Name, env.RuntimeMetrics)
+	lambda.StartWithOptions(func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		resp, err := h.Handle(ctx, req)
+		rt.sample()
+		return resp, err
+	}, lambda.WithContext(ctx))
 	return nil
 }
 
@@ -147,7 +166,10 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 // once; when that fails the handler answers 503 and retries, at most once a
 // second, until one loads.
 func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metrics io.Writer) (*gateway.Handler, error) {
-	ddb := dynamodb.NewFromConfig(cfg)
+	// Every store of the state table shares one breaker: once the table has
+	// stopped answering, each store applies its fail mode at once instead of
+	// every request waiting out each store's timeout in turn.
+	ddb := breakerdynamo.New(dynamodb.NewFromConfig(cfg), breaker.New(breaker.Config{}))
 	sd := servicediscovery.NewFromConfig(cfg, func(o *servicediscovery.Options) {
 		if awsconfig.UsesCustomEndpoint(cfg) {
 			o.APIOptions = append(o.APIOptions, awsconfig.DisableHostPrefix)

@@ -13,6 +13,8 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,12 +50,23 @@ func TestParseEnv(t *testing.T) {
 type fakeAWS struct {
 	routes  string
 	backend *net.TCPAddr
+	mu      sync.Mutex
 	calls   map[string]int
+	// hang makes every DynamoDB call wait for its caller to give up.
+	hang atomic.Bool
 }
 
 func (f *fakeAWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op := r.Header.Get("X-Amz-Target")
+	f.mu.Lock()
 	f.calls[op]++
+	f.mu.Unlock()
+	if f.hang.Load() && strings.HasPrefix(op, "DynamoDB_") {
+		// The server notices a caller that gives up once the body is read.
+		io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+		return
+	}
 	var in map[string]any
 	json.NewDecoder(r.Body).Decode(&in)
 	answer := func(v any) {
