@@ -169,7 +169,8 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metri
 	// Every store of the state table shares one breaker: once the table has
 	// stopped answering, each store applies its fail mode at once instead of
 	// every request waiting out each store's timeout in turn.
-	ddb := breakerdynamo.New(dynamodb.NewFromConfig(cfg), breaker.New(breaker.Config{}))
+	ddb := breakerdynamo.New(dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.Retryer = awsconfig.StateTableRetryer() }),
+		breaker.New(breaker.Config{}))
 	sd := servicediscovery.NewFromConfig(cfg, func(o *servicediscovery.Options) {
 		if awsconfig.UsesCustomEndpoint(cfg) {
 			o.APIOptions = append(o.APIOptions, awsconfig.DisableHostPrefix)

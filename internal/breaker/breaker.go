@@ -12,8 +12,7 @@
 // opens it again for twice as long, up to MaxCooldown.
 //
 // A Breaker counts unavailability only (the caller says which errors are):
-// an answer that is an error, such as a failed condition or a throttle, is
-// an answer.
+// an answer that is an error, such as a failed condition, is an answer.
 package breaker
 
 import (

@@ -168,7 +168,7 @@ func RunLimits(ctx context.Context, s Limits) (LimitsResult, error) {
 	var wg sync.WaitGroup
 	var buildErr error
 	for range s.Instances {
-		store, err := ratelimitdynamo.New(DynamoClient{D: db, R: Retries()}, "portico-state")
+		store, err := ratelimitdynamo.New(DynamoClient{D: db, R: StateTableRetries()}, "portico-state")
 		if err != nil {
 			return res, err
 		}

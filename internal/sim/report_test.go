@@ -101,9 +101,9 @@ against models of DynamoDB and Cloud Map. `+"`make reliability`"+` runs them
 What runs: %d function instances, each with its own `+"`ratelimit.Limiter`"+`
 (leasing, sharding, the deny cache, its retries, fail-open with the default
 floor, the default 250 ms store timeout) over the real DynamoDB store
-(`+"`pkg/ratelimit/dynamo`"+`), each with its own SDK retryer
-(`+"`retry.NewStandard`"+`, what every SDK client has by default: 3 attempts,
-jittered exponential backoff, a client-side retry quota).
+(`+"`pkg/ratelimit/dynamo`"+`), each with its own SDK retryer, the
+aggregator's (`+"`awsconfig.StateTableRetryer`"+`: the SDK's standard retryer,
+3 attempts and a client-side retry quota, with a 25–100 ms backoff).
 
 The models' assumptions:
 
@@ -180,7 +180,9 @@ func stampede(t *testing.T, b *bytes.Buffer) {
 What runs: each function instance has its own mesh client (the real
 `+"`pkg/mesh`"+` Client and `+"`pkg/mesh/cloudmap`"+` Discoverer, and for the
 last variant `+"`pkg/mesh/dynamo`"+`'s Discovery on the DynamoDB model) and its
-own SDK retryer, as above. The instances start uniformly within one second;
+own SDK retryers (the SDK's default standard retryer for Cloud Map: a backoff
+of a random share of 1, then 2 s; the aggregator's for DynamoDB). The
+instances start uniformly within one second;
 each needs all 6 services at once on its first request (the worst case: a
 composite route that calls them all), then sends 5 requests a second to
 services chosen at random, for 2 minutes (four 30 s refresh intervals).
@@ -200,7 +202,8 @@ instance refreshed in step, and a throttled discovery was retried every second
 in step too: at 500 instances Cloud Map throttled for seconds and thousands of
 service calls failed before every instance could reach its services. One call
 at cold start (DiscoverInstances returns the revision) halves the burst and
-fits 500 instances just under the throttle, but not 1,000. Jitter spreads the
+brings 500 instances to the edge of the throttle (a stray throttled call in
+some runs), and not 1,000. Jitter spreads the
 refreshes (the refresh peak) and backoff thins the retries, but neither can
 help a burst of first discoveries. Sharing the instance lists through the
 state table (the aggregator's discovery now) asks Cloud Map about once per

@@ -8,17 +8,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	"github.com/portico-gw/portico/internal/awsconfig"
 	"github.com/portico-gw/portico/pkg/mesh/cloudmap"
 	ratelimitdynamo "github.com/portico-gw/portico/pkg/ratelimit/dynamo"
 )
 
 // Retries puts the AWS SDK's own retries in front of a model, as a Lambda
-// instance's SDK client has them: the standard retryer (retry.NewStandard,
-// what aws config gives every client by default: 3 attempts, jittered
-// exponential backoff, a client-side retry quota) driven the way the SDK's
-// retry middleware drives it. Build one per simulated function instance:
-// the retry quota belongs to a client.
+// instance's SDK client has them, driven the way the SDK's retry middleware
+// drives them. Build one per simulated function instance: the retry quota
+// belongs to a client.
+//
+// DynamoDB clients get the aggregator's retryer (awsconfig.StateTableRetryer:
+// the standard retryer's 3 attempts and retry quota, a 25–100 ms backoff);
+// Cloud Map clients the SDK's default standard retryer (backoff of a random
+// share of 1, then 2 s).
 func Retries() aws.RetryerV2 { return retry.NewStandard() }
+
+// StateTableRetries is the aggregator's DynamoDB retryer.
+func StateTableRetries() aws.RetryerV2 { return awsconfig.StateTableRetryer() }
 
 // sdkCall runs op with the retryer's attempts, backoff and quota.
 func sdkCall[T any](ctx context.Context, r aws.RetryerV2, op func(context.Context) (T, error)) (T, error) {

@@ -245,7 +245,7 @@ func (s Stampede) client(cm *CloudMap, db *Dynamo) (*mesh.Client, error) {
 	case Jitter:
 		cfg.Discoverer, cfg.RefreshJitter = disc, 0.2
 	case Shared:
-		shared, err := meshdynamo.NewDiscovery(DynamoClient{D: db, R: Retries()}, "portico-state", meshdynamo.DiscoveryConfig{Next: disc})
+		shared, err := meshdynamo.NewDiscovery(DynamoClient{D: db, R: StateTableRetries()}, "portico-state", meshdynamo.DiscoveryConfig{Next: disc})
 		if err != nil {
 			return nil, err
 		}

@@ -1,7 +1,7 @@
 // Package dynamo puts a breaker.Breaker in front of a DynamoDB client: the
 // state table's stores (configuration, limits, API keys, cache, shared
-// discovery) share one, so that a table that stopped answering costs each
-// request no wait once the breaker has opened.
+// discovery) share one, so that a table that stopped answering, or throttles
+// every call, costs each request no wait once the breaker has opened.
 package dynamo
 
 import (
@@ -14,6 +14,7 @@ import (
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go"
 	"github.com/portico-gw/portico/internal/breaker"
 )
 
@@ -36,13 +37,22 @@ var _ API = (*Client)(nil)
 // New returns api behind b.
 func New(api API, b *breaker.Breaker) *Client { return &Client{api: api, b: b} }
 
-// Unavailable reports whether err says DynamoDB did not answer: the call's
-// deadline passed, the connection failed, or the service answered 5xx. A
-// caller that went away (context.Canceled) and every answer DynamoDB gave
-// (a failed condition, a throttle, a validation error) are not.
+// Unavailable reports whether err says DynamoDB did not serve the call: the
+// call's deadline passed, the connection failed, the service answered 5xx,
+// or it throttled (a throttled call, retried within the store's timeout,
+// costs the request that timeout as surely as one that hangs). A caller
+// that went away (context.Canceled) and DynamoDB's other answers (a failed
+// condition, a validation error) are not.
 func Unavailable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		return false
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode() {
+		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded", "InternalServerError", "ServiceUnavailable":
+			return true
+		}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed) {

@@ -35,7 +35,8 @@ func TestUnavailable(t *testing.T) {
 		{"closed unanswered", fmt.Errorf("read: %w", io.EOF), true},
 		{"a 500", responseError(500), true},
 		{"a failed condition", &ddbtypes.ConditionalCheckFailedException{}, false},
-		{"a throttle", &ddbtypes.ProvisionedThroughputExceededException{}, false},
+		{"a throttle", &ddbtypes.ProvisionedThroughputExceededException{}, true},
+		{"a throttle, wrapped", fmt.Errorf("update: %w", &ddbtypes.ProvisionedThroughputExceededException{}), true},
 		{"a 400", responseError(400), false},
 	}
 	for _, tt := range tests {
