@@ -218,11 +218,21 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metri
 		},
 	}
 	if env.MeshSecret != "" {
-		creds, err := credentials(ctx, env, cfg, log)
-		if err != nil {
-			return nil, err
+		cctx, cancel := context.WithTimeout(ctx, loadTimeout)
+		creds, err := credentials(cctx, env, cfg, log)
+		cancel()
+		switch {
+		case err == nil:
+			meshCfg.TLS = creds
+		case errors.Is(err, mtls.ErrMaterial):
+			return nil, err // a certificate that is wrong is a deployment to fix
+		default:
+			// Secrets Manager did not answer: serve, and read it later.
+			log.Error("cold start: cannot read the gateway's mesh certificate; services that require mutual TLS fail until it can be read", "err", err)
+			meshCfg.TLS = &lateCredentials{load: func(ctx context.Context) (*mtls.Credentials, error) { return credentials(ctx, env, cfg, log) },
+				log: log, every: 5 * time.Second, now: time.Now}
 		}
-		meshCfg.TLS, meshCfg.TLSRequiredOnly = creds, true
+		meshCfg.TLSRequiredOnly = true
 	}
 	var tracer *trace.Tracer
 	if env.TraceDaemon != "" {

@@ -9,7 +9,8 @@
 // of them it opens, and calls fail at once with ErrOpen, so that each store
 // applies its declared fail mode without waiting. After Cooldown one call
 // goes through as a probe: its success closes the breaker, its failure
-// opens it again for twice as long, up to MaxCooldown.
+// opens it again for twice as long, up to MaxCooldown: the dependency's
+// return is noticed within MaxCooldown.
 //
 // A Breaker counts unavailability only (the caller says which errors are):
 // an answer that is an error, such as a failed condition, is an answer.
@@ -30,7 +31,7 @@ type Config struct {
 	// default 5.
 	Failures int
 	// Cooldown is how long it stays open the first time; default 1s. It
-	// doubles with each failed probe, up to MaxCooldown (default 8s).
+	// doubles with each failed probe, up to MaxCooldown (default 4s).
 	Cooldown, MaxCooldown time.Duration
 	// Now is the time source; nil means time.Now.
 	Now func() time.Time
@@ -58,7 +59,7 @@ func New(cfg Config) *Breaker {
 		cfg.Cooldown = time.Second
 	}
 	if cfg.MaxCooldown < cfg.Cooldown {
-		cfg.MaxCooldown = max(8*time.Second, cfg.Cooldown)
+		cfg.MaxCooldown = max(4*time.Second, cfg.Cooldown)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
