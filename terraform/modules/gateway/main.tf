@@ -39,7 +39,7 @@ resource "portico_function" "aggregator" {
   role_arn         = var.aggregator_role_arn
   architecture     = var.architecture
   memory_size      = var.aggregator_memory_size
-  timeout          = 29
+  timeout          = var.aggregator_timeout
   environment = merge(var.aggregator_environment, {
     PORTICO_NAMESPACE = portico_service_namespace.mesh.name
     PORTICO_TABLE     = portico_table.state.name

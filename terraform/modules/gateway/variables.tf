@@ -46,6 +46,12 @@ variable "aggregator_memory_size" {
   default     = 512
 }
 
+variable "aggregator_timeout" {
+  description = "Seconds the aggregator may run (API Gateway waits 29 at most); its request deadline, which composite and backend calls share."
+  type        = number
+  default     = 29
+}
+
 variable "auth_config" {
   description = "The authorizer's settings document, JSON (see the README: issuers, keys, claims)."
   type        = string
