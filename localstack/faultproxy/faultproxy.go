@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -110,6 +111,9 @@ func New(target string, transport http.RoundTripper) (*Proxy, error) {
 			r.Out.Host = u.Host
 		},
 		Transport: transport,
+		// A caller that gives up mid-call is the point of most faults, not
+		// news.
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	return p, nil
 }
