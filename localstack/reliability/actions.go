@@ -120,4 +120,5 @@ func observeRotation(_ context.Context, h *harness, rr *RowResult) {
 		rr.Checks["rotation"] = ""
 		rr.Notes = append(rr.Notes, fmt.Sprintf("the re-issued gateway certificate reached vault-service %s after Secrets Manager answered again (bound %s)", seen.Sub(rr.FaultEnd).Round(time.Second), rotationWithin))
 	}
+	rr.Notes = append(rr.Notes, fmt.Sprintf("vault-service saw %d handshakes fail (instances without their certificate end them; nothing is sent)", h.s.Vault.Refused.Load()-rr.refused))
 }

@@ -123,14 +123,17 @@ var Matrix = []Row{
 			h.s.JWKSFaults.Set(faultproxy.Fault{Path: "/.well-known/", Kind: faultproxy.Delay, Delay: 5 * time.Second})
 			return h.rotate("k3")
 		}, Stop: func(_ context.Context, h *harness) error { h.s.JWKSFaults.Clear(); return nil }},
-	{ID: "secretsmanager-down-rotation", Fault: "Secrets Manager refuses the aggregator while the gateway's mesh certificate is re-issued", Window: 60 * time.Second,
-		Allowed: map[string][]int{"vault": {502}}, Recovery: 10 * time.Second,
-		Why: "a warm instance keeps presenting the certificate it holds (still valid) to vault-service, which requires mutual TLS; an instance that starts meanwhile serves every other route and fails its mutual-TLS calls (502, nothing sent) until it can read its certificate; once Secrets Manager answers, the gateway presents the new certificate at its next reload (once a minute, on a handshake)",
+	{ID: "secretsmanager-down-rotation", Fault: "Secrets Manager refuses the aggregator while the gateway's mesh certificate is re-issued, and every function instance starts cold", Window: 60 * time.Second,
+		Allowed: map[string][]int{"vault": {502}}, Recovery: 20 * time.Second, Unconfigured: true, ColdSlack: 15 * time.Second,
+		Why: "an instance that starts during the outage cannot read its certificate: it serves every other route and fails its mutual-TLS calls to vault-service (502, nothing sent), reading the certificate again every 5 s; once Secrets Manager answers, the instances present the new certificate (at cold start, or at their next reload: once a minute, on a handshake). As in the cold-start row, the storm of cold starts may slow the emulator's DynamoDB past the configuration read (503 \"Configuration not loaded\", counted)",
 		Start: func(ctx context.Context, h *harness) error {
 			h.s.AWSFaults.Set(faultproxy.Fault{Service: "secretsmanager", Kind: faultproxy.Refuse})
 			serial, err := h.s.RotateGatewayCertificate(ctx)
+			if err != nil {
+				return err
+			}
 			h.rotated = serial
-			return err
+			return h.coldStart(ctx)
 		}, Stop: awsClear,
 		Settle:       func(h *harness) bool { _, ok := h.s.Vault.FirstSeen(h.rotated); return ok },
 		SettleWithin: 150 * time.Second, Observe: observeRotation},

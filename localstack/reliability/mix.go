@@ -113,6 +113,9 @@ func (m *Mix) Next(i int) Request {
 		route, ip = "users", HotIP
 	}
 	token, tag := m.id.token(i)
+	if ip == HotIP {
+		token, tag = m.id.token(0) // a token of the first key, whatever a row rotates
+	}
 	h := http.Header{}
 	h.Set("Authorization", "Bearer "+token)
 	h.Set("X-Forwarded-For", ip)

@@ -64,7 +64,9 @@ type RowResult struct {
 	// ColdStart is when the row made every function instance start again.
 	ColdStart time.Time
 
-	served map[string]int64 // requests each instance had served at the start
+	served   map[string]int64 // requests each instance had served at the start
+	refused  int64            // vault-service's failed handshakes at the start
+	counters map[string]int64 // the highest count seen of each counter (watchCounters)
 }
 
 // Held says the row held: no violation, recovered in time, every check.
@@ -202,6 +204,7 @@ func (h *harness) runRow(ctx context.Context, row Row) RowResult {
 		return rr
 	}
 	rr.served = before.served
+	rr.refused = h.s.Vault.Refused.Load()
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	done := make(chan struct{})
 	ready := time.Now()
@@ -230,6 +233,17 @@ func (h *harness) runRow(ctx context.Context, row Row) RowResult {
 		}
 	}
 	rr.Start = time.Now()
+	rr.counters = map[string]int64{}
+	countersCtx, stopCounters := context.WithCancel(ctx)
+	countersDone := make(chan struct{})
+	go func() {
+		h.watchCounters(countersCtx, rr.counters)
+		close(countersDone)
+	}()
+	defer func() {
+		stopCounters()
+		<-countersDone
+	}()
 	warm := warmFor
 	if h.o.Warm > 0 {
 		warm = h.o.Warm
@@ -270,6 +284,8 @@ func (h *harness) runRow(ctx context.Context, row Row) RowResult {
 	}
 	stopLoad()
 	<-done
+	stopCounters()
+	<-countersDone
 	rr.End = time.Now()
 	rr.ColdStart = h.coldAt
 	h.coldAt = time.Time{}

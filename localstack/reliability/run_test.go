@@ -123,6 +123,14 @@ func TestMix(t *testing.T) {
 	if r := m.Next(5); r.Tag != HotTag || r.Caller != HotIP {
 		t.Fatalf("the hot request: got tag %q caller %q, want %q and %s", r.Tag, r.Caller, HotTag, HotIP)
 	}
+	// A rotation tags tokens; the hot IP keeps the first, untagged.
+	id.SetTokens([]string{"old", "new"}, []string{"", "new key"})
+	if r := m.Next(11); r.Header.Get("Authorization") != "Bearer old" || r.Tag != HotTag {
+		t.Fatalf("the hot request after a rotation: got %q tagged %q, want the first token tagged %q", r.Header.Get("Authorization"), r.Tag, HotTag)
+	}
+	if r := m.Next(1); r.Header.Get("Authorization") != "Bearer new" || r.Tag != "new key" {
+		t.Fatalf("request 1 after a rotation: got %q tagged %q, want the second token tagged new key", r.Header.Get("Authorization"), r.Tag)
+	}
 }
 
 // MiniStack's 502 Runtime.ExitError is allowed for a request in flight when

@@ -1,11 +1,14 @@
 package reliability
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"log"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -26,6 +29,18 @@ type Vault struct {
 
 	mu     sync.Mutex
 	serial map[string]time.Time // client certificate serial → first seen
+
+	// Refused counts the handshakes the server failed: a gateway without
+	// its certificate ends them.
+	Refused atomic.Int64
+}
+
+// lineCounter counts the lines written to it.
+type lineCounter struct{ n *atomic.Int64 }
+
+func (c lineCounter) Write(p []byte) (int, error) {
+	c.n.Add(int64(bytes.Count(p, []byte("\n"))))
+	return len(p), nil
 }
 
 // ListenVault reserves vault-service's port.
@@ -53,6 +68,7 @@ func (v *Vault) Serve(ctx context.Context, sm *secretsmanager.Client, secret str
 	}
 	h := backend.Handler("vault-service")
 	v.srv = &http.Server{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Second, TLSConfig: creds.ServerConfig("gateway"),
+		ErrorLog: log.New(lineCounter{&v.Refused}, "", 0),
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 				s := r.TLS.PeerCertificates[0].SerialNumber.String()
