@@ -27,17 +27,25 @@ GOFLAGS_LAMBDA := -trimpath -buildvcs=false -tags lambda.norpc,nethttpomithttp2 
 GOFLAGS_MESH := -trimpath -buildvcs=false -tags nethttpomithttp2 -ldflags=-s\ -w
 MESH_BIN := $(BUILD)/local/portico-mesh
 RIE ?= $(TOOLS)/bin/aws-lambda-rie
+# A headless browser for the CORS end-to-end test (make browser).
+CHROMIUM := $(TOOLS)/bin/chromium
+# The demo's browser page (localstack/webapp), as https://app.portico.local.
+WEBAPP_PORT := 18443
 
 ifeq ($(EMULATOR),localstack)
 ENDPOINT ?= https://localhost.localstack.cloud:4566
 CA_CERT ?=
 BACKEND_HOST ?= 172.17.0.1
 BACKEND_BIND ?= 0.0.0.0
+# The authorizer fetches plain http only from loopback, which a Lambda
+# container does not share with the host: no local OpenID Connect issuer.
+DEMO_OIDC_ISSUER ?=
 else
 ENDPOINT ?= https://localhost:4566
 CA_CERT ?= $(STATE)/tls/ca.pem
 BACKEND_HOST ?= 127.0.0.1
 BACKEND_BIND ?= 127.0.0.1
+DEMO_OIDC_ISSUER ?= http://127.0.0.1:$(DEMO_OIDC_PORT)
 endif
 
 DEMO_NAME := portico
@@ -45,8 +53,12 @@ DEMO_STATE := $(STATE)/demo.tfstate
 DEMO_ISSUER := https://portico.local
 DEMO_AUDIENCE := portico
 DEMO_KID := portico-demo-1
-BACKEND_PORTS := user-service=18081,order-service=18082,notification-service=18083,product-service=18084,french-content-service=18085,api-v2-service=18086
+DEMO_OIDC_PORT := 18089
+BACKEND_PORTS := user-service=18081,user-service@v2=18088,order-service=18082,notification-service=18083,product-service=18084,french-content-service=18085,api-v2-service=18086
 GRPC_PAYMENTS_PORT := 18087
+# Where the aggregator and the demo services send X-Ray segments; make demo's
+# waterfall listens there.
+XRAY_DAEMON := 127.0.0.1:2000
 
 export TF_CLI_CONFIG_FILE := $(STATE)/terraformrc
 export TF_IN_AUTOMATION := 1
@@ -140,12 +152,35 @@ $(RIE):
 	@mkdir -p $(dir $(RIE))
 	GOBIN=$(dir $(RIE)) $(GO) install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$(RIE_VERSION)
 
+.PHONY: portico
+portico: ## Build the portico command (check, explain, openapi, usage, keys) into .portico/bin.
+	@mkdir -p $(STATE)/bin
+	$(GO) build -o $(STATE)/bin/portico ./cmd/portico
+
+# browser links a headless Chromium into .tools/bin: the one on the PATH, or
+# Debian's chromium installed with apt-get (as root, on Debian). Without one
+# the browser test skips and says why; the HTTP-level CORS test still runs.
+.PHONY: browser
+browser: ## A headless browser for the CORS end-to-end test (Debian's chromium).
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	path=$$(command -v chromium || command -v chromium-browser || true); \
+	if [ -z "$$path" ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  printf '\033[1m==> installing chromium with apt-get, for the browser test\033[0m\n'; \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null 2>&1; }; } || true; \
+	  path=$$(command -v chromium || true); \
+	fi; \
+	if [ -n "$$path" ]; then mkdir -p $(TOOLS)/bin && ln -sf "$$path" $(CHROMIUM); \
+	else echo "no headless browser could be installed: the browser test will skip (the HTTP-level CORS test still runs)"; fi
+
 .PHONY: bins
 bins:
 	@mkdir -p $(STATE)/bin
 	$(GO) build -o $(STATE)/bin/backends ./localstack/cmd/backends
 	$(GO) build -o $(STATE)/bin/devtoken ./localstack/cmd/devtoken
 	$(GO) build -o $(STATE)/bin/grpcpay ./localstack/cmd/grpcpay
+	$(GO) build -o $(STATE)/bin/dashtrace ./localstack/cmd/dashtrace
+	$(GO) build -o $(STATE)/bin/webapp ./localstack/cmd/webapp
 
 ## ---- local environment ----------------------------------------------------
 
@@ -184,6 +219,7 @@ backends-up: bins ## Start the demo services.
 	  echo "demo services already running"; \
 	else \
 	  setsid $(STATE)/bin/backends -listen $$(echo "$(BACKEND_PORTS)" | sed -E 's/=([0-9]+)/=$(BACKEND_BIND):\1/g') \
+	    -mtls-secrets $(DEMO_NAME)/mesh/ -endpoint $(ENDPOINT) $(if $(CA_CERT),-ca-cert $(CA_CERT),) -xray-daemon $(XRAY_DAEMON) \
 	    > $(STATE)/backends.log 2>&1 < /dev/null & echo $$! > $(STATE)/backends.pid; \
 	  sleep 0.5; kill -0 $$(cat $(STATE)/backends.pid) || { cat $(STATE)/backends.log; exit 1; }; \
 	  cat $(STATE)/backends.log; \
@@ -196,6 +232,22 @@ backends-up: bins ## Start the demo services.
 	  cat $(STATE)/grpcpay.log; \
 	fi
 
+.PHONY: issuer-up
+issuer-up: keys ## Start the demo's OpenID Connect issuer (discovery and JWKS of the demo key).
+	@if [ -z "$(DEMO_OIDC_ISSUER)" ]; then echo "no local OpenID Connect issuer with $(EMULATOR)"; \
+	elif [ -f $(STATE)/issuer.pid ] && kill -0 $$(cat $(STATE)/issuer.pid) 2>/dev/null; then \
+	  echo "demo OpenID Connect issuer already running"; \
+	else \
+	  setsid $(STATE)/bin/devtoken serve -public $(STATE)/keys/demo.pub.pem -kid $(DEMO_KID) -listen 127.0.0.1:$(DEMO_OIDC_PORT) \
+	    > $(STATE)/issuer.log 2>&1 < /dev/null & echo $$! > $(STATE)/issuer.pid; \
+	  sleep 0.5; kill -0 $$(cat $(STATE)/issuer.pid) || { cat $(STATE)/issuer.log; exit 1; }; \
+	  cat $(STATE)/issuer.log; \
+	fi
+
+.PHONY: issuer-down
+issuer-down: ## Stop the demo's OpenID Connect issuer.
+	@if [ -f $(STATE)/issuer.pid ]; then kill $$(cat $(STATE)/issuer.pid) 2>/dev/null || true; rm -f $(STATE)/issuer.pid; echo "demo OpenID Connect issuer stopped"; fi
+
 .PHONY: backends-down
 backends-down: ## Stop the demo services.
 	@if [ -f $(STATE)/backends.pid ]; then kill $$(cat $(STATE)/backends.pid) 2>/dev/null || true; rm -f $(STATE)/backends.pid; echo "demo services stopped"; fi
@@ -206,10 +258,11 @@ TF_LOCAL_VARS = -var name=$(DEMO_NAME) -var endpoint=$(ENDPOINT) \
 	-var architecture=$(LAMBDA_ARCH) \
 	-var authorizer_zip=$(BUILD)/local/authorizer.zip -var aggregator_zip=$(BUILD)/local/aggregator.zip \
 	-var jwt_public_key=$(STATE)/keys/demo.pub.pem -var jwt_kid=$(DEMO_KID) -var jwt_issuer=$(DEMO_ISSUER) -var jwt_audience=$(DEMO_AUDIENCE) \
-	-var backend_host=$(BACKEND_HOST) -var payment_grpc_port=$(GRPC_PAYMENTS_PORT)
+	-var backend_host=$(BACKEND_HOST) -var payment_grpc_port=$(GRPC_PAYMENTS_PORT) \
+	-var oidc_issuer=$(DEMO_OIDC_ISSUER)
 
 .PHONY: demo
-demo: tools provider lambdas tls keys emulator-up backends-up ## Run Portico locally and call it.
+demo: tools provider lambdas tls keys portico emulator-up backends-up issuer-up ## Run Portico locally and call it.
 	$(call step,terraform apply (terraform/local))
 	@$(TERRAFORM) -chdir=terraform/local get -no-color >/dev/null
 	$(TERRAFORM) -chdir=terraform/local apply -auto-approve -input=false -compact-warnings -state=$(DEMO_STATE) $(TF_LOCAL_VARS)
@@ -219,13 +272,49 @@ demo: tools provider lambdas tls keys emulator-up backends-up ## Run Portico loc
 	  "$$url" "$(CA_CERT)" "$(STATE)/keys/demo.pem" "$(DEMO_KID)" "$(DEMO_ISSUER)" "$(DEMO_AUDIENCE)" > $(STATE)/demo.env; \
 	cacert=$(if $(CA_CERT),"--cacert $(CA_CERT) ",""); \
 	printf '\n\033[1mPortico is running.\033[0m\n  invoke URL: %s\n  demo token (user-123, roles admin,reader, 12 h): in TOKEN below\n  settings:   %s\n\n' "$$url" "$(STATE)/demo.env"; \
-	printf 'Try:\n  export TOKEN=%s\n  curl %s-H "Authorization: Bearer $$TOKEN" %s/user-dashboard\n  curl %s-H "Authorization: Bearer $$TOKEN" %s/api/v1/users/123\n  curl %s%s/api/v1/users/123   # no token: 401\n\n' \
+	printf 'Try:\n  export TOKEN=%s\n  curl %s-H "Authorization: Bearer $$TOKEN" %s/user-dashboard\n  curl %s-H "Authorization: Bearer $$TOKEN" %s/api/v1/users/123\n  curl %s%s/api/v1/users/123   # no token: 401\n' \
 	  "$$token" "$$cacert" "$$url" "$$cacert" "$$url" "$$cacert" "$$url"; \
+	printf '  curl %s--compressed -H "Authorization: Bearer $$TOKEN" -i %s/api/v1/products/1   # Content-Encoding: gzip\n  curl %s-H "Authorization: Bearer $$TOKEN" -o product.png %s/api/v1/products/1/image   # a PNG\n\n' \
+	  "$$cacert" "$$url" "$$cacert" "$$url"; \
+	if [ -n "$(CA_CERT)" ]; then \
+	  if [ -f $(STATE)/webapp.pid ]; then kill $$(cat $(STATE)/webapp.pid) 2>/dev/null || true; fi; \
+	  setsid $(STATE)/bin/webapp -listen 127.0.0.1:$(WEBAPP_PORT) -api "$$url" -key $(STATE)/keys/demo.pem -kid $(DEMO_KID) \
+	    -iss $(DEMO_ISSUER) -aud $(DEMO_AUDIENCE) -ca-cert $(STATE)/tls/ca.pem -ca-key $(STATE)/tls/ca-key.pem \
+	    > $(STATE)/webapp.log 2>&1 < /dev/null & echo $$! > $(STATE)/webapp.pid; \
+	  printf 'Browser page (calls the API from another origin, CORS): https://app.portico.local/\n'; \
+	  printf '  served on 127.0.0.1:$(WEBAPP_PORT); open it with\n  chromium --host-resolver-rules="MAP app.portico.local:443 127.0.0.1:$(WEBAPP_PORT)" --ignore-certificate-errors --user-data-dir=$$(mktemp -d) https://app.portico.local/\n\n'; \
+	fi; \
 	printf '\033[1m==> GET /user-dashboard\033[0m\n'; \
 	curl -sS --fail-with-body $(if $(CA_CERT),--cacert $(CA_CERT),) -H "Authorization: Bearer $$token" "$$url/user-dashboard" | jq . ; \
+	printf '\033[1m==> one /user-dashboard request, traced: the gateway, its calls over mutual TLS, each service\033[0m\n'; \
+	$(STATE)/bin/dashtrace -url "$$url/user-dashboard" -token "$$token" -daemon $(XRAY_DAEMON) $(if $(CA_CERT),-ca-cert $(CA_CERT),); \
 	printf '\nStop everything with: make demo-down\n'
+	@$(MAKE) --no-print-directory demo-identity
 	$(call step,mesh demo: order → payment → fraud → bank through the mesh client)
 	$(GO) run ./localstack/cmd/meshdemo -endpoint $(ENDPOINT) $(if $(CA_CERT),-ca-cert $(CA_CERT),) -orders 200
+
+# demo-identity shows, against a running demo, a token of the local OpenID
+# Connect issuer (the authorizer knows it by its URL alone), two users of one
+# tenant sharing its quota, and the RateLimit fields naming every policy.
+OIDC_CLAIMS = {"realm_access":{"roles":["reader"]},"https://portico.dev/tenant":"acme"}
+
+.PHONY: demo-identity
+demo-identity: ## With make demo running: OpenID Connect discovery, a tenant's shared quota and the RateLimit fields, with curl.
+	$(call step,OpenID Connect discovery; a tenant quota and the RateLimit fields)
+	@if [ -z "$(DEMO_OIDC_ISSUER)" ]; then echo "no local OpenID Connect issuer with $(EMULATOR)"; exit 0; fi; \
+	. $(STATE)/demo.env; cacert=$(if $(CA_CERT),"--cacert $(CA_CERT)",""); \
+	printf 'curl %s/.well-known/openid-configuration\n' "$(DEMO_OIDC_ISSUER)"; \
+	curl -sS "$(DEMO_OIDC_ISSUER)/.well-known/openid-configuration" | jq -c '{issuer, jwks_uri}'; \
+	for sub in alice bob; do \
+	  tok=$$($(STATE)/bin/devtoken mint -key $(STATE)/keys/demo.pem -kid $(DEMO_KID) -iss $(DEMO_OIDC_ISSUER) -aud $(DEMO_AUDIENCE) -sub $$sub -claims '$(OIDC_CLAIMS)' -ttl 12h); \
+	  printf '\n%s of tenant acme (token of %s): curl -i $$PORTICO_URL/api/v1/users/%s\n' "$$sub" "$(DEMO_OIDC_ISSUER)" "$$sub"; \
+	  curl -sS -D - -o $(STATE)/demo-answer.json $$cacert -H "Authorization: Bearer $$tok" "$$PORTICO_URL/api/v1/users/$$sub" | grep -iE '^(HTTP|ratelimit)'; \
+	  jq -c '{service, tenant: .headers["X-User-Tenant"], roles: .headers["X-User-Roles"]}' $(STATE)/demo-answer.json; \
+	done; \
+	sleep 2; curl -sS -o /dev/null $$cacert -H "Authorization: Bearer $$tok" "$$PORTICO_URL/api/v1/users/bob"; \
+	printf '\nBoth count against the tenant-daily and tenant-monthly quotas of acme; portico usage --by tenant reads the hourly counters:\n'; \
+	AWS_ENDPOINT_URL=$(ENDPOINT) $(if $(CA_CERT),AWS_CA_BUNDLE=$(CA_CERT),) $(STATE)/bin/portico usage --table $$($(TERRAFORM) -chdir=terraform/local output -state=$(DEMO_STATE) -raw table_name) --by tenant \
+	  || echo "(no usage counters yet)"
 
 .PHONY: demo-down
 demo-down: ## Stop everything make demo started.
@@ -234,18 +323,20 @@ demo-down: ## Stop everything make demo started.
 	  $(TERRAFORM) -chdir=terraform/local destroy -auto-approve -input=false -compact-warnings -state=$(DEMO_STATE) $(TF_LOCAL_VARS) >/dev/null && echo "destroyed"; \
 	fi
 	@rm -f $(DEMO_STATE) $(DEMO_STATE).backup $(STATE)/demo.env
-	@$(MAKE) --no-print-directory backends-down emulator-down
+	@if [ -f $(STATE)/webapp.pid ]; then kill $$(cat $(STATE)/webapp.pid) 2>/dev/null || true; rm -f $(STATE)/webapp.pid; echo "browser page stopped"; fi
+	@$(MAKE) --no-print-directory backends-down issuer-down emulator-down
 
 ## ---- tests --------------------------------------------------------------
 
 .PHONY: unit
-unit: ## Unit tests: offline, no emulator.
-	$(call step,go vet and unit tests)
+unit: ## go.mod tidy, vet and the unit tests under the race detector: offline, no emulator.
+	$(call step,go mod tidy -diff, go vet and unit tests)
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
 .PHONY: e2e
-e2e: tools provider lambdas tls mesh-proxy $(RIE) ## End-to-end and provider acceptance tests against the emulator (starts it if needed).
+e2e: tools provider lambdas tls mesh-proxy $(RIE) browser ## End-to-end and provider acceptance tests against the emulator (starts it if needed).
 	$(call step,end-to-end tests against $(EMULATOR) at $(ENDPOINT))
 	@$(TERRAFORM) -chdir=terraform/local get -no-color >/dev/null
 	@$(TERRAFORM) -chdir=terraform/aws get -no-color >/dev/null
@@ -258,7 +349,7 @@ e2e: tools provider lambdas tls mesh-proxy $(RIE) ## End-to-end and provider acc
 	PORTICO_ENDPOINT=$(ENDPOINT) PORTICO_CA_CERT=$(CA_CERT) PORTICO_TERRAFORM=$(TERRAFORM) \
 	PORTICO_BACKEND_HOST=$(BACKEND_HOST) PORTICO_BACKEND_BIND=$(BACKEND_BIND) PORTICO_LAMBDA_ARCH=$(LAMBDA_ARCH) \
 	PORTICO_AUTHORIZER_ZIP=$(BUILD)/local/authorizer.zip PORTICO_AGGREGATOR_ZIP=$(BUILD)/local/aggregator.zip \
-	PORTICO_MESH_BIN=$(MESH_BIN) PORTICO_RIE=$(RIE) \
+	PORTICO_MESH_BIN=$(MESH_BIN) PORTICO_RIE=$(RIE) PORTICO_CHROMIUM=$(CHROMIUM) \
 	  $(GO) test -tags e2e -count=1 -timeout 20m -v ./tests/... || rc=$$?; \
 	printf '\033[1m==> provider acceptance tests against $(EMULATOR)\033[0m\n'; \
 	PORTICO_ENDPOINT=$(ENDPOINT) PORTICO_CA_CERT=$(CA_CERT) PORTICO_TERRAFORM=$(TERRAFORM) \
@@ -289,8 +380,32 @@ docs-check: docs ## Fail when provider/docs differs from what tfplugindocs gener
 	  echo "provider/docs is out of date: run make docs and commit the result:"; git status --short -- provider/docs; exit 1; \
 	else echo "provider/docs: up to date"; fi
 
+# demo-docs reads the demo's documents from terraform/local with terraform
+# console (no state, no emulator) and runs the portico command on them:
+# check (with the gRPC descriptor set), a few explains, and openapi, whose
+# output a Go test validates against the OpenAPI 3.1 schema.
+DEMO_DOCS := $(STATE)/docs
+CONSOLE_VARS = -var authorizer_zip=unused -var aggregator_zip=unused -var jwt_public_key=$(STATE)/keys/demo.pub.pem \
+	-var oidc_issuer=http://127.0.0.1:$(DEMO_OIDC_PORT)
+PORTICO_CMD = $(STATE)/bin/portico
+
+.PHONY: demo-docs
+demo-docs: $(TERRAFORM) provider portico keys ## Check, explain and export (OpenAPI) the demo's documents with the portico command, offline.
+	$(call step,portico check; explain and openapi on the demo's documents)
+	@mkdir -p $(DEMO_DOCS)
+	@$(TERRAFORM) -chdir=terraform/local get -no-color >/dev/null
+	@for doc in routes_document:routes limits_document:limits auth_settings:auth; do \
+	  echo "local.$${doc%%:*}" | $(TERRAFORM) -chdir=terraform/local console -no-color $(CONSOLE_VARS) | tail -n 1 | jq -r . > $(DEMO_DOCS)/$${doc##*:}.json; \
+	done
+	$(PORTICO_CMD) check -integration-timeout 32s $(DEMO_DOCS)/routes.json $(DEMO_DOCS)/limits.json $(DEMO_DOCS)/auth.json payments=localstack/grpcpay/payments.binpb
+	$(PORTICO_CMD) explain --routes $(DEMO_DOCS)/routes.json --limits $(DEMO_DOCS)/limits.json GET /api/v1/users/123 -H 'X-API-Version: 2'
+	$(PORTICO_CMD) explain --routes $(DEMO_DOCS)/routes.json --limits $(DEMO_DOCS)/limits.json --claim tenant=acme GET '/api/v1/search?q=widget'
+	$(PORTICO_CMD) explain --routes $(DEMO_DOCS)/routes.json --ip 10.1.2.3 POST /partner/v1/users
+	$(PORTICO_CMD) openapi --routes $(DEMO_DOCS)/routes.json --descriptors payments=localstack/grpcpay/payments.binpb -o $(DEMO_DOCS)/openapi.json
+	$(GO) test -count=1 -run TestOpenAPIOfFile ./internal/cli/ -args -openapi=$(DEMO_DOCS)/openapi.json
+
 .PHONY: tf-check
-tf-check: $(TERRAFORM) provider docs-check ## terraform fmt -check and validate of every root, docs up to date.
+tf-check: $(TERRAFORM) provider docs-check demo-docs ## terraform fmt -check and validate of every root, docs up to date, the demo's documents checked.
 	$(call step,terraform fmt and validate)
 	$(TERRAFORM) fmt -check -recursive -diff terraform
 	@for root in terraform/local terraform/aws terraform/reliability; do \

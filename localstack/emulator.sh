@@ -3,7 +3,8 @@
 #
 #   localstack/emulator.sh start|stop|status
 #
-# EMULATOR=ministack (default): MiniStack from the repo's virtualenv, bound to
+# EMULATOR=ministack (default): MiniStack from the repo's virtualenv, with the
+# patches of localstack/ministack applied to a copy of it (.portico), bound to
 # 127.0.0.1 only, serving HTTPS on :4566 with a certificate from the local CA.
 # EMULATOR=localstack: docker compose with localstack/docker-compose.yml (needs
 # Docker and LOCALSTACK_AUTH_TOKEN).
@@ -41,9 +42,12 @@ start_ministack() {
     exit 1
   fi
   mkdir -p "$state/ministack-tmp"
+  # Our patches (localstack/ministack/*.patch) on a copy of the installed
+  # package, which is left untouched; PYTHONPATH puts the copy first.
+  "$root/localstack/ministack/patch.sh" "$root/.tools/venv" "$state/ministack-patched"
   # MiniStack passes its own environment to the Lambda processes it starts, so
   # the functions find the emulator (and trust its CA) through these variables.
-  env -i PATH="$PATH" HOME="$HOME" \
+  env -i PATH="$PATH" HOME="$HOME" PYTHONPATH="$state/ministack-patched" \
     GATEWAY_PORT="$port" BIND_HOST=127.0.0.1 MINISTACK_HOST=localhost \
     IOT_MTLS_ENABLED=0 SFTP_ENABLED=0 \
     USE_SSL=1 MINISTACK_SSL_CERT="$state/tls/server.pem" MINISTACK_SSL_KEY="$state/tls/server-key.pem" \

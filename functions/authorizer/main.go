@@ -1,5 +1,12 @@
 // Command authorizer is Portico's Lambda authorizer (see package
-// internal/authorizer). Configuration comes from the environment:
+// internal/authorizer). Its settings come from the state table, or from the
+// environment:
+//
+//	PORTICO_TABLE           the state table: the settings document is its item
+//	                        config#auth (portico_auth_settings), followed live
+//	PORTICO_CONFIG_REFRESH  how often the configuration's revision is read (default 30s)
+//
+// or, without PORTICO_TABLE, fixed for the life of the function:
 //
 //	PORTICO_AUTH_CONFIG     the settings document (JSON, see authorizer.Settings), or
 //	PORTICO_JWT_PUBLIC_KEY  for a single issuer: PEM public key (RS256),
@@ -15,43 +22,74 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/portico-gw/portico/internal/auth"
+
 	"github.com/portico-gw/portico/internal/authorizer"
+	"github.com/portico-gw/portico/internal/config/dynamohttp"
 	"github.com/portico-gw/portico/internal/logging"
 )
 
 func main() {
 	log := logging.New(os.Stdout, slog.LevelInfo).With("function", "authorizer")
-	h, err := build(context.Background(), log)
+	handle, err := build(context.Background(), os.Getenv, log)
 	if err != nil {
 		log.Error("cold start: configuration", "err", err)
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	lambda.Start(h.Handle)
+	lambda.Start(handle)
 }
 
-func build(ctx context.Context, log *slog.Logger) (*authorizer.Handler, error) {
+type handler = func(context.Context, authorizer.Event) (authorizer.Response, error)
+
+func build(ctx context.Context, getenv func(string) string, log *slog.Logger) (handler, error) {
+	if table := getenv("PORTICO_TABLE"); table != "" {
+		return buildLive(ctx, getenv, table, log)
+	}
 	var s authorizer.Settings
-	if doc := os.Getenv("PORTICO_AUTH_CONFIG"); doc != "" {
+	if doc := getenv("PORTICO_AUTH_CONFIG"); doc != "" {
 		var err error
-		if s, err = authorizer.ParseSettings([]byte(doc)); err != nil {
+		if s, err = authorizer.Check([]byte(doc)); err != nil {
 			return nil, err
 		}
 	} else {
 		s.Issuers = []authorizer.IssuerSettings{{
-			Issuer:     os.Getenv("PORTICO_JWT_ISSUER"),
-			Audiences:  []string{os.Getenv("PORTICO_JWT_AUDIENCE")},
-			PublicKeys: map[string]string{"": os.Getenv("PORTICO_JWT_PUBLIC_KEY")},
+			Issuer:     getenv("PORTICO_JWT_ISSUER"),
+			Audiences:  []string{getenv("PORTICO_JWT_AUDIENCE")},
+			PublicKeys: map[string]string{"": getenv("PORTICO_JWT_PUBLIC_KEY")},
 		}}
 	}
-	v, err := auth.New(ctx, s.AuthConfig())
+	h, err := authorizer.FromSettings(ctx, s, log)
 	if err != nil {
 		return nil, err
 	}
-	cache, err := auth.NewCache(v, auth.CacheConfig{TTL: time.Duration(s.CacheTTLSeconds) * time.Second})
+	return h.Handle, nil
+}
+
+// buildLive follows the settings in table. Settings that cannot be loaded
+// yet do not stop the function: it answers errors until they can.
+func buildLive(ctx context.Context, getenv func(string) string, table string, log *slog.Logger) (handler, error) {
+	var refresh time.Duration
+	if v := getenv("PORTICO_CONFIG_REFRESH"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("PORTICO_CONFIG_REFRESH %q: want a positive duration such as 30s", v)
+		}
+		refresh = d
+	}
+	cfg, err := dynamohttp.FromEnv(getenv, table)
 	if err != nil {
 		return nil, err
 	}
-	return authorizer.New(authorizer.Config{Verifier: cache, V2IAMResponse: s.V2Response == "iam", Logger: log})
+	src, err := dynamohttp.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	l, err := authorizer.NewLive(authorizer.LiveConfig{Source: src, Refresh: refresh, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := l.Load(ctx); err != nil {
+		log.Warn("cold start: no authorizer settings yet; answering errors until they load", "err", err)
+	}
+	return l.Handle, nil
 }

@@ -32,6 +32,8 @@ import (
 	cachedynamo "github.com/portico-gw/portico/internal/cache/dynamo"
 	"github.com/portico-gw/portico/internal/config"
 	configdynamo "github.com/portico-gw/portico/internal/config/dynamo"
+	"github.com/portico-gw/portico/internal/config/live"
+	"github.com/portico-gw/portico/internal/cors"
 	"github.com/portico-gw/portico/internal/gateway"
 	"github.com/portico-gw/portico/internal/logging"
 	"github.com/portico-gw/portico/pkg/mesh"
@@ -57,6 +59,8 @@ import (
 //	PORTICO_STORE_TIMEOUT            bounds each state-table call of a request (limits,
 //	                                 API keys, cache), after which the store's fail mode
 //	                                 applies (default 250ms; a slow emulator needs more)
+//	PORTICO_USAGE_FLUSH              how long usage counts wait in memory before they are
+//	                                 written, a Go duration (default 10s; see package usage)
 //	PORTICO_MESH_SECRET              Secrets Manager secret of the gateway's mesh
 //	                                 certificate (portico_mesh_certificate): mutual TLS
 //	                                 to the services whose policy requires it (optional)
@@ -64,8 +68,16 @@ import (
 //	PORTICO_RUNTIME_METRICS          how often an instance writes its runtime metrics line
 //	                                 (goroutines, heap, resident memory; namespace
 //	                                 Portico/Runtime), a Go duration (default 1m)
+//	PORTICO_CORS                     the CORS policy (package cors, JSON), the same as
+//	                                 portico_api's cors block: preflights are answered
+//	                                 from it and answers carry its headers (optional)
 //	AWS_XRAY_DAEMON_ADDRESS          where X-Ray segments go (Lambda sets it); tracing
 //	                                 is on when it is set
+//	PORTICO_TRACING                  xray (the default when AWS_XRAY_DAEMON_ADDRESS is set),
+//	                                 otlp (OpenTelemetry, tracing.go), xray,otlp, or off
+//	OTEL_EXPORTER_OTLP_ENDPOINT,     with otlp: the collector (default http://localhost:4318,
+//	OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, the ADOT Lambda layer's), and OTEL_SERVICE_NAME
+//	OTEL_SERVICE_NAME
 //	AWS_LAMBDA_FUNCTION_NAME         names the gateway's own segment
 //
 // AWS_ENDPOINT_URL and AWS_CA_BUNDLE, read by the AWS SDK, point it at an
@@ -76,11 +88,14 @@ type Env struct {
 	Refresh             time.Duration
 	LimitPerIPPerMinute int64
 	StoreTimeout        time.Duration
+	UsageFlush          time.Duration
 	MeshSecret          string
 	TrustDomain         string
 	RuntimeMetrics      time.Duration
 	TraceDaemon         string
+	Tracing             Tracing
 	Name                string
+	CORS                *cors.Policy
 }
 
 // ParseEnv reads an Env with getenv (os.Getenv in main).
@@ -119,12 +134,29 @@ func ParseEnv(getenv func(string) string) (Env, error) {
 		}
 		e.RuntimeMetrics = d
 	}
+	if v := getenv("PORTICO_USAGE_FLUSH"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("PORTICO_USAGE_FLUSH %q: want a positive duration such as 10s", v))
+		}
+		e.UsageFlush = d
+	}
 	if v := getenv("PORTICO_LIMIT_PER_IP_PER_MINUTE"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
 			errs = append(errs, fmt.Errorf("PORTICO_LIMIT_PER_IP_PER_MINUTE %q: want a positive whole number", v))
 		}
 		e.LimitPerIPPerMinute = n
+	}
+	if err := e.Tracing.parse(getenv, e.TraceDaemon); err != nil {
+		errs = append(errs, err)
+	}
+	if v := getenv("PORTICO_CORS"); v != "" {
+		p, err := cors.Parse([]byte(v))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("PORTICO_CORS: %w", err))
+		}
+		e.CORS = p
 	}
 	if e.TraceDaemon != "" {
 		if _, err := trace.DaemonAddress(e.TraceDaemon); err != nil {
@@ -176,7 +208,7 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metri
 			o.APIOptions = append(o.APIOptions, awsconfig.DisableHostPrefix)
 		}
 	})
-	registry, err := cloudmap.New(sd, env.Namespace)
+	registry, err := cloudmap.New(sd, env.Namespace, cloudmap.WithLogger(log))
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +267,7 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metri
 		meshCfg.TLSRequiredOnly = true
 	}
 	var tracer *trace.Tracer
-	if env.TraceDaemon != "" {
+	if env.Tracing.On() {
 		if tracer, err = newTracer(env, log); err != nil {
 			return nil, err
 		}
@@ -254,7 +286,7 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metri
 		Logger:       log,
 		StoreTimeout: env.StoreTimeout,
 	})
-	watch, err := config.NewWatch(config.WatchConfig{Source: src, Name: "gateway configuration", Refresh: env.Refresh, Logger: log}, builder.Build)
+	watch, err := live.NewWatch(live.Config{Source: src, Name: "gateway configuration", Refresh: env.Refresh, Logger: log}, builder.Build)
 	if err != nil {
 		return nil, err
 	}
@@ -281,9 +313,13 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, metri
 	if err != nil {
 		return nil, err
 	}
+	meter, err := usageRecorder(ddb, env, log)
+	if err != nil {
+		return nil, err
+	}
 	return gateway.New(gateway.Config{
-		Configuration: watch, Transport: client, APIKeys: keys, Cache: responses,
-		Tracer: tracer, Name: env.Name, Logger: log, Metrics: metrics,
+		Configuration: watch, Transport: client, APIKeys: keys, Cache: responses, Usage: meter,
+		Tracer: tracer, Name: env.Name, Logger: log, Metrics: metrics, CORS: env.CORS,
 	})
 }
 
@@ -299,16 +335,4 @@ func credentials(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger)
 		return nil, fmt.Errorf("aggregator: the gateway's mesh certificate (%s): %w", env.MeshSecret, err)
 	}
 	return creds, nil
-}
-
-func newTracer(env Env, log *slog.Logger) (*trace.Tracer, error) {
-	addr, err := trace.DaemonAddress(env.TraceDaemon)
-	if err != nil {
-		return nil, err
-	}
-	sender, err := trace.DialUDP(addr)
-	if err != nil {
-		return nil, err
-	}
-	return trace.New(trace.Config{Service: env.Name, Sender: sender, Logger: log})
 }

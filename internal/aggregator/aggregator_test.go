@@ -32,12 +32,20 @@ func TestParseEnv(t *testing.T) {
 		return func(k string) string { return m[k] }
 	}
 	e, err := ParseEnv(env("PORTICO_NAMESPACE", "ns", "PORTICO_TABLE", "t", "PORTICO_CONFIG_REFRESH", "5s",
-		"PORTICO_STORE_TIMEOUT", "1s", "AWS_XRAY_DAEMON_ADDRESS", "127.0.0.1:2000"))
-	if err != nil || e.Refresh != 5*time.Second || e.StoreTimeout != time.Second || e.LimitPerIPPerMinute != 100 || e.Name != "portico-gateway" {
+		"PORTICO_STORE_TIMEOUT", "1s", "AWS_XRAY_DAEMON_ADDRESS", "127.0.0.1:2000", "PORTICO_USAGE_FLUSH", "3s"))
+	if err != nil || e.Refresh != 5*time.Second || e.StoreTimeout != time.Second || e.LimitPerIPPerMinute != 100 || e.Name != "portico-gateway" || e.UsageFlush != 3*time.Second {
 		t.Fatalf("got %+v %v, want the settings with their defaults", e, err)
 	}
-	_, err = ParseEnv(env("PORTICO_CONFIG_REFRESH", "soon", "PORTICO_LIMIT_PER_IP_PER_MINUTE", "-1", "AWS_XRAY_DAEMON_ADDRESS", "nowhere"))
-	for _, want := range []string{"PORTICO_NAMESPACE is required", "PORTICO_TABLE is required", "PORTICO_CONFIG_REFRESH", "PORTICO_LIMIT_PER_IP_PER_MINUTE", "AWS_XRAY_DAEMON_ADDRESS"} {
+	if e.CORS != nil {
+		t.Fatalf("got CORS %+v, want none without PORTICO_CORS", e.CORS)
+	}
+	e, err = ParseEnv(env("PORTICO_NAMESPACE", "ns", "PORTICO_TABLE", "t", "PORTICO_CORS", `{"allowOrigins":["https://app.portico.local"]}`))
+	if err != nil || e.CORS == nil || !e.CORS.Allowed("https://app.portico.local") {
+		t.Fatalf("got CORS %+v %v, want the policy of PORTICO_CORS", e.CORS, err)
+	}
+	_, err = ParseEnv(env("PORTICO_CONFIG_REFRESH", "soon", "PORTICO_LIMIT_PER_IP_PER_MINUTE", "-1", "AWS_XRAY_DAEMON_ADDRESS", "nowhere", "PORTICO_USAGE_FLUSH", "0s",
+		"PORTICO_CORS", `{"allowOrigins":["*"],"allowCredentials":true}`))
+	for _, want := range []string{"PORTICO_NAMESPACE is required", "PORTICO_TABLE is required", "PORTICO_CONFIG_REFRESH", "PORTICO_LIMIT_PER_IP_PER_MINUTE", "AWS_XRAY_DAEMON_ADDRESS", "PORTICO_USAGE_FLUSH", "PORTICO_CORS"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("got %v, want every problem at once, %q among them", err, want)
 		}

@@ -49,16 +49,20 @@ type Issuer struct {
 	// without kid is checked against every static key.
 	PublicKeys map[string][]byte
 	// JWKSURL is an https URL of the issuer's JSON Web Key Set. Optional.
+	// An issuer with neither PublicKeys nor JWKSURL is configured by its URL
+	// alone: OpenID Connect discovery (discovery.go) finds its JWKS.
 	JWKSURL string
 	// RolesClaim names the claim with the caller's roles (JSON array of strings,
-	// or a space- or comma-separated string). Default "roles".
+	// or a space- or comma-separated string). Default "roles". Every claim
+	// name here may be a path into nested claims, such as
+	// "realm_access.roles" (claims.go).
 	RolesClaim string
 	// ScopesClaim names the claim with the caller's scopes. Default "scope".
 	ScopesClaim string
 	// TierClaim names the claim with the caller's subscription tier. Default "tier".
 	TierClaim string
-	// ClaimMappings copies further claims into Identity.Claims: claim name →
-	// context key. Only string, number and boolean claims are copied.
+	// ClaimMappings copies further claims into Identity.Claims: claim name (or
+	// path) → context key. Only string, number and boolean claims are copied.
 	ClaimMappings map[string]string
 }
 
@@ -104,8 +108,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("auth: config: issuer %q appears twice", is.Issuer)
 		case len(is.Audiences) == 0 || slices.Contains(is.Audiences, ""):
 			return fmt.Errorf("auth: config: issuer %q: at least one non-empty audience is required", is.Issuer)
-		case len(is.PublicKeys) == 0 && is.JWKSURL == "":
-			return fmt.Errorf("auth: config: issuer %q: give public keys, a JWKS URL or both", is.Issuer)
+		}
+		if err := is.checkSources(); err != nil {
+			return fmt.Errorf("auth: config: issuer %q: %w", is.Issuer, err)
 		}
 		seen[is.Issuer] = true
 		for _, alg := range is.Algorithms {
@@ -119,6 +124,9 @@ func (c Config) Validate() error {
 			}
 		}
 		for claim, key := range is.ClaimMappings {
+			if err := checkClaimPath(claim); err != nil {
+				return fmt.Errorf("auth: config: issuer %q: claim mapping: %w", is.Issuer, err)
+			}
 			if err := checkClaimKey(key); err != nil {
 				return fmt.Errorf("auth: config: issuer %q: claim mapping %q → %q: %w", is.Issuer, claim, key, err)
 			}
@@ -256,12 +264,15 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 			}
 			is.static[kid] = key
 		}
-		if c.JWKSURL != "" {
+		switch {
+		case c.JWKSURL != "":
 			src, err := newJWKS(ctx, c.JWKSURL, cfg.JWKS)
 			if err != nil {
 				return nil, fmt.Errorf("auth: config: issuer %q: %w", c.Issuer, err)
 			}
 			is.jwks = src
+		case len(c.PublicKeys) == 0:
+			is.jwks = newDiscovered(ctx, c.Issuer, cfg.JWKS, v.now)
 		}
 		for _, a := range is.Algorithms {
 			if !slices.Contains(algs, a) {
@@ -399,19 +410,19 @@ func (is *issuer) identity(c jwt.MapClaims) (Identity, error) {
 		return Identity{}, fmt.Errorf("%w: exp claim is required", ErrInvalidToken)
 	}
 	id := Identity{Issuer: is.Issuer.Issuer, Subject: sub, ExpiresAt: exp.Time}
-	if id.Roles, err = stringList(c[is.RolesClaim]); err != nil {
+	if id.Roles, err = stringList(claim(c, is.RolesClaim)); err != nil {
 		return Identity{}, fmt.Errorf("%w: claim %q: %w", ErrInvalidToken, is.RolesClaim, err)
 	}
-	if id.Scopes, err = stringList(c[is.ScopesClaim]); err != nil {
+	if id.Scopes, err = stringList(claim(c, is.ScopesClaim)); err != nil {
 		return Identity{}, fmt.Errorf("%w: claim %q: %w", ErrInvalidToken, is.ScopesClaim, err)
 	}
-	if t, ok := c[is.TierClaim]; ok {
+	if t, ok := claimAt(c, is.TierClaim); ok {
 		if id.Tier, ok = t.(string); !ok {
 			return Identity{}, fmt.Errorf("%w: claim %q is not a string", ErrInvalidToken, is.TierClaim)
 		}
 	}
-	for claim, key := range is.ClaimMappings {
-		switch val := c[claim].(type) {
+	for name, key := range is.ClaimMappings {
+		switch val := claim(c, name).(type) {
 		case string:
 			id.Claims = setClaim(id.Claims, key, val)
 		case float64, bool:
@@ -419,6 +430,12 @@ func (is *issuer) identity(c jwt.MapClaims) (Identity, error) {
 		}
 	}
 	return id, nil
+}
+
+// claim is the value at path in c, nil when there is none.
+func claim(c jwt.MapClaims, path string) any {
+	v, _ := claimAt(c, path)
+	return v
 }
 
 func setClaim(m map[string]string, k, v string) map[string]string {

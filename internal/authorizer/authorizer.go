@@ -112,37 +112,89 @@ func (h *Handler) Decide(ctx context.Context, authorization string) Decision {
 	}
 }
 
-// Handle dispatches a raw authorizer event by its shape: HTTP API v2 events
-// carry "version": "2.0"; REST API events carry "type": TOKEN or REQUEST.
-func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
-	var probe struct {
-		Version string `json:"version"`
-		Type    string `json:"type"`
+// Event is an authorizer event of any shape API Gateway sends a Lambda
+// authorizer: REST API TOKEN or REQUEST, or HTTP API (version "2.0"). It
+// holds what the authorizer reads of each.
+type Event struct {
+	// Version is "2.0" for an HTTP API event.
+	Version string `json:"version"`
+	// Type is TOKEN or REQUEST.
+	Type string `json:"type"`
+	// MethodArn is a REST API event's method; RouteArn an HTTP API event's
+	// route.
+	MethodArn string `json:"methodArn"`
+	RouteArn  string `json:"routeArn"`
+	// AuthorizationToken is a TOKEN event's identity source.
+	AuthorizationToken string `json:"authorizationToken"`
+	// Headers are a REQUEST or HTTP API event's headers.
+	Headers map[string]string `json:"headers"`
+	// IdentitySource is an HTTP API event's identity values.
+	IdentitySource IdentitySource `json:"identitySource"`
+}
+
+// IdentitySource is an HTTP API event's list of identity values; a single
+// string (as a REST API REQUEST event of payload format 1.0 may carry) is one
+// value.
+type IdentitySource []string
+
+// UnmarshalJSON reads a list of strings or one string.
+func (s *IdentitySource) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*s = IdentitySource{one}
+		return nil
 	}
-	if err := json.Unmarshal(raw, &probe); err != nil {
-		return nil, fmt.Errorf("authorizer: event is not JSON: %w", err)
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return fmt.Errorf("authorizer: identitySource: want a string or a list of strings: %w", err)
 	}
+	*s = list
+	return nil
+}
+
+// Response is the authorizer's answer, in the shape its event asks for:
+// exactly one field is set.
+type Response struct {
+	// REST is the IAM policy answer of a REST API event.
+	REST *events.APIGatewayCustomAuthorizerResponse
+	// Simple is an HTTP API event's {"isAuthorized": ...} answer.
+	Simple *events.APIGatewayV2CustomAuthorizerSimpleResponse
+	// V2Policy is an HTTP API event's IAM policy answer (Config.V2IAMResponse).
+	V2Policy *events.APIGatewayV2CustomAuthorizerIAMPolicyResponse
+}
+
+// MarshalJSON writes the field that is set, as API Gateway expects it.
+func (r Response) MarshalJSON() ([]byte, error) {
 	switch {
-	case probe.Version == "2.0":
-		var ev events.APIGatewayV2CustomAuthorizerV2Request
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, fmt.Errorf("authorizer: HTTP API event: %w", err)
-		}
-		return h.HandleV2(ctx, ev)
-	case probe.Type == "TOKEN":
-		var ev events.APIGatewayCustomAuthorizerRequest
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, fmt.Errorf("authorizer: TOKEN event: %w", err)
-		}
-		return h.HandleToken(ctx, ev)
-	case probe.Type == "REQUEST":
-		var ev events.APIGatewayCustomAuthorizerRequestTypeRequest
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, fmt.Errorf("authorizer: REQUEST event: %w", err)
-		}
-		return h.HandleRequest(ctx, ev)
+	case r.REST != nil:
+		return json.Marshal(r.REST)
+	case r.Simple != nil:
+		return json.Marshal(r.Simple)
+	case r.V2Policy != nil:
+		return json.Marshal(r.V2Policy)
 	}
-	return nil, fmt.Errorf("authorizer: unknown event (version %q, type %q)", probe.Version, probe.Type)
+	return nil, errors.New("authorizer: empty response")
+}
+
+// Handle answers an authorizer event by its shape: HTTP API events carry
+// "version": "2.0"; REST API events carry "type": TOKEN or REQUEST. An event
+// of another shape is an error (API Gateway answers 500), never a decision.
+func (h *Handler) Handle(ctx context.Context, ev Event) (Response, error) {
+	switch {
+	case ev.Version == "2.0":
+		authorization := header(ev.Headers, "Authorization")
+		if authorization == "" && len(ev.IdentitySource) > 0 {
+			authorization = ev.IdentitySource[0]
+		}
+		return h.v2(ctx, ev.RouteArn, authorization)
+	case ev.Type == "TOKEN":
+		resp, err := h.rest(ctx, ev.MethodArn, ev.AuthorizationToken)
+		return Response{REST: &resp}, err
+	case ev.Type == "REQUEST":
+		resp, err := h.rest(ctx, ev.MethodArn, header(ev.Headers, "Authorization"))
+		return Response{REST: &resp}, err
+	}
+	return Response{}, fmt.Errorf("authorizer: unknown event (version %q, type %q)", ev.Version, ev.Type)
 }
 
 // HandleRequest answers a REST API REQUEST authorizer event.
@@ -183,11 +235,15 @@ func (h *Handler) rest(ctx context.Context, methodArn, authorization string) (ev
 
 // HandleV2 answers an HTTP API v2 authorizer event with a simple response, or an
 // IAM policy response when configured.
-func (h *Handler) HandleV2(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (any, error) {
+func (h *Handler) HandleV2(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (Response, error) {
 	authorization := header(ev.Headers, "Authorization")
 	if authorization == "" && len(ev.IdentitySource) > 0 {
 		authorization = ev.IdentitySource[0]
 	}
+	return h.v2(ctx, ev.RouteArn, authorization)
+}
+
+func (h *Handler) v2(ctx context.Context, routeArn, authorization string) (Response, error) {
 	d := h.Decide(ctx, authorization)
 	h.log(ctx, d)
 	if !h.cfg.V2IAMResponse {
@@ -195,12 +251,12 @@ func (h *Handler) HandleV2(ctx context.Context, ev events.APIGatewayV2CustomAuth
 		if d.Allow {
 			resp.Context = d.Identity.Context()
 		}
-		return resp, nil
+		return Response{Simple: &resp}, nil
 	}
-	resource, err := stageWildcard(ev.RouteArn)
+	resource, err := stageWildcard(routeArn)
 	if err != nil {
 		h.cfg.Logger.ErrorContext(ctx, "authorizer: bad routeArn", "err", err)
-		return nil, err
+		return Response{}, err
 	}
 	resp := events.APIGatewayV2CustomAuthorizerIAMPolicyResponse{
 		PrincipalID:    "anonymous",
@@ -212,7 +268,7 @@ func (h *Handler) HandleV2(ctx context.Context, ev events.APIGatewayV2CustomAuth
 		resp.PolicyDocument = policy("Allow", resource)
 		resp.Context = d.Identity.Context()
 	}
-	return resp, nil
+	return Response{V2Policy: &resp}, nil
 }
 
 func (h *Handler) log(ctx context.Context, d Decision) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,34 +94,34 @@ func TestHandleDispatch(t *testing.T) {
 		name  string
 		iam   bool
 		event string
-		check func(t *testing.T, out any)
+		check func(t *testing.T, out Response)
 	}{
-		{"TOKEN event", false, `{"type":"TOKEN","authorizationToken":"Bearer good","methodArn":"` + methodArn + `"}`, func(t *testing.T, out any) {
-			r := out.(events.APIGatewayCustomAuthorizerResponse)
+		{"TOKEN event", false, `{"type":"TOKEN","authorizationToken":"Bearer good","methodArn":"` + methodArn + `"}`, func(t *testing.T, out Response) {
+			r := *out.REST
 			if r.PolicyDocument.Statement[0].Effect != "Allow" {
 				t.Fatalf("got %+v, want Allow", r)
 			}
 		}},
-		{"REQUEST event", false, `{"type":"REQUEST","methodArn":"` + methodArn + `","headers":{"Authorization":"Bearer old"}}`, func(t *testing.T, out any) {
-			r := out.(events.APIGatewayCustomAuthorizerResponse)
+		{"REQUEST event", false, `{"type":"REQUEST","methodArn":"` + methodArn + `","headers":{"Authorization":"Bearer old"}}`, func(t *testing.T, out Response) {
+			r := *out.REST
 			if r.PolicyDocument.Statement[0].Effect != "Deny" || r.Context["message"] != MessageExpired {
 				t.Fatalf("got %+v, want Deny Token expired", r)
 			}
 		}},
-		{"HTTP API simple allow", false, `{"version":"2.0","type":"REQUEST","routeArn":"` + methodArn + `","identitySource":["Bearer good"],"headers":{"authorization":"Bearer good"}}`, func(t *testing.T, out any) {
-			r := out.(events.APIGatewayV2CustomAuthorizerSimpleResponse)
+		{"HTTP API simple allow", false, `{"version":"2.0","type":"REQUEST","routeArn":"` + methodArn + `","identitySource":["Bearer good"],"headers":{"authorization":"Bearer good"}}`, func(t *testing.T, out Response) {
+			r := *out.Simple
 			if !r.IsAuthorized || r.Context["userId"] != "u-1" {
 				t.Fatalf("got %+v, want authorized u-1", r)
 			}
 		}},
-		{"HTTP API simple deny", false, `{"version":"2.0","type":"REQUEST","routeArn":"` + methodArn + `","identitySource":["Bearer bad"]}`, func(t *testing.T, out any) {
-			r := out.(events.APIGatewayV2CustomAuthorizerSimpleResponse)
+		{"HTTP API simple deny", false, `{"version":"2.0","type":"REQUEST","routeArn":"` + methodArn + `","identitySource":["Bearer bad"]}`, func(t *testing.T, out Response) {
+			r := *out.Simple
 			if r.IsAuthorized || r.Context["message"] != MessageInvalid {
 				t.Fatalf("got %+v, want not authorized, Invalid token", r)
 			}
 		}},
-		{"HTTP API IAM policy", true, `{"version":"2.0","type":"REQUEST","routeArn":"` + methodArn + `","headers":{"authorization":"Bearer good"}}`, func(t *testing.T, out any) {
-			r := out.(events.APIGatewayV2CustomAuthorizerIAMPolicyResponse)
+		{"HTTP API IAM policy", true, `{"version":"2.0","type":"REQUEST","routeArn":"` + methodArn + `","headers":{"authorization":"Bearer good"}}`, func(t *testing.T, out Response) {
+			r := *out.V2Policy
 			if r.PolicyDocument.Statement[0].Effect != "Allow" || r.PolicyDocument.Statement[0].Resource[0] != stageArn || r.PrincipalID != "u-1" {
 				t.Fatalf("got %+v, want Allow on the stage for u-1", r)
 			}
@@ -128,17 +129,34 @@ func TestHandleDispatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := newHandler(t, tt.iam).Handle(context.Background(), json.RawMessage(tt.event))
+			var ev Event
+			if err := json.Unmarshal([]byte(tt.event), &ev); err != nil {
+				t.Fatal(err)
+			}
+			out, err := newHandler(t, tt.iam).Handle(context.Background(), ev)
 			if err != nil {
 				t.Fatal(err)
 			}
 			tt.check(t, out)
+			// The answer marshals to the shape its event asks for.
+			b, err := json.Marshal(out)
+			if err != nil || !(strings.Contains(string(b), "policyDocument") || strings.Contains(string(b), "isAuthorized")) {
+				t.Fatalf("got %s %v, want an IAM policy or a simple answer", b, err)
+			}
 		})
 	}
-	for _, bad := range []string{`not json`, `{"type":"WEIRD"}`, `{"type":"TOKEN","authorizationToken":"Bearer good","methodArn":"arn:aws:lambda:x"}`} {
-		if _, err := newHandler(t, false).Handle(context.Background(), json.RawMessage(bad)); err == nil || err.Error() == "Unauthorized" {
+	for _, bad := range []string{`{"type":"WEIRD"}`, `{"type":"TOKEN","authorizationToken":"Bearer good","methodArn":"arn:aws:lambda:x"}`} {
+		var ev Event
+		if err := json.Unmarshal([]byte(bad), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := newHandler(t, false).Handle(context.Background(), ev); err == nil || err.Error() == "Unauthorized" {
 			t.Errorf("event %s: got %v, want a configuration error (500), not a decision", bad, err)
 		}
+	}
+	var ev Event
+	if err := json.Unmarshal([]byte(`{"version":"2.0","identitySource":{"not":"a list"}}`), &ev); err == nil {
+		t.Error("identitySource of another type: got nil error, want one")
 	}
 }
 

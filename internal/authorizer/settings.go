@@ -9,8 +9,9 @@ import (
 	"github.com/portico-gw/portico/internal/auth"
 )
 
-// Settings is the authorizer's configuration document (environment variable
-// PORTICO_AUTH_CONFIG), which the Terraform configuration writes:
+// Settings is the authorizer's configuration document, which the Terraform
+// configuration writes (portico_auth_settings, item config#auth of the state
+// table; or the environment variable PORTICO_AUTH_CONFIG):
 //
 //	{
 //	  "issuers": [{
@@ -26,6 +27,14 @@ import (
 //	  "cacheTtlSeconds": 60,
 //	  "v2Response": "simple"
 //	}
+//
+// An issuer with neither publicKeys nor jwksUrl is configured by its URL
+// alone, {"issuer": "https://id.example.com/realms/portico", "audiences":
+// [...]}: OpenID Connect discovery finds its JWKS (package auth). The claim
+// names (rolesClaim, scopesClaim, tierClaim and the keys of claimMappings)
+// may be paths into nested claims: "realm_access.roles",
+// "resource_access.portico.roles", "https://example.com/tenant". Check
+// validates a document offline.
 type Settings struct {
 	Issuers         []IssuerSettings `json:"issuers"`
 	LeewaySeconds   int              `json:"leewaySeconds,omitempty"`

@@ -34,6 +34,9 @@ type Options struct {
 	// CABundle is the path of a PEM file with extra CAs to trust, for an emulator
 	// that serves HTTPS with a local CA. Empty means the system roots (or AWS_CA_BUNDLE).
 	CABundle string
+	// Profile names a profile of the shared config and credentials files.
+	// Empty means AWS_PROFILE, else "default".
+	Profile string
 }
 
 // Validate reports options that cannot work.
@@ -55,6 +58,9 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	var opts []func(*config.LoadOptions) error
 	if o.Region != "" {
 		opts = append(opts, config.WithRegion(o.Region))
+	}
+	if o.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(o.Profile))
 	}
 	if o.CABundle != "" {
 		f, err := os.Open(o.CABundle)

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/portico-gw/portico/internal/config/live"
 	"github.com/portico-gw/portico/internal/route"
 	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/pkg/mesh"
@@ -31,6 +32,9 @@ type Snapshot struct {
 	// Limits are the rate limits of the limits document, or the defaults
 	// while none is stored; nil without either.
 	Limits *ratelimit.Set
+	// Usage is the limits document's usage section: what the usage counters
+	// count; nil counts nothing.
+	Usage *ratelimit.Usage
 
 	transcoders map[string]*sharedTranscoder // by route ID
 	policies    map[string]mesh.Policy       // in effect, by service
@@ -142,23 +146,28 @@ func NewBuilder(cfg SnapshotConfig) *Builder {
 // sets and service policies the table names (two reads of the Source), checks
 // them together and builds the snapshot, reusing the parts of prev whose
 // documents did not change. A missing route table or descriptor set wraps
-// ErrMissing; a document that does not validate wraps ErrInvalid and names it.
-func (b *Builder) Build(ctx context.Context, src Source, rev int64, prev *Snapshot) (*Snapshot, error) {
+// live.ErrMissing; a document that does not validate wraps live.ErrInvalid and names it.
+func (b *Builder) Build(ctx context.Context, src live.Source, rev int64, prev *Snapshot) (*Snapshot, error) {
 	docs, err := src.Documents(ctx, []string{statetable.RoutesKey, statetable.LimitsKey})
 	if err != nil {
 		return nil, fmt.Errorf("config: read the route table and limits: %w", err)
 	}
 	s := &Snapshot{Revision: rev, routesDoc: docs[statetable.RoutesKey], limitsDoc: docs[statetable.LimitsKey]}
 	if s.routesDoc == nil {
-		return nil, fmt.Errorf("%w: no route table (item %s)", ErrMissing, statetable.RoutesKey)
+		return nil, fmt.Errorf("%w: no route table (item %s)", live.ErrMissing, statetable.RoutesKey)
 	}
 	if prev != nil && bytes.Equal(s.routesDoc, prev.routesDoc) {
 		s.Routes = prev.Routes
 	} else if s.Routes, err = route.Parse(s.routesDoc); err != nil {
-		return nil, fmt.Errorf("%w: route table: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: route table: %w", live.ErrInvalid, err)
 	}
 	if s.Limits, err = b.limits(s.limitsDoc, prev); err != nil {
 		return nil, err
+	}
+	if s.limitsDoc != nil {
+		if s.Usage, err = ratelimit.ParseUsage(s.limitsDoc); err != nil {
+			return nil, fmt.Errorf("%w: limits (item %s): %w", live.ErrInvalid, statetable.LimitsKey, err)
+		}
 	}
 
 	var keys []string
@@ -199,7 +208,7 @@ func (b *Builder) limits(doc []byte, prev *Snapshot) (*ratelimit.Set, error) {
 	if doc != nil {
 		var err error
 		if rules, err = ratelimit.ParseDocument(doc); err != nil {
-			return nil, fmt.Errorf("%w: limits (item %s): %w", ErrInvalid, statetable.LimitsKey, err)
+			return nil, fmt.Errorf("%w: limits (item %s): %w", live.ErrInvalid, statetable.LimitsKey, err)
 		}
 	}
 	if len(rules) == 0 {
@@ -219,7 +228,7 @@ func (b *Builder) limits(doc []byte, prev *Snapshot) (*ratelimit.Set, error) {
 	}
 	set, err := ratelimit.NewSet(b.cfg.LimitStore, rules)
 	if err != nil {
-		return nil, fmt.Errorf("%w: limits: %w", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: limits: %w", live.ErrInvalid, err)
 	}
 	return set, nil
 }
@@ -235,7 +244,7 @@ func (b *Builder) transcoders(s *Snapshot, named map[string][]byte, prev *Snapsh
 	for _, name := range names {
 		doc, ok := named[statetable.DescriptorsKey(name)]
 		if !ok {
-			return fmt.Errorf("%w: descriptor set %q (item %s), named by the route table", ErrMissing, name, statetable.DescriptorsKey(name))
+			return fmt.Errorf("%w: descriptor set %q (item %s), named by the route table", live.ErrMissing, name, statetable.DescriptorsKey(name))
 		}
 		s.descriptorDocs[name] = doc
 	}
@@ -250,13 +259,13 @@ func (b *Builder) transcoders(s *Snapshot, named map[string][]byte, prev *Snapsh
 	for name, doc := range s.descriptorDocs {
 		d, err := transcode.Load(doc)
 		if err != nil {
-			return fmt.Errorf("%w: descriptor set %q: %w", ErrInvalid, name, err)
+			return fmt.Errorf("%w: descriptor set %q: %w", live.ErrInvalid, name, err)
 		}
 		sets[name] = d
 	}
 	routes, err := s.Routes.GRPC(sets)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalid, err)
+		return fmt.Errorf("%w: %w", live.ErrInvalid, err)
 	}
 	s.transcoders = map[string]*sharedTranscoder{}
 	for _, r := range s.Routes.GRPCRoutes() {
@@ -265,7 +274,7 @@ func (b *Builder) transcoders(s *Snapshot, named map[string][]byte, prev *Snapsh
 		t, err := transcode.New(cfg)
 		if err != nil {
 			s.Release()
-			return fmt.Errorf("%w: route %q: %w", ErrInvalid, r.ID, err)
+			return fmt.Errorf("%w: route %q: %w", live.ErrInvalid, r.ID, err)
 		}
 		st := &sharedTranscoder{t: t}
 		s.transcoders[r.ID] = st.acquire()
@@ -286,7 +295,7 @@ func (b *Builder) policies(s *Snapshot, named map[string][]byte) error {
 		if stored {
 			var err error
 			if p, err = mesh.ParsePolicy(doc); err != nil {
-				return fmt.Errorf("%w: policy of %s (item %s): %w", ErrInvalid, svc, statetable.PolicyKey(svc), err)
+				return fmt.Errorf("%w: policy of %s (item %s): %w", live.ErrInvalid, svc, statetable.PolicyKey(svc), err)
 			}
 			s.policyDocs[svc] = doc
 		}
@@ -309,7 +318,7 @@ func (b *Builder) policies(s *Snapshot, named map[string][]byte) error {
 // Policies is the mesh.PolicySource of a Watch of Snapshots: a service's
 // policy comes from the snapshot in use, read from memory.
 type Policies struct {
-	Watch *Watch[*Snapshot]
+	Watch *live.Watch[*Snapshot]
 }
 
 var _ mesh.PolicySource = Policies{}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/internal/config/live"
 	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/pkg/mesh"
 	"github.com/portico-gw/portico/pkg/ratelimit"
@@ -35,8 +37,8 @@ func descriptors(t testing.TB) []byte {
 	return b
 }
 
-func testSource(t testing.TB) *Memory {
-	src := &Memory{}
+func testSource(t testing.TB) *live.Memory {
+	src := &live.Memory{}
 	src.Put(statetable.RoutesKey, []byte(routesDoc))
 	src.Put(statetable.LimitsKey, []byte(limitsDoc))
 	src.Put(statetable.DescriptorsKey("test"), descriptors(t))
@@ -104,14 +106,15 @@ func TestSnapshotRefusesInvalidDocuments(t *testing.T) {
 		sentinel error
 		want     string
 	}{
-		{"no route table", statetable.RoutesKey, nil, ErrMissing, "no route table"},
-		{"route table not JSON", statetable.RoutesKey, []byte("{"), ErrInvalid, "route table"},
-		{"permission without a rule", statetable.RoutesKey, []byte(`{"version":1,"routes":[],"permissions":[{"path":"/a"}]}`), ErrInvalid, "give anyRole, allScopes or both"},
-		{"limits", statetable.LimitsKey, []byte(`{"version":1,"rules":[{"name":"x","dimension":"moon","requests":1,"window":"1m"}]}`), ErrInvalid, "limits"},
-		{"policy", statetable.PolicyKey("user-service"), []byte(`{"versions":[{"version":"v1","weight":50}]}`), ErrInvalid, "policy of user-service"},
-		{"missing descriptor set", statetable.DescriptorsKey("test"), nil, ErrMissing, `descriptor set "test"`},
-		{"corrupt descriptor set", statetable.DescriptorsKey("test"), []byte("not a descriptor set"), ErrInvalid, `descriptor set "test"`},
-		{"method not in the set", statetable.RoutesKey, []byte(strings.Replace(routesDoc, "/Echo", "/Nope", 1)), ErrInvalid, `route "echo"`},
+		{"no route table", statetable.RoutesKey, nil, live.ErrMissing, "no route table"},
+		{"route table not JSON", statetable.RoutesKey, []byte("{"), live.ErrInvalid, "route table"},
+		{"permission without a rule", statetable.RoutesKey, []byte(`{"version":1,"routes":[],"permissions":[{"path":"/a"}]}`), live.ErrInvalid, "give anyRole, allScopes or both"},
+		{"limits", statetable.LimitsKey, []byte(`{"version":1,"rules":[{"name":"x","dimension":"moon","requests":1,"window":"1m"}]}`), live.ErrInvalid, "limits"},
+		{"usage claim", statetable.LimitsKey, []byte(`{"version":1,"rules":[],"usage":{"claim":"a b"}}`), live.ErrInvalid, "usage.claim"},
+		{"policy", statetable.PolicyKey("user-service"), []byte(`{"versions":[{"version":"v1","weight":50}]}`), live.ErrInvalid, "policy of user-service"},
+		{"missing descriptor set", statetable.DescriptorsKey("test"), nil, live.ErrMissing, `descriptor set "test"`},
+		{"corrupt descriptor set", statetable.DescriptorsKey("test"), []byte("not a descriptor set"), live.ErrInvalid, `descriptor set "test"`},
+		{"method not in the set", statetable.RoutesKey, []byte(strings.Replace(routesDoc, "/Echo", "/Nope", 1)), live.ErrInvalid, `route "echo"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,7 +169,7 @@ func TestPoliciesFollowTheWatch(t *testing.T) {
 	ctx := context.Background()
 	src := testSource(t)
 	c := &clock{now: time.Unix(1_800_000_000, 0)}
-	w, err := NewWatch(WatchConfig{Source: src, Refresh: 5 * time.Second, Now: c.Now}, testBuilder().Build)
+	w, err := live.NewWatch(live.Config{Source: src, Refresh: 5 * time.Second, Now: c.Now}, testBuilder().Build)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,4 +191,36 @@ func TestPoliciesFollowTheWatch(t *testing.T) {
 		t.Fatalf("after a policy write: got %+v, want the fault policy", pol)
 	}
 	var _ mesh.PolicySource = p
+}
+
+// The limits document's usage section says what the usage counters count.
+func TestSnapshotUsage(t *testing.T) {
+	src := testSource(t)
+	src.Put(statetable.LimitsKey, []byte(`{"version":1,"rules":[{"name":"ip","dimension":"ip","requests":1,"window":"1m"}],"usage":{"claim":"Tenant"}}`))
+	s, err := testBuilder().Build(context.Background(), src, 1, nil)
+	if err != nil || s.Usage == nil || s.Usage.Claim != "tenant" {
+		t.Fatalf("got %+v, %v; want usage per the claim tenant", s, err)
+	}
+	src.Put(statetable.LimitsKey, []byte(`{"version":1,"rules":[{"name":"ip","dimension":"ip","requests":1,"window":"1m"}]}`))
+	if s, err = testBuilder().Build(context.Background(), src, 2, s); err != nil || s.Usage != nil {
+		t.Fatalf("got %+v, %v; want no usage without the section", s.Usage, err)
+	}
+}
+
+// clock is a settable time source.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }

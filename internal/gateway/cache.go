@@ -16,6 +16,7 @@ func (s proxy) cached(ctx context.Context, r *request, policy cache.Policy) (*ba
 	creq := cache.Request{Route: r.res.Route.ID, Service: service, Method: r.method, Path: r.path, Query: r.query, Header: headersFor(r, service, false)}
 	resp, err := s.cache.Do(ctx, policy, creq, func(ctx context.Context, keyed cache.Request) (*cache.Response, error) {
 		u := &url.URL{Scheme: "http", Host: service, Path: r.res.Target(keyed.Path), RawQuery: keyed.Query.Encode()}
+		r.res.RequestHeaders().AddSet(keyed.Header) // the route's constant headers; never keyed (rules.go)
 		out, err := s.b.send(ctx, keyed.Method, u, keyed.Header, nil, r.res.Timeout())
 		if err != nil {
 			return nil, err

@@ -132,6 +132,12 @@ func (s composite) call(ctx context.Context, c route.Outgoing, header http.Heade
 		r.reason = "answered a body that is not JSON"
 	default:
 		r.status, r.body = res.status, res.body
+		if c.Shape != nil {
+			r.body, r.err = c.Shape.Apply(res.body)
+			if r.err != nil {
+				r.status, r.reason = http.StatusBadGateway, "answered a body that is not JSON"
+			}
+		}
 	}
 	return r
 }

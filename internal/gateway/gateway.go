@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,11 +14,12 @@ import (
 	"github.com/portico-gw/portico/internal/apikey"
 	"github.com/portico-gw/portico/internal/cache"
 	"github.com/portico-gw/portico/internal/config"
+	"github.com/portico-gw/portico/internal/cors"
 	"github.com/portico-gw/portico/pkg/trace"
 )
 
 // Configuration gives the configuration snapshot in use, and false while none
-// has loaded (503); a *config.Watch[*config.Snapshot] is one.
+// has loaded (503); a *live.Watch[*config.Snapshot] is one.
 type Configuration interface {
 	Current(ctx context.Context) (*config.Snapshot, bool)
 }
@@ -39,6 +41,11 @@ const (
 	DefaultMaxBodyBytes   = 5 << 20
 	DefaultMaxQueryParams = 1000
 	DefaultDeadlineMargin = 100 * time.Millisecond
+	// DefaultMaxResponseBytes caps an answer as Lambda receives it: the
+	// proxy response serialised to JSON, body base64-encoded or escaped,
+	// with its headers. Lambda refuses a synchronous response over 6 MB
+	// (6,291,556 bytes) and API Gateway then answers a 502 of its own.
+	DefaultMaxResponseBytes = 6_000_000
 )
 
 // Config configures a Handler.
@@ -60,6 +67,10 @@ type Config struct {
 	// what enters the cache key: the declared query parameters and Vary
 	// headers, and the tracing headers.
 	Cache Cacher
+	// Usage, when set, counts the requests that reach a backend per hour, per
+	// API key, route and tenant, as the limits document's usage section asks
+	// (meter.go).
+	Usage UsageRecorder
 	// Tracer, when set, records the request in X-Ray: under the Lambda
 	// function's segment when the invocation carries one (active tracing),
 	// else in a segment of the gateway's own named Name. The mesh client
@@ -70,6 +81,16 @@ type Config struct {
 	// MaxBodyBytes caps request and backend response bodies. Default 5 MiB,
 	// under Lambda's 6 MB payload limit.
 	MaxBodyBytes int64
+	// MaxResponseBytes caps every answer (a service's, a composite's, a gRPC
+	// method's) as serialised for Lambda; a larger one is replaced by the
+	// gateway's own 502 naming the limit. Default DefaultMaxResponseBytes.
+	MaxResponseBytes int
+	// CORS, when set, lets the pages of its origins call the API from a
+	// browser: preflights are answered from it (they carry no credentials,
+	// so API Gateway sends them here without the authorizer) and every answer
+	// carries its headers for an allowed origin, and none for another;
+	// Access-Control-* headers from backends are dropped.
+	CORS *cors.Policy
 	// MaxQueryParams caps the number of query values a request may carry;
 	// more is 400. Default 1000, under what common backends accept, so a
 	// backend sees every value the gateway checked.
@@ -96,8 +117,13 @@ func (c Config) Validate() error {
 	if c.Transport == nil {
 		return errors.New("gateway: config: Transport is required")
 	}
-	if c.MaxBodyBytes < 0 || c.MaxQueryParams < 0 || c.DeadlineMargin < 0 {
-		return errors.New("gateway: config: MaxBodyBytes, MaxQueryParams and DeadlineMargin must not be negative")
+	if c.MaxBodyBytes < 0 || c.MaxQueryParams < 0 || c.DeadlineMargin < 0 || c.MaxResponseBytes < 0 {
+		return errors.New("gateway: config: MaxBodyBytes, MaxResponseBytes, MaxQueryParams and DeadlineMargin must not be negative")
+	}
+	if c.CORS != nil {
+		if err := c.CORS.Validate(); err != nil {
+			return fmt.Errorf("gateway: config: %w", err)
+		}
 	}
 	return nil
 }
@@ -116,6 +142,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxResponseBytes == 0 {
+		cfg.MaxResponseBytes = DefaultMaxResponseBytes
 	}
 	if cfg.MaxQueryParams == 0 {
 		cfg.MaxQueryParams = DefaultMaxQueryParams
@@ -149,7 +178,8 @@ func New(cfg Config) (*Handler, error) {
 // required call that fails makes the answer 502 (504 when it timed out)
 // naming the call, and the calls still running are cancelled.
 func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-	r := &request{ev: &ev, id: h.cfg.NewID(), method: ev.HTTPMethod, clientIP: ev.RequestContext.Identity.SourceIP, start: h.cfg.Now()}
+	r := &request{ev: &ev, id: h.cfg.NewID(), method: ev.HTTPMethod, clientIP: ev.RequestContext.Identity.SourceIP, start: h.cfg.Now(),
+		origin: eventHeader(ev, "Origin")}
 	r.snap, _ = h.cfg.Configuration.Current(ctx)
 	ctx, end := h.startTrace(ctx, r)
 	resp := h.run(ctx, r)

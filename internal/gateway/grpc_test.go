@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/portico-gw/portico/internal/config"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portico-gw/portico/internal/config"
+	"github.com/portico-gw/portico/internal/config/live"
 	"github.com/portico-gw/portico/internal/route"
 	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/localstack/grpcpay"
@@ -78,7 +79,7 @@ func startPayments(t *testing.T) *payBackend {
 // does, with the payment service at addr.
 func grpcSnapshot(t *testing.T, addr string) *config.Snapshot {
 	t.Helper()
-	src := &config.Memory{}
+	src := &live.Memory{}
 	src.Put(statetable.RoutesKey, []byte(grpcRoutes))
 	src.Put(statetable.DescriptorsKey("payments"), grpcpay.DescriptorSet())
 	b := config.NewBuilder(config.SnapshotConfig{Transcoding: transcode.Config{

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
 	"github.com/portico-gw/portico/internal/auth"
+	"github.com/portico-gw/portico/internal/hygiene"
 )
 
 // Limits on what a backend may send back.
@@ -36,65 +37,44 @@ func eventHeaders(ev events.APIGatewayProxyRequest) http.Header {
 	return in
 }
 
-// Header names are compared folded: in lower case, with '_' as '-'. CGI, WSGI
-// and Rack servers (and frameworks on top of them) read X_User_Roles as
-// X-User-Roles, so every header the gateway owns or strips is dropped in any
-// spelling that folds to it.
-const maxFolded = 64 // the longest name owned outright; prefixes are checked on longer ones
+// eventHeader is the first value of the request header name (any case), or "".
+func eventHeader(ev events.APIGatewayProxyRequest, name string) string {
+	for k, vs := range ev.MultiValueHeaders {
+		if strings.EqualFold(k, name) && len(vs) > 0 {
+			return vs[0]
+		}
+	}
+	for k, v := range ev.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
 
-// ownedRequestHeaders are the folded names of request headers only the
-// gateway may set, or that must not travel to a backend: hop-by-hop headers,
-// credentials, the gateway's enrichment and identity, and method-override and
-// URL-rewrite headers (a request authorised as GET /a must not act as DELETE
-// /b on a backend that honours them).
-var ownedRequestHeaders = foldedSet(
-	"host", "content-length", "authorization", "x-api-key", "x-api-key-id", "x-request-id", "x-request-start",
-	"x-real-ip", "x-amzn-trace-id", "forwarded", "traceparent", "tracestate",
-	"x-http-method-override", "x-method-override", "x-http-method", "x-original-url", "x-rewrite-url",
-	"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
-	"trailer", "transfer-encoding", "upgrade",
+// Header names are compared folded: in lower case, with '_' as '-' (package
+// hygiene, which the route table's header rules share). CGI, WSGI and Rack
+// servers (and frameworks on top of them) read X_User_Roles as X-User-Roles,
+// so every header the gateway owns or strips is dropped in any spelling that
+// folds to it.
+const maxFolded = hygiene.MaxFolded // the longest name owned outright; prefixes are checked on longer ones
+
+// The folded names and prefixes of the headers the gateway owns (package
+// hygiene says which and why).
+var (
+	ownedRequestHeaders   = hygiene.OwnedRequestNames
+	ownedRequestPrefixes  = hygiene.OwnedRequestPrefixes
+	ownedResponseHeaders  = hygiene.OwnedResponseNames
+	ownedResponsePrefixes = hygiene.OwnedResponsePrefixes
 )
 
-// ownedRequestPrefixes are folded prefixes of gateway-owned request headers.
-var ownedRequestPrefixes = []string{"x-user-", "x-forwarded-"}
-
-func foldedSet(names ...string) map[string]bool {
-	m := make(map[string]bool, len(names))
-	for _, n := range names {
-		m[n] = true
-	}
-	return m
-}
-
-// fold writes name folded into buf (lower case, '_' as '-') and returns it; it
-// allocates nothing when name fits in buf.
-func fold(buf []byte, name string) []byte {
-	buf = buf[:0]
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c >= 'A' && c <= 'Z':
-			c += 'a' - 'A'
-		case c == '_':
-			c = '-'
-		}
-		buf = append(buf, c)
-	}
-	return buf
-}
+// fold writes name folded into buf and returns it; see hygiene.Fold.
+func fold(buf []byte, name string) []byte { return hygiene.Fold(buf, name) }
 
 // owned reports whether a header whose folded name is f is in set or starts
 // with one of prefixes.
 func owned(f []byte, set map[string]bool, prefixes []string) bool {
-	if set[string(f)] {
-		return true
-	}
-	for _, p := range prefixes {
-		if len(f) >= len(p) && string(f[:len(p)]) == p {
-			return true
-		}
-	}
-	return false
+	return hygiene.Owned(f, set, prefixes)
 }
 
 // stripClientHeaders returns the client's headers (in, which it reuses) less
@@ -256,16 +236,6 @@ func clientRequestID(in http.Header) (string, bool) {
 	}
 	return u.String(), true
 }
-
-// ownedResponseHeaders are the folded names of response headers a backend may
-// not set: hop-by-hop ones, and those the gateway sets itself.
-var ownedResponseHeaders = foldedSet(
-	"content-length", "x-request-id", "retry-after",
-	"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
-	"trailer", "transfer-encoding", "upgrade",
-)
-
-var ownedResponsePrefixes = []string{"ratelimit-", "x-amzn-"}
 
 // responseHeaders copies a backend's response headers for the client: no
 // hop-by-hop headers or headers named in Connection, none the gateway owns,

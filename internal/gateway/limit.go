@@ -27,7 +27,7 @@ func (s limit) serve(ctx context.Context, r *request) *response {
 		return nil
 	}
 	if r.limit.IP == "" && r.limit.Subject == "" {
-		r.limit = ratelimit.Request{IP: r.clientIP, Subject: r.ident.userID, Path: r.path, Tier: r.ident.tier}
+		r.limit = ratelimit.Request{IP: r.clientIP, Subject: r.ident.userID, Path: r.path, Tier: r.ident.tier, Claims: r.ident.limitClaims()}
 	}
 	d, err := r.snap.Limits.Allow(ctx, r.limit, s.dims...)
 	switch {
@@ -38,7 +38,7 @@ func (s limit) serve(ctx context.Context, r *request) *response {
 	case d.Limit > 0 && !d.Allowed:
 		r.log.limit = "limited:" + d.Name
 		resp := answer(http.StatusTooManyRequests, "Too Many Requests", r.id)
-		h := rateLimitHeaders(d, s.now())
+		h := rateLimitHeaders(d, append(r.applied, d.Applied...), s.now())
 		for k, v := range h {
 			resp.MultiValueHeaders[k] = v
 		}
@@ -46,6 +46,7 @@ func (s limit) serve(ctx context.Context, r *request) *response {
 		return resp
 	}
 	r.decided = tightest(r.decided, d)
+	r.applied = append(r.applied, d.Applied...)
 	return nil
 }
 
@@ -63,15 +64,19 @@ func tightest(a, b ratelimit.Decision) ratelimit.Decision {
 	return a
 }
 
-// rateLimitHeaders are the RateLimit-* headers of d.
-func rateLimitHeaders(d ratelimit.Decision, now time.Time) map[string][]string {
+// rateLimitHeaders are the RateLimit-* headers of d, the tightest decision,
+// and the RateLimit-Policy and RateLimit fields of every policy applied
+// (ratelimitfields.go).
+func rateLimitHeaders(d ratelimit.Decision, applied []ratelimit.Decision, now time.Time) map[string][]string {
 	reset := int64(d.Reset.Sub(now).Seconds() + 0.999)
 	if reset < 1 {
 		reset = 1
 	}
-	return map[string][]string{
+	h := map[string][]string{
 		"RateLimit-Limit":     {strconv.FormatInt(d.Limit, 10)},
 		"RateLimit-Remaining": {strconv.FormatInt(d.Remaining, 10)},
 		"RateLimit-Reset":     {strconv.FormatInt(reset, 10)},
 	}
+	rateLimitFields(h, applied, now)
+	return h
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/portico-gw/portico/internal/config"
+	"github.com/portico-gw/portico/internal/config/live"
 	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/pkg/mesh"
 )
@@ -88,9 +89,9 @@ func TestRouteTimeoutReachesTheMesh(t *testing.T) {
 	defer backend.Close()
 	defer close(release)
 	clock := &fakeClock{now: testNow}
-	src := &config.Memory{}
+	src := &live.Memory{}
 	src.Put(statetable.RoutesKey, []byte(testRoutes))
-	watch, err := config.NewWatch(config.WatchConfig{Source: src}, config.NewBuilder(config.SnapshotConfig{}).Build)
+	watch, err := live.NewWatch(live.Config{Source: src}, config.NewBuilder(config.SnapshotConfig{}).Build)
 	if err != nil {
 		t.Fatal(err)
 	}

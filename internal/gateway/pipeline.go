@@ -20,14 +20,18 @@ func pipeline(cfg Config) []step {
 	b := &backends{transport: cfg.Transport, maxBody: cfg.MaxBodyBytes, margin: cfg.DeadlineMargin, now: cfg.Now, log: cfg.Logger}
 	return []step{
 		clean{maxBody: cfg.MaxBodyBytes, maxQuery: cfg.MaxQueryParams},
+		addressFilter{log: cfg.Logger},
+		preflight{policy: cfg.CORS},
 		identify{now: cfg.Now},
 		limit{dims: ratelimit.NetworkDimensions, now: cfg.Now, log: cfg.Logger},
 		resolveKey{keys: cfg.APIKeys, log: cfg.Logger},
 		limit{dims: ratelimit.CallerDimensions, now: cfg.Now, log: cfg.Logger},
 		routeStep{},
+		requestRules{log: cfg.Logger},
 		authorise{},
 		enrich{},
-		backend{proxy: proxy{b: b, cache: cfg.Cache}, composite: composite{b: b}, grpc: grpcStep{b: b}},
+		meter{rec: cfg.Usage},
+		responseRules{next: backend{proxy: proxy{b: b, cache: cfg.Cache}, composite: composite{b: b}, grpc: grpcStep{b: b}}},
 	}
 }
 

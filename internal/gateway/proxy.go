@@ -1,9 +1,13 @@
 package gateway
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // proxy sends the request to the route's service, with the route's prefix
@@ -43,9 +47,38 @@ func (s proxy) serve(ctx context.Context, r *request) *response {
 	}
 	stat.Status = out.status
 	r.log.backends = append(r.log.backends, stat)
+	if r.header.Get("Accept") == "" {
+		out = decodedForNoAccept(out, s.b.maxBody)
+	}
 	resp := proxyResponse(out)
 	if loc := resp.MultiValueHeaders["Location"]; out.status >= 300 && out.status < 400 && len(loc) == 1 {
 		loc[0] = relocate(r.snap.Routes, r.res, r.header, loc[0])
 	}
 	return &resp
+}
+
+// decodedForNoAccept undoes a gzip Content-Encoding for a client that sent
+// no Accept header. API Gateway turns a base64 answer back into bytes only
+// when the request's Accept matches a binary media type; without one the
+// client would get the base64 text of the compressed body under
+// Content-Encoding: gzip, which no client can read (Go's and many SDKs' HTTP
+// clients send Accept-Encoding: gzip and no Accept). Decompressed, the
+// answer is text again and needs no conversion. Anything else, and a body
+// that does not decompress within the cap, is left as it is.
+func decodedForNoAccept(out *backendResponse, limit int64) *backendResponse {
+	if !strings.EqualFold(strings.TrimSpace(out.header.Get("Content-Encoding")), "gzip") {
+		return out
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(out.body))
+	if err != nil {
+		return out
+	}
+	plain, err := io.ReadAll(io.LimitReader(zr, limit+1))
+	if err != nil || int64(len(plain)) > limit {
+		return out
+	}
+	h := out.header.Clone()
+	h.Del("Content-Encoding")
+	h.Del("Content-Length")
+	return &backendResponse{status: out.status, header: h, body: plain}
 }

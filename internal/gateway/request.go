@@ -24,6 +24,7 @@ type request struct {
 	method   string
 	clientIP string
 	start    time.Time
+	origin   string // the Origin header, for the CORS headers of the answer
 
 	// clean
 	path          string      // cleaned
@@ -37,11 +38,15 @@ type request struct {
 	// identify, limit, resolve key
 	ident   identity
 	limit   ratelimit.Request
-	decided ratelimit.Decision // the tightest admitting decision so far
+	decided ratelimit.Decision   // the tightest admitting decision so far
+	applied []ratelimit.Decision // every policy that counted the request so far
 
 	// route, authorise
 	res          route.Result
 	headerRoutes bool // the caller may use the services' header routes
+
+	// preflight: the answer is a CORS preflight's, whose headers are final
+	preflight bool
 
 	log accessRecord
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/portico-gw/portico/internal/config"
+	"github.com/portico-gw/portico/internal/config/live"
 	"github.com/portico-gw/portico/internal/route"
 	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/pkg/ratelimit"
@@ -182,7 +183,7 @@ func TestStepEnrich(t *testing.T) {
 // The headers a service's policy routes on reach it only from callers the
 // route lets choose a version.
 func TestHeadersForServicePolicyRoutes(t *testing.T) {
-	src := &config.Memory{}
+	src := &live.Memory{}
 	src.Put(statetable.RoutesKey, []byte(`{"version":1,"routes":[{"id":"u","match":{"pathPrefix":"/u"},"service":"user-service"}]}`))
 	src.Put(statetable.PolicyKey("user-service"), []byte(`{"routes":[{"header":"X-Test-User","value":"true","version":"v2"}]}`))
 	snap, err := config.NewBuilder(config.SnapshotConfig{}).Build(context.Background(), src, 1, nil)
@@ -198,5 +199,37 @@ func TestHeadersForServicePolicyRoutes(t *testing.T) {
 		if len(r.header) != 3 {
 			t.Errorf("allowed=%v: the request's own headers changed: %v", allowed, r.header)
 		}
+	}
+}
+
+func TestStepPreflight(t *testing.T) {
+	preflightHeaders := map[string][]string{"Origin": {"https://app.portico.local"}, "Access-Control-Request-Method": {"GET"}}
+	tests := []struct {
+		name   string
+		policy bool
+		method string
+		header map[string][]string
+		want   int
+	}{
+		{"preflight answered", true, "OPTIONS", preflightHeaders, 204},
+		{"no policy: goes on", false, "OPTIONS", preflightHeaders, 0},
+		{"not a preflight: goes on", true, "OPTIONS", map[string][]string{"Origin": {"https://app.portico.local"}}, 0},
+		{"GET: goes on", true, "GET", preflightHeaders, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := preflight{}
+			if tt.policy {
+				s.policy = demoCORS
+			}
+			r := newRequest(event(tt.method, "/api/v1/users/1", nil))
+			r.header = http.Header(tt.header)
+			if got := status(s.serve(context.Background(), r)); got != tt.want {
+				t.Fatalf("got %d, want %d", got, tt.want)
+			}
+			if r.preflight != (tt.want != 0) {
+				t.Fatalf("got preflight %v, want %v", r.preflight, tt.want != 0)
+			}
+		})
 	}
 }

@@ -35,6 +35,9 @@ func (h *Handler) startTrace(ctx context.Context, r *request) (context.Context, 
 			}
 		}
 	}
+	if parent.Root == "" && h.cfg.Tracer.W3C() {
+		parent = clientTraceparent(r)
+	}
 	ctx, span := h.cfg.Tracer.StartSegment(ctx, h.cfg.Name, parent, true)
 	span.SetRequest(r.method, "https://gateway"+r.ev.Path, r.clientIP)
 	r.log.trace = span.Header().String()
@@ -48,4 +51,28 @@ func (h *Handler) startTrace(ctx context.Context, r *request) (context.Context, 
 func foldedEqual(a, b string) bool {
 	var x, y [maxFolded]byte
 	return string(fold(x[:], a)) == string(fold(y[:], b))
+}
+
+// clientTraceparent is the client's W3C traceparent as a parent, when it sent
+// exactly one that is well formed.
+func clientTraceparent(r *request) trace.Header {
+	var vs []string
+	if r.ev.MultiValueHeaders != nil {
+		for k, v := range r.ev.MultiValueHeaders {
+			if foldedEqual(k, trace.TraceparentName) {
+				vs = append(vs, v...)
+			}
+		}
+	} else {
+		for k, v := range r.ev.Headers {
+			if foldedEqual(k, trace.TraceparentName) {
+				vs = append(vs, v)
+			}
+		}
+	}
+	if len(vs) != 1 {
+		return trace.Header{}
+	}
+	h, _ := trace.ParseTraceparent(vs[0])
+	return h
 }

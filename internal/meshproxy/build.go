@@ -39,7 +39,7 @@ func BuildAWS(ctx context.Context, cfg Config, log *slog.Logger) (Dependencies, 
 			o.APIOptions = append(o.APIOptions, awsconfig.DisableHostPrefix)
 		}
 	})
-	disc, err := cloudmap.New(sd, cfg.Namespace)
+	disc, err := cloudmap.New(sd, cfg.Namespace, cloudmap.WithLogger(log))
 	if err != nil {
 		return Dependencies{}, nil, err
 	}

@@ -40,6 +40,7 @@ const (
 	codeOverflow    = "overflow"
 	codeTimeout     = "timeout"
 	codeTLS         = "tls"
+	codeTLSRequired = "tls_required"
 	codeUnreachable = "unreachable"
 	codeStarting    = "starting"
 	codeUnsupported = "unsupported"
@@ -163,6 +164,9 @@ func classify(ctx context.Context, service string, err error) problem {
 		return problem{http.StatusServiceUnavailable, codeOverflow, fmt.Sprintf("too many calls to %q in flight: the policy's %s limit of %d is reached", service, ovf.Limit, ovf.Max)}
 	case errors.Is(err, mesh.ErrPerTryTimeout), errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 		return problem{http.StatusGatewayTimeout, codeTimeout, fmt.Sprintf("%q did not answer in time", service)}
+	case errors.Is(err, mesh.ErrTLSRequired):
+		return problem{http.StatusBadGateway, codeTLSRequired, fmt.Sprintf("%q requires mutual TLS (its traffic policy), and this proxy calls it without a certificate: "+
+			"configure PORTICO_MESH_TLS_SECRET (or PORTICO_MESH_TLS_CERT, _KEY and _CA), and keep it out of PORTICO_MESH_PLAINTEXT", service)}
 	case isTLS(err):
 		return problem{http.StatusBadGateway, codeTLS, fmt.Sprintf("%q could not be reached over mutual TLS: its certificate was refused, or it refused ours", service)}
 	}

@@ -271,12 +271,14 @@ func TestOutboundMeshErrors(t *testing.T) {
 		}
 	}))
 	d := &discoverer{
-		instances: map[string][]mesh.Instance{"empty": nil, "gone": {closed}, "slow": {slow}},
+		instances: map[string][]mesh.Instance{"empty": nil, "gone": {closed}, "slow": {slow}, "secure": {backend(t, "secure-1", nil)}},
 		errs:      map[string]error{"broken": errors.New("cloudmap: discover broken.test.local: AccessDenied")},
 	}
 	policies := map[string]mesh.Policy{
 		"slow": {Retry: mesh.Retry{Attempts: 1, PerTryTimeout: mesh.Duration(50 * time.Millisecond)}},
 		"gone": {Retry: mesh.Retry{Attempts: 2, BackoffBase: mesh.Duration(time.Millisecond)}},
+		// A policy that requires mutual TLS, and a proxy without certificates.
+		"secure": {MTLS: true},
 	}
 	base, _ := startProxy(t, testConfig(""), Dependencies{Mesh: newMesh(t, d, nil, nil, policies)})
 	tests := []struct {
@@ -288,6 +290,7 @@ func TestOutboundMeshErrors(t *testing.T) {
 		{"broken", 503, codeDiscovery},
 		{"gone", 502, codeUnreachable},
 		{"slow", 504, codeTimeout},
+		{"secure", 502, codeTLSRequired},
 	}
 	for _, tt := range tests {
 		t.Run(tt.service, func(t *testing.T) {

@@ -35,6 +35,8 @@ type Outgoing struct {
 	Timeout time.Duration
 	// Optional calls may fail without failing the answer.
 	Optional bool
+	// Shape picks and renames fields of the answer; nil keeps it whole.
+	Shape *Shape
 }
 
 // compiledCall is a Call with its template parsed.

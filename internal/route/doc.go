@@ -73,4 +73,15 @@
 // escaped '?' or '#', ';' path parameters, backslashes, control characters,
 // malformed escapes and invalid UTF-8. Matching is case-sensitive: /API/v1 is
 // not /api/v1 and reaches no route unless one is declared for it.
+//
+// # Request rules
+//
+// A route may cap its request body (maxBodyBytes), allow or deny client
+// addresses (ip, CIDR v4 and v6; the document may have its own ip lists for
+// every route), change request and response headers (requestHeaders,
+// responseHeaders: remove, set, add, and a response allow-list) without ever
+// naming a header the gateway owns (package hygiene), and a composite call
+// may keep and rename fields of its answer (fields, rename; Shape). See
+// rules.go. Table.Explain says, for people, which route serves a request and
+// why each other does not.
 package route

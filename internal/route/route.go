@@ -34,8 +34,8 @@ const (
 	// MaxTimeout is the longest timeout a route or call may set: Lambda's
 	// own maximum run time.
 	MaxTimeout = 15 * time.Minute
-	// APIGatewayTimeout is API Gateway's integration timeout; a longer route
-	// timeout only helps where the caller's deadline is longer (Warnings).
+	// APIGatewayTimeout is API Gateway's default integration timeout, which
+	// route timeouts must fit in (TimeoutProblems).
 	APIGatewayTimeout = 29 * time.Second
 	// DefaultVersionHeader is the header that match.version compares.
 	DefaultVersionHeader = "X-API-Version"
@@ -61,6 +61,9 @@ type Document struct {
 	// Permissions are the roles and scopes required under path prefixes
 	// (see Permission).
 	Permissions []Permission `json:"permissions,omitempty"`
+	// IP lists the client addresses every route allows or denies (see
+	// IPRules); a route's own lists apply after these.
+	IP *IPRules `json:"ip,omitempty"`
 }
 
 // Route sends the requests it matches to one service, or to the calls of a
@@ -103,6 +106,17 @@ type Route struct {
 	// removes those headers before the call: the gateway decides who is a
 	// test user, not the client.
 	HeaderRoutes *HeaderRoutes `json:"headerRoutes,omitempty"`
+	// MaxBodyBytes caps the request body (413 before any backend call); at
+	// most, and by default, MaxBodyBytes.
+	MaxBodyBytes int64 `json:"maxBodyBytes,omitempty"`
+	// IP lists the client addresses the route allows or denies (403).
+	IP *IPRules `json:"ip,omitempty"`
+	// RequestHeaders adds, sets and removes headers of what the backend
+	// receives; never a header the gateway owns (see HeaderRules).
+	RequestHeaders *HeaderRules `json:"requestHeaders,omitempty"`
+	// ResponseHeaders adds, sets and removes headers of the backend's answer,
+	// and may keep only an allow-list of them.
+	ResponseHeaders *HeaderRules `json:"responseHeaders,omitempty"`
 }
 
 // HeaderRoutes says who may use a service policy's header routes.
@@ -191,6 +205,13 @@ type Call struct {
 	// required call that fails fails the whole answer (502, or 504 on a
 	// timeout).
 	Optional bool `json:"optional,omitempty"`
+	// Fields keeps only these fields of the call's JSON answer (of each
+	// element, when it is an array of objects): top-level names, or dotted
+	// paths into nested objects ("address.city").
+	Fields []string `json:"fields,omitempty"`
+	// Rename renames top-level fields of the call's answer, old → new, after
+	// Fields picked them.
+	Rename map[string]string `json:"rename,omitempty"`
 }
 
 // Duration is a time.Duration written in JSON as a string such as "30s".
@@ -244,17 +265,29 @@ func Compile(d Document) (*Table, error) {
 	return t, nil
 }
 
-// Warnings lists what is valid but probably not meant in t's document: route
-// timeouts beyond API Gateway's 29 s integration limit.
-func (t *Table) Warnings() []string {
-	var w []string
+// RouteMargin is how much shorter than API Gateway's integration timeout a
+// route's timeout must be: the function ends a second before API Gateway
+// gives up (so that it always answers), and a route leaves the function a
+// second of its own for the work around the backend call (limits, API keys,
+// the answer).
+const RouteMargin = 2 * time.Second
+
+// TimeoutProblems lists the routes whose timeout does not fit behind an
+// integration timeout of integration (API Gateway's, 29 s unless raised):
+// each must be at most integration less RouteMargin, or API Gateway answers
+// {"message":"Endpoint request timed out"} while the backend call goes on.
+func (t *Table) TimeoutProblems(integration time.Duration) []string {
+	limit := integration - RouteMargin
+	var p []string
 	for _, r := range t.routes {
-		if r.timeout > APIGatewayTimeout {
-			w = append(w, fmt.Sprintf("route %q: timeout %s exceeds API Gateway's %s integration timeout; "+
-				"behind API Gateway the request ends at %s", r.ID, r.timeout, APIGatewayTimeout, APIGatewayTimeout))
+		if r.timeout > limit {
+			p = append(p, fmt.Sprintf("route %q: timeout %s does not fit behind API Gateway's %s integration timeout; "+
+				"at most %s (the function ends 1 s before API Gateway, and leaves itself 1 s around the backend call): "+
+				"shorten the route's timeout, or raise the API's integration timeout (Regional REST APIs may exceed 29 s "+
+				"once AWS raised the account's quota)", r.ID, r.timeout, integration, limit))
 		}
 	}
-	return w
+	return p
 }
 
 func validID(s string, extra string) bool {
@@ -347,6 +380,11 @@ func compile(d Document) (*Table, error) {
 	if err := validatePermissions(d.Permissions); err != nil {
 		return nil, err
 	}
+	ip, err := compileIP(d.IP, "ip")
+	if err != nil {
+		return nil, err
+	}
+	t.ip = ip
 	// Ties: equally specific routes that can match the same request.
 	for i, a := range t.routes {
 		for _, b := range t.routes[i+1:] {
@@ -446,6 +484,9 @@ func compileRoute(r *Route, index int, versionHeader string) (*compiled, error) 
 	}
 	if r.HeaderRoutes != nil && (len(r.HeaderRoutes.AnyRole) == 0 || slices.Contains(r.HeaderRoutes.AnyRole, "")) {
 		return nil, errors.New("headerRoutes.anyRole: name at least one role")
+	}
+	if err := c.compileRules(); err != nil {
+		return nil, err
 	}
 	if r.GRPC != nil {
 		return c, c.compileGRPC()

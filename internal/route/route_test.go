@@ -136,8 +136,28 @@ func TestResultHelpers(t *testing.T) {
 	if got := tbl.ServiceTimeouts(); got["order-service"] != 30*time.Second || got["user-service"] != 5*time.Second || len(got) != 3 {
 		t.Errorf("got service timeouts %v, want order-service 30s, user-service 5s (dashboard), notification-service 5s", got)
 	}
-	if w := tbl.Warnings(); len(w) != 2 || !strings.Contains(w[0], "29s") {
-		t.Errorf("got warnings %q, want two about the 29s integration timeout", w)
+	if p := tbl.TimeoutProblems(APIGatewayTimeout); len(p) != 2 || !strings.Contains(p[0], "29s") || !strings.Contains(p[0], "at most 27s") {
+		t.Errorf("got problems %q, want two about the 29s integration timeout", p)
+	}
+	if p := tbl.TimeoutProblems(32 * time.Second); len(p) != 0 {
+		t.Errorf("behind a 32 s integration timeout: got problems %q, want none (30 s routes fit)", p)
+	}
+}
+
+// A route fits behind the integration timeout less RouteMargin, not one
+// millisecond more.
+func TestTimeoutProblemsBoundary(t *testing.T) {
+	for _, tt := range []struct {
+		timeout string
+		fits    bool
+	}{{"27s", true}, {"27001ms", false}} {
+		tbl, err := Parse([]byte(`{"version":1,"routes":[{"id":"a","match":{"pathPrefix":"/a"},"service":"s","timeout":"` + tt.timeout + `"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(tbl.TimeoutProblems(29*time.Second)) == 0; got != tt.fits {
+			t.Errorf("timeout %s behind 29 s: got fits %v, want %v", tt.timeout, got, tt.fits)
+		}
 	}
 }
 

@@ -32,6 +32,7 @@ type compiled struct {
 	explicitTimeout bool
 	strip           string
 	calls           []compiledCall
+	rules           rules // body, IP and header rules (rules.go)
 }
 
 // headerPred is a compiled HeaderMatch.
@@ -210,6 +211,7 @@ type Table struct {
 	doc    Document
 	routes []*compiled
 	root   *node
+	ip     *ipList // the document's IP lists; nil without
 }
 
 // Document returns the document t was compiled from. Do not modify it.
@@ -325,6 +327,7 @@ func (r Result) Calls(v Vars) ([]Outgoing, error) {
 		if out[i], err = r.c.calls[i].expand(v); err != nil {
 			return nil, err
 		}
+		out[i].Shape = r.c.rules.shapes[i]
 	}
 	return out, nil
 }

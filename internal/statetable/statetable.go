@@ -12,11 +12,13 @@
 //	apikey#<sha256 of the key>       {name, tier, enabled}: an API key
 //	rl#<limit>#<key>#<window>[#s<n>] {n, ttl}: a rate-limit counter
 //	cache#<sha256 of the key>        {st, h, b, at, fr, ttl}: a cached response
+//	usage#<hour>                     {keys, tenants, routes, ttl}: who was counted that hour
+//	usage#<hour>#<kind>#<id>         {n, r:<route>..., ttl}: an hour's requests of a key, tenant or route
 //	ejection#<service>               {e:<instance>..., ttl}: shared outlier ejections
 //	discovery#<service>              {i, r, at, c, ttl}: a service's instances, shared
 //
 // The provider owns the config# and apikey# items; the aggregator writes only
-// rl#, cache# and discovery# items (and ejection# ones where ejections are
+// rl#, cache#, usage# and discovery# items (and ejection# ones where ejections are
 // shared), which is what its IAM role allows (dynamodb:LeadingKeys).
 //
 // The package imports nothing: both functions and the provider use it. The
@@ -87,6 +89,18 @@ const (
 	// (package pkg/mesh/dynamo).
 	EjectionPrefix = "ejection#"
 
+	// UsagePrefix starts the hourly usage counters (package usage):
+	// UsagePrefix + hour (Unix s) is the hour's index, which lists in string
+	// sets the keys, tenants and routes counted that hour (UsageKeysAttr,
+	// UsageTenantsAttr, UsageRoutesAttr), so that nothing is scanned;
+	// UsagePrefix + hour + "#" + kind + "#" + id counts one of them: the
+	// total in CounterAttr and per route in UsageRoutePrefix + route.
+	UsagePrefix      = "usage#"
+	UsageKeysAttr    = "keys"
+	UsageTenantsAttr = "tenants"
+	UsageRoutesAttr  = "routes"
+	UsageRoutePrefix = "r:"
+
 	// DiscoveryPrefix starts the shared instance list of a service (package
 	// pkg/mesh/dynamo, Discovery): the aggregator's instances share what
 	// Cloud Map answers, so that a fleet starting together asks it once.
@@ -99,6 +113,37 @@ func PolicyKey(service string) string { return PolicyPrefix + service }
 // DescriptorsKey is the item of the descriptor set name.
 func DescriptorsKey(name string) string { return DescriptorsPrefix + name }
 
+// UsageIndexKey is the index item of the hour that starts at unix (seconds).
+func UsageIndexKey(unix int64) string { return UsagePrefix + itoa(unix) }
+
+// UsageKey is the usage counter of id, of kind "key", "tenant" or "route", in
+// the hour that starts at unix (seconds).
+func UsageKey(unix int64, kind, id string) string {
+	return UsagePrefix + itoa(unix) + "#" + kind + "#" + id
+}
+
+// itoa formats n in decimal (the package imports nothing).
+func itoa(n int64) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for ; n > 0; n /= 10 {
+		i--
+		b[i] = byte('0' + n%10)
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
 // APIKeyKey is the item of the API key whose SHA-256 is hash (hex).
 func APIKeyKey(hash string) string { return APIKeyPrefix + hash }
 
@@ -106,4 +151,4 @@ func APIKeyKey(hash string) string { return APIKeyPrefix + hash }
 var Keys = []string{RevisionKey, RoutesKey, LimitsKey, AuthKey}
 
 // Prefixes are the prefixes of the table's families of items.
-var Prefixes = []string{PolicyPrefix, DescriptorsPrefix, APIKeyPrefix, CounterPrefix, CachePrefix, EjectionPrefix, DiscoveryPrefix}
+var Prefixes = []string{PolicyPrefix, DescriptorsPrefix, APIKeyPrefix, CounterPrefix, CachePrefix, EjectionPrefix, UsagePrefix, DiscoveryPrefix}

@@ -1,10 +1,20 @@
 package backend
 
 import (
+	"bytes"
+	"compress/gzip"
+	"context"
 	"encoding/json"
+	"errors"
+	"image/png"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/portico-gw/portico/pkg/mesh/mtls"
 )
 
 func TestHandler(t *testing.T) {
@@ -75,5 +85,135 @@ func TestRedirectOnRequest(t *testing.T) {
 	Handler("user-service").ServeHTTP(rec, req)
 	if rec.Code != 302 || rec.Header().Get("Location") != "http://internal-service/admin" {
 		t.Fatalf("got %d Location %q, want 302 to http://internal-service/admin", rec.Code, rec.Header().Get("Location"))
+	}
+}
+
+// A demo service whose certificate does not exist yet refuses handshakes;
+// once it loads, the service answers over mutual TLS and names its caller.
+func TestLazyTLS(t *testing.T) {
+	now := time.Now()
+	ca, err := mtls.NewCA("", now.Add(-time.Hour), now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := func(service string) *mtls.Credentials {
+		m, err := ca.Issue(service, now.Add(-time.Hour), now.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := &mtls.Memory{}
+		src.Set(m)
+		c, err := mtls.New(context.Background(), mtls.Config{Source: src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ready := false
+	lazy := &LazyTLS{Allow: []string{"gateway"}, Load: func(context.Context) (*mtls.Credentials, error) {
+		if !ready {
+			return nil, errors.New("secret not found")
+		}
+		return creds("user-service"), nil
+	}}
+	srv := httptest.NewUnstartedServer(Versioned("user-service", "v2"))
+	srv.TLS = lazy.Config()
+	srv.StartTLS()
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: creds("gateway").ClientConfig("user-service")}}
+	if _, err := client.Get(srv.URL + "/users/1"); err == nil {
+		t.Fatal("got an answer before the certificate existed, want a failed handshake")
+	}
+	ready = true
+	lazy.next = time.Time{} // the retry interval has passed
+	resp, err := client.Get(srv.URL + "/users/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var a Answer
+	json.NewDecoder(resp.Body).Decode(&a)
+	if a.Version != "v2" || a.Peer != "spiffe://portico/gateway" {
+		t.Fatalf("got version %q peer %q, want v2 and the gateway's identity", a.Version, a.Peer)
+	}
+}
+
+// product-service gzips its JSON for a client that accepts gzip, and only
+// then.
+func TestProductServiceGzip(t *testing.T) {
+	h := Handler("product-service")
+	for _, tt := range []struct {
+		accept string
+		gzip   bool
+	}{{"gzip", true}, {"br, gzip;q=0.5", true}, {"gzip;q=0", false}, {"", false}, {"identity", false}} {
+		req := httptest.NewRequest("GET", "/products/1", nil)
+		if tt.accept != "" {
+			req.Header.Set("Accept-Encoding", tt.accept)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if got := rec.Header().Get("Content-Encoding") == "gzip"; got != tt.gzip {
+			t.Fatalf("Accept-Encoding %q: got gzip %v, want %v", tt.accept, got, tt.gzip)
+		}
+		body := rec.Body.Bytes()
+		if tt.gzip {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatalf("Accept-Encoding %q: body is not gzip: %v", tt.accept, err)
+			}
+			if body, err = io.ReadAll(zr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var a Answer
+		if err := json.Unmarshal(body, &a); err != nil || a.Service != "product-service" || len(a.Products) == 0 {
+			t.Fatalf("Accept-Encoding %q: got %q (%v), want product-service's JSON", tt.accept, body, err)
+		}
+	}
+}
+
+// GET /products/{id}/image answers the product's PNG.
+func TestProductImage(t *testing.T) {
+	rec := httptest.NewRecorder()
+	Handler("product-service").ServeHTTP(rec, httptest.NewRequest("GET", "/products/p-1/image", nil))
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "image/png" || !bytes.Equal(rec.Body.Bytes(), ProductImage("p-1")) {
+		t.Fatalf("got %d %s (%d bytes), want 200 image/png with ProductImage(p-1)", rec.Code, rec.Header().Get("Content-Type"), rec.Body.Len())
+	}
+	img, err := png.Decode(bytes.NewReader(rec.Body.Bytes()))
+	if err != nil || img.Bounds().Dx() != 32 {
+		t.Fatalf("got %v %v, want a 32×32 PNG", img, err)
+	}
+	if bytes.Equal(ProductImage("p-1"), ProductImage("p-2")) {
+		t.Fatal("two products got the same picture")
+	}
+	if utf8.Valid(ProductImage("p-1")) {
+		t.Fatal("the picture is valid UTF-8: it would not show that binary bodies cross the gateway intact")
+	}
+}
+
+func TestDemoSize(t *testing.T) {
+	h := Handler("user-service")
+	for _, tt := range []struct {
+		header string
+		ctype  string
+		size   int
+	}{{"user-service=1000", "application/json", 1000}, {"user-service=1000:binary", "application/octet-stream", 1000}, {"order-service=1000", "application/json", 0}} {
+		req := httptest.NewRequest("GET", "/users/1", nil)
+		req.Header.Set(SizeHeader, tt.header)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if got := rec.Header().Get("Content-Type"); got != tt.ctype {
+			t.Fatalf("%s: got Content-Type %s, want %s", tt.header, got, tt.ctype)
+		}
+		if tt.ctype == "application/octet-stream" {
+			if rec.Body.Len() != tt.size {
+				t.Fatalf("%s: got %d bytes, want %d", tt.header, rec.Body.Len(), tt.size)
+			}
+			continue
+		}
+		var a Answer
+		if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil || len(a.Padding) != tt.size {
+			t.Fatalf("%s: got padding of %d (%v), want %d", tt.header, len(a.Padding), err, tt.size)
+		}
 	}
 }

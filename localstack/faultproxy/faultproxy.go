@@ -14,6 +14,7 @@ package faultproxy
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -95,6 +97,14 @@ type Proxy struct {
 	gen    int            // bumped by Set and Window
 	hits   map[string]int // operation → calls that met a fault
 	calls  map[string]int // operation → calls seen
+	seen   map[Access]bool
+}
+
+// Access is one operation on one DynamoDB item (Key empty for a call that
+// names no item, or a service other than DynamoDB).
+type Access struct {
+	Operation string
+	Key       string
 }
 
 // New returns a Proxy to the emulator at target (its base URL) over
@@ -104,7 +114,7 @@ func New(target string, transport http.RoundTripper) (*Proxy, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fmt.Errorf("faultproxy: target %q: want an absolute http or https URL", target)
 	}
-	p := &Proxy{hits: map[string]int{}, calls: map[string]int{}}
+	p := &Proxy{hits: map[string]int{}, calls: map[string]int{}, seen: map[Access]bool{}}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(u)
@@ -157,6 +167,21 @@ func (p *Proxy) Hits(operation string) (faulted, seen int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.hits[operation], p.calls[operation]
+}
+
+// Accesses returns every distinct operation and item key the proxy has
+// seen, sorted: what the caller's IAM role must allow.
+func (p *Proxy) Accesses() []Access {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]Access, 0, len(p.seen))
+	for a := range p.seen {
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b Access) int {
+		return cmp.Or(strings.Compare(a.Operation, b.Operation), strings.Compare(a.Key, b.Key))
+	})
+	return out
 }
 
 // ServeHTTP injects the first matching fault, or forwards the call.
@@ -218,6 +243,15 @@ func (p *Proxy) match(svc, op, path string, body []byte) (Fault, bool) {
 		name = path
 	}
 	p.calls[name]++
+	if svc != "" {
+		keys := itemKeys(body)
+		if len(keys) == 0 {
+			keys = []string{""}
+		}
+		for _, k := range keys {
+			p.seen[Access{op, k}] = true
+		}
+	}
 	for _, f := range p.faults {
 		if f.Service != "" && f.Service != svc {
 			continue
@@ -278,6 +312,58 @@ func itemKey(body []byte) string {
 		return k.S
 	}
 	return in.Item[KeyAttribute].S
+}
+
+// itemKeys is every string value of KeyAttribute a DynamoDB call names: its
+// Key or Item, or the keys and items of a batch (BatchGetItem,
+// BatchWriteItem) or a transaction.
+func itemKeys(body []byte) []string {
+	type av = map[string]struct {
+		S string `json:"S"`
+	}
+	var in struct {
+		Key, Item     av
+		RequestItems  map[string]json.RawMessage
+		TransactItems []map[string]struct {
+			Key, Item av
+		}
+	}
+	if json.Unmarshal(body, &in) != nil {
+		return nil
+	}
+	var keys []string
+	add := func(m av) {
+		if k, ok := m[KeyAttribute]; ok {
+			keys = append(keys, k.S)
+		}
+	}
+	add(in.Key)
+	add(in.Item)
+	for _, raw := range in.RequestItems {
+		var get struct{ Keys []av }
+		if json.Unmarshal(raw, &get) == nil {
+			for _, k := range get.Keys {
+				add(k)
+			}
+		}
+		var write []struct {
+			PutRequest    struct{ Item av }
+			DeleteRequest struct{ Key av }
+		}
+		if json.Unmarshal(raw, &write) == nil {
+			for _, w := range write {
+				add(w.PutRequest.Item)
+				add(w.DeleteRequest.Key)
+			}
+		}
+	}
+	for _, t := range in.TransactItems {
+		for _, part := range t {
+			add(part.Key)
+			add(part.Item)
+		}
+	}
+	return keys
 }
 
 // awsError answers an AWS JSON-protocol error.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -96,5 +97,38 @@ func TestNewRefusesBadTarget(t *testing.T) {
 		if _, err := New(target, nil); err == nil {
 			t.Errorf("New(%q): got nil error, want one", target)
 		}
+	}
+}
+
+// Accesses lists each operation with every item key it named, batches and
+// transactions included: what an IAM role must allow.
+func TestAccesses(t *testing.T) {
+	p, err := New(emulator(t).URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client(t, p)
+	ctx := context.Background()
+	key := func(k string) map[string]ddbtypes.AttributeValue {
+		return map[string]ddbtypes.AttributeValue{"pk": &ddbtypes.AttributeValueMemberS{Value: k}}
+	}
+	get(ctx, c, "config#revision")
+	get(ctx, c, "config#revision")
+	c.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]ddbtypes.KeysAndAttributes{
+		"t": {Keys: []map[string]ddbtypes.AttributeValue{key("config#routes"), key("config#limits")}}}})
+	c.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddbtypes.WriteRequest{
+		"t": {{PutRequest: &ddbtypes.PutRequest{Item: key("usage#1")}}, {DeleteRequest: &ddbtypes.DeleteRequest{Key: key("usage#2")}}}}})
+	c.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{
+		{Update: &ddbtypes.Update{TableName: aws.String("t"), Key: key("rl#a"), UpdateExpression: aws.String("ADD n :one")}}}})
+	c.ListTables(ctx, &dynamodb.ListTablesInput{})
+	want := []Access{
+		{"BatchGetItem", "config#limits"}, {"BatchGetItem", "config#routes"},
+		{"BatchWriteItem", "usage#1"}, {"BatchWriteItem", "usage#2"},
+		{"GetItem", "config#revision"},
+		{"ListTables", ""},
+		{"TransactWriteItems", "rl#a"},
+	}
+	if got := p.Accesses(); !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
 	}
 }

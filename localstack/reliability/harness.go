@@ -93,7 +93,7 @@ func statusName(r Result) string {
 }
 
 func (h *harness) run(ctx context.Context) error {
-	rep := Report{Options: h.o, Started: time.Now(), Machine: machine(), Rate: h.o.Rate}
+	rep := Report{Options: h.o, Started: time.Now(), Machine: machine(), Rate: h.o.Rate, Keys: len(h.s.APIKeys)}
 	// Warm the stack: instances, caches, authorizer decisions.
 	fmt.Fprintln(h.out, "reliability: warming up")
 	h.load().Run(ctx, 20*time.Second, &Recorder{})

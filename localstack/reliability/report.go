@@ -18,6 +18,8 @@ type Report struct {
 	Started, Finished time.Time
 	Machine           string
 	Rate              float64
+	// Keys is how many API keys the load used.
+	Keys int
 	Rows              []RowResult
 	Soak              *Soak
 }
@@ -81,7 +83,7 @@ func (r Report) Write(o Options) error {
 func (r Report) writeMatrix(b *strings.Builder) {
 	fmt.Fprintf(b, "## The fault matrix\n\n")
 	fmt.Fprintf(b, "The load: %.0f requests a second at a fixed arrival rate (an open model: each request on its own goroutine, latency counted from when it was due), through API Gateway over HTTPS, as %d token subjects, %d API keys and %d client IPs (one of which, %s, sends every %dth request, over its per-IP limit), over the routes %s (weights %s). Each row: %s of healthy load, the fault for its window, then the load until the stack has answered as healthy for %s in a row (the recovery time is when that began, from the fault's end).\n\n",
-		r.Rate, subjects, 3, clientIPs, HotIP, HotEvery, strings.Join(RouteNames, ", "), weights(), warmFor, settled)
+		r.Rate, subjects, r.Keys, clientIPs, HotIP, HotEvery, strings.Join(RouteNames, ", "), weights(), warmFor, settled)
 	fmt.Fprintf(b, "Every answer must be allowed by its row (JSON, within the route's deadline plus %s, never API Gateway's own 502 or 504, never no answer); after the row: no over-admission beyond the limit's fail mode, counted against the counters in the table; no cached answer that is corrupt or under another key; no aggregator instance that gained more than %d goroutines or doubled its heap.\n\n", slack, leakGoroutines)
 	b.WriteString("| fault | window | answers (raw counts) | not allowed | over-admission | cache | leaks | recovery (bound) | held |\n|---|---:|---|---:|---|---|---|---:|---|\n")
 	for _, rr := range r.Rows {
@@ -99,7 +101,6 @@ func (r Report) writeMatrix(b *strings.Builder) {
 		fmt.Fprintf(b, "| %s | %s | %s | %d | %s | %s | %s | %s (%s) | %s |\n", rr.Row.Fault, rr.Row.Window, counts(rr.Results), len(rr.Violations),
 			ok(rr.Checks["over-admission"]), ok(rr.Checks["cache"]), ok(rr.Checks["leaks"]), rec, rr.Row.Recovery, held)
 	}
-	b.WriteString("| Secrets Manager down during a certificate rotation | – | not run: the stack has no service that requires mutual TLS yet (docs/reliability.md) | | | | | | – |\n")
 	for _, rr := range r.Rows {
 		fmt.Fprintf(b, "\n### %s\n\n%s. Allowed: %s.\n\n", rr.Row.ID, rr.Row.Fault, rr.Row.Why)
 		by := map[string][]Result{}

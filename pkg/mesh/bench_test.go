@@ -73,13 +73,17 @@ func BenchmarkOverhead(b *testing.B) {
 // 10,000 requests spread over 100 s of fake time (one per 10 ms) with a 10 s
 // refresh interval, the revision changing every third interval.
 func BenchmarkDiscoveryCalls(b *testing.B) {
-	b.ReportAllocs()
-	var calls, intervals int
-	for b.Loop() {
-		calls, intervals = discoveryCalls(b, 10_000, 10*time.Second, 10*time.Millisecond)
+	for _, sc := range discoveryScenarios {
+		b.Run(sc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var calls, intervals int
+			for b.Loop() {
+				calls, intervals = discoveryCalls(b, sc, 10_000, 10*time.Second, 10*time.Millisecond)
+			}
+			b.ReportMetric(float64(calls), "calls/10k-requests")
+			b.ReportMetric(float64(calls)/float64(intervals), "calls/interval")
+		})
 	}
-	b.ReportMetric(float64(calls), "calls/10k-requests")
-	b.ReportMetric(float64(calls)/float64(intervals), "calls/interval")
 }
 
 // BenchmarkTLS compares, against the same handler and certificate in the

@@ -58,6 +58,7 @@ func (c *Client) updatePolicy(ctx context.Context, e *entry, now time.Time) bool
 		return false
 	}
 	e.policyNext = now.Add(c.cfg.PolicyInterval)
+	e.policyDue.Store(e.policyNext.UnixNano())
 	p, ok, err := c.cfg.PolicySource.Policy(ctx, e.service)
 	origin := OriginControlPlane
 	switch {

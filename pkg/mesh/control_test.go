@@ -193,3 +193,38 @@ func TestParsePolicy(t *testing.T) {
 		})
 	}
 }
+
+// A policy is read on its own interval, also while the instances are fresh:
+// a change reaches the calls within PolicyInterval, not the longer
+// RefreshInterval, and costs no discovery.
+func TestPolicyIntervalShorterThanRefresh(t *testing.T) {
+	clock := newClock()
+	var mu sync.Mutex
+	current := Policy{}
+	src := &fakePolicies{policy: func(string) (Policy, bool, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return current, true, nil
+	}}
+	d := static(inst("a", 1, "version", "v1"), inst("b", 2, "version", "v2"))
+	c := newClient(t, Config{Discoverer: d, Clock: clock, RefreshInterval: 30 * time.Second, PolicyInterval: 5 * time.Second, PolicySource: src})
+	if _, err := c.Pick(context.Background(), "payment"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	current = Policy{Versions: []Weighted{{"v2", 100}}}
+	mu.Unlock()
+	clock.Advance(6 * time.Second)
+	for range 20 {
+		got, err := c.Pick(context.Background(), "payment")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != "b" {
+			t.Fatalf("6 s after the policy changed: got instance %s, want b (v2, all the weight)", got.ID)
+		}
+	}
+	if d.calls != 1 {
+		t.Fatalf("got %d discoveries, want 1: the policy change needs none", d.calls)
+	}
+}

@@ -24,15 +24,12 @@ type Reviser interface {
 	Revision(ctx context.Context, service string) (int64, error)
 }
 
-// RevisionDiscoverer is implemented by Discoverers whose answer carries the
-// revision of the instances it lists (Cloud Map's DiscoverInstances does).
-// The Client then discovers a service it has nothing cached for in one call,
-// instead of a revision check followed by a discovery: a fleet that starts
-// together asks the registry half as often.
+// RevisionDiscoverer is a Reviser whose discovery also reports the revision
+// of the instances it found (Cloud Map's DiscoverInstances does). A full
+// discovery then needs no revision check of its own, so a service costs one
+// registry call per RefreshInterval at steady state, resyncs included.
 type RevisionDiscoverer interface {
-	// DiscoverRevision is Discover with the revision of the answer; ok is
-	// false when the registry gave none.
-	DiscoverRevision(ctx context.Context, service string) (instances []Instance, revision int64, ok bool, err error)
+	DiscoverRevision(ctx context.Context, service string) ([]Instance, int64, error)
 }
 
 // coldRetry bounds the discovery rate for a service with nothing cached.
@@ -70,6 +67,8 @@ type entry struct {
 	policy  atomic.Pointer[resolved] // the policy in effect; replaced by refresh
 
 	policyNext time.Time // when to read the PolicySource again; guarded by mu
+	// policyDue is policyNext in Unix nanoseconds, for a lock-free check.
+	policyDue atomic.Int64
 
 	mu    sync.Mutex // held while refreshing, so one caller asks per service
 	view  atomic.Pointer[view]
@@ -132,6 +131,13 @@ type host struct {
 func (c *Client) fresh(ctx context.Context, e *entry) (*view, error) {
 	v := e.view.Load()
 	if v != nil && c.clock.Now().Before(v.expires) {
+		if c.cfg.PolicySource != nil && v.err == nil && c.clock.Now().UnixNano() >= e.policyDue.Load() && e.mu.TryLock() {
+			// The policy is due before the instances are: read it on its
+			// own interval (a PolicySource from memory costs nothing), and
+			// rebuild the view from the same instances when it changed.
+			v = c.refreshPolicy(ctx, e)
+			e.mu.Unlock()
+		}
 		return v.result()
 	}
 	if v != nil && v.err == nil {
@@ -157,6 +163,25 @@ func (v *view) result() (*view, error) {
 		return nil, v.err
 	}
 	return v, nil
+}
+
+// refreshPolicy reads e's policy when it is due and, when it changed,
+// rebuilds the view from the instances it has; e.mu is held.
+func (c *Client) refreshPolicy(ctx context.Context, e *entry) *view {
+	v := e.view.Load()
+	if !c.updatePolicy(ctx, e, c.clock.Now()) || v.err != nil {
+		return v
+	}
+	nv := e.build(v.raw)
+	nv.expires, nv.synced, nv.revision, nv.hasRev = v.expires, v.synced, v.revision, v.hasRev
+	c.adoptEjections(ctx, e, nv, c.clock.Now())
+	for _, eps := range nv.versions {
+		for _, ep := range eps {
+			c.hosts.Store(ep.hostPort, e)
+		}
+	}
+	e.view.Store(nv)
+	return nv
 }
 
 // refresh asks the registry; e.mu is held. A failed refresh keeps old.
@@ -187,7 +212,10 @@ func (c *Client) refreshInstances(ctx context.Context, e *entry, old *view, now 
 	hasRev := false
 	cached := old != nil && old.err == nil
 	rd, oneCall := c.cfg.Discoverer.(RevisionDiscoverer)
-	if r, ok := c.cfg.Discoverer.(Reviser); ok && (cached || !oneCall) {
+	// A full discovery is due anyway (first, after a failure, or to resync
+	// health): with a RevisionDiscoverer it is one call, without a check first.
+	full := !cached || !old.hasRev || now.Sub(old.synced) >= c.cfg.ResyncInterval
+	if r, ok := c.cfg.Discoverer.(Reviser); ok && !(full && oneCall) {
 		got, err := r.Revision(ctx, e.service)
 		switch {
 		case err != nil:
@@ -202,8 +230,9 @@ func (c *Client) refreshInstances(ctx context.Context, e *entry, old *view, now 
 	}
 	var got []Instance
 	var err error
-	if oneCall && !hasRev {
-		got, rev, hasRev, err = rd.DiscoverRevision(ctx, e.service)
+	if oneCall {
+		got, rev, err = rd.DiscoverRevision(ctx, e.service)
+		hasRev = err == nil
 	} else {
 		got, err = c.cfg.Discoverer.Discover(ctx, e.service)
 	}

@@ -134,27 +134,82 @@ func TestFiltering(t *testing.T) {
 	}
 }
 
-// The Discover and Revision call count per interval, whatever the request
-// rate: at most 2 per interval (revision + discovery when changed), 1 when
-// unchanged.
+// discoveryScenario is one way a service's instances change over time, and
+// how the Client learns its policy.
+type discoveryScenario struct {
+	name string
+	// churnEvery: the revision changes every churnEvery intervals (0: never).
+	churnEvery int
+	// oneCall: the Discoverer reports the revision with its discovery.
+	oneCall bool
+	// policies: a PolicySource read from memory (the gateway's
+	// configuration snapshot) is set.
+	policies bool
+}
+
+var discoveryScenarios = []discoveryScenario{
+	{name: "steady", oneCall: true},
+	{name: "steady/policies", oneCall: true, policies: true},
+	{name: "churn-every-3", churnEvery: 3, oneCall: true},
+	{name: "churn-every-3/policies", churnEvery: 3, oneCall: true, policies: true},
+	{name: "steady/revision-check-only", churnEvery: 0, oneCall: false},
+}
+
+// memoryPolicies is a PolicySource that answers from memory, as the
+// configuration snapshot does: it costs no registry call.
+type memoryPolicies struct{}
+
+func (memoryPolicies) Policy(context.Context, string) (Policy, bool, error) {
+	return Policy{Retry: Retry{Attempts: 2}}, true, nil
+}
+
+// The registry calls per service and interval, whatever the request rate: at
+// steady state one (a revision check, or a discovery that reports the
+// revision when a resync is due), also with policies applied from memory; a
+// change of the instances costs one more call in the interval it happens.
 func TestDiscoveryCallRate(t *testing.T) {
-	calls, intervals := discoveryCalls(t, 10_000, 10*time.Second, 10*time.Millisecond)
-	if perInterval := float64(calls) / float64(intervals); perInterval > 2 {
-		t.Fatalf("got %d registry calls over %d intervals (%.2f per interval), want ≤ 2 per interval", calls, intervals, perInterval)
+	for _, sc := range discoveryScenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			calls, intervals := discoveryCalls(t, sc, 10_000, 10*time.Second, 10*time.Millisecond)
+			want := float64(intervals)
+			if sc.churnEvery > 0 {
+				want += float64(intervals / sc.churnEvery)
+			}
+			if !sc.oneCall {
+				want += float64(intervals/4) + 1 // the first discovery and each resync: a check, then a discovery
+			}
+			if float64(calls) > want {
+				t.Fatalf("got %d registry calls over %d intervals, want at most %.0f", calls, intervals, want)
+			}
+			if sc.churnEvery == 0 && sc.oneCall && calls > intervals {
+				t.Fatalf("steady state: got %d calls over %d intervals, want at most one per interval", calls, intervals)
+			}
+		})
 	}
 }
 
-// discoveryCalls sends n picks spaced by step on a fake clock through a
-// Reviser whose revision changes every third interval, and returns the
+// discoveryCalls sends n picks spaced by step on a fake clock, and returns the
 // registry calls made and the intervals covered.
-func discoveryCalls(t testing.TB, n int, interval, step time.Duration) (calls, intervals int) {
+func discoveryCalls(t testing.TB, sc discoveryScenario, n int, interval, step time.Duration) (calls, intervals int) {
 	clock := newClock()
 	start := clock.Now()
-	d := &fakeReviser{
+	rev := &fakeReviser{
 		fakeDiscoverer: fakeDiscoverer{discover: func(string) ([]Instance, error) { return []Instance{inst("a", 1), inst("b", 2)}, nil }},
-		revision:       func(string) (int64, error) { return int64(clock.Now().Sub(start) / (3 * interval)), nil },
+		revision: func(string) (int64, error) {
+			if sc.churnEvery == 0 {
+				return 1, nil
+			}
+			return int64(clock.Now().Sub(start) / (time.Duration(sc.churnEvery) * interval)), nil
+		},
 	}
-	c := newClient(t, Config{Discoverer: d, Clock: clock, RefreshInterval: interval, Random: seeded(1)})
+	cfg := Config{Discoverer: rev, Clock: clock, RefreshInterval: interval, Random: seeded(1)}
+	if sc.oneCall {
+		cfg.Discoverer = fakeRevisionDiscoverer{rev}
+	}
+	if sc.policies {
+		cfg.PolicySource = memoryPolicies{}
+	}
+	c := newClient(t, cfg)
 	for range n {
 		if _, err := c.Pick(context.Background(), "svc"); err != nil {
 			t.Fatal(err)
@@ -162,5 +217,5 @@ func discoveryCalls(t testing.TB, n int, interval, step time.Duration) (calls, i
 		clock.Advance(step)
 	}
 	span := clock.Now().Sub(start)
-	return d.calls + d.revCalls, int((span + interval - 1) / interval)
+	return rev.calls + rev.revCalls, int((span + interval - 1) / interval)
 }

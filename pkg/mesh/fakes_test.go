@@ -39,6 +39,21 @@ func (f *fakeReviser) Revision(_ context.Context, service string) (int64, error)
 	return f.revision(service)
 }
 
+// fakeRevisionDiscoverer is a fakeReviser whose discovery also reports the
+// revision (as Cloud Map's DiscoverInstances does).
+type fakeRevisionDiscoverer struct {
+	*fakeReviser
+}
+
+func (f fakeRevisionDiscoverer) DiscoverRevision(ctx context.Context, service string) ([]Instance, int64, error) {
+	got, err := f.Discover(ctx, service)
+	if err != nil {
+		return nil, 0, err
+	}
+	rev, err := f.revision(service)
+	return got, rev, err
+}
+
 // static returns a Discoverer of fixed instances for every service.
 func static(instances ...Instance) *fakeDiscoverer {
 	return &fakeDiscoverer{discover: func(string) ([]Instance, error) { return instances, nil }}

@@ -65,6 +65,18 @@
 // instance and window once the shards fill, and Decision.Remaining is estimated
 // from one shard (its remainder × K).
 //
+// # Windows and dimensions
+//
+// Windows are whole seconds aligned to the Unix epoch, so a 24h ("1d") window
+// is a calendar day in UTC; Config.Calendar Month makes them calendar months
+// in UTC instead. Either algorithm works with either: SlidingWindow makes a
+// day or a month rolling, the previous window weighed by the share of the
+// current one still to come. Besides the network (global, IP) and caller (API
+// key, endpoint, tier) dimensions, Claim counts per value of one of the
+// token's mapped claims, such as a tenant, so that a tenant's users share one
+// budget; a token without the claim is counted per subject. Set.Allow returns
+// the tightest decision, and every rule's in Decision.Applied.
+//
 // Every item carries a TTL attribute: one window past the end of the window it
 // counts (two for SlidingWindow, whose next window reads it).
 //

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -21,18 +23,36 @@ type Document struct {
 	Version int `json:"version"`
 	// Rules are the limits; names are unique.
 	Rules []RuleDocument `json:"rules"`
+	// Usage, when present, makes the gateway count the requests it serves
+	// per hour, per API key, per route and, with Claim, per tenant.
+	Usage *Usage `json:"usage,omitempty"`
 }
 
-// RuleDocument is one Rule as data. Durations are Go duration strings ("1s",
-// "1m", "1h", "24h").
+// Usage says what the gateway's usage counters count (package
+// internal/usage).
+type Usage struct {
+	// Claim names the claim whose value is the caller's tenant, as a "claim"
+	// rule names it (a claim mapping's name, such as "tenant"); empty counts
+	// no tenants.
+	Claim string `json:"claim,omitempty"`
+}
+
+// RuleDocument is one Rule as data. A window is a Go duration string ("1s",
+// "1m", "1h", "24h"), a number of days ("1d", "7d"; "day" is "1d"), or
+// "month" for calendar months in UTC. Windows are aligned to the Unix epoch,
+// so "1d" is a calendar day in UTC; with "algorithm": "sliding" a window
+// rolls instead.
 type RuleDocument struct {
 	Name      string    `json:"name"`
 	Dimension Dimension `json:"dimension"`
 	Route     string    `json:"route,omitempty"`
 	Tier      string    `json:"tier,omitempty"`
-	Requests  int64     `json:"requests"`
-	Window    string    `json:"window"`
-	// Algorithm is "fixed" (default) or "sliding".
+	// Claim is the claim a "claim" rule counts per: a claim mapping's name
+	// (such as "tenant") or "sub".
+	Claim    string `json:"claim,omitempty"`
+	Requests int64  `json:"requests"`
+	Window   string `json:"window"`
+	// Algorithm is "fixed" (default) or "sliding" (a rolling window).
 	Algorithm string `json:"algorithm,omitempty"`
 	Lease     int64  `json:"lease,omitempty"`
 	Shards    int    `json:"shards,omitempty"`
@@ -58,6 +78,11 @@ func ParseDocument(doc []byte) ([]Rule, error) {
 	if d.Version != 1 {
 		return nil, fmt.Errorf("%w: limits document: version %d: want 1", ErrConfig, d.Version)
 	}
+	if d.Usage != nil && d.Usage.Claim != "" {
+		if err := validClaimName(d.Usage.Claim); err != nil {
+			return nil, fmt.Errorf("%w: limits document: usage.claim %w", ErrConfig, err)
+		}
+	}
 	rules := make([]Rule, 0, len(d.Rules))
 	names := map[string]bool{}
 	for i, rd := range d.Rules {
@@ -72,7 +97,8 @@ func ParseDocument(doc []byte) ([]Rule, error) {
 		probe := r
 		probe.Limit.Store = NewMemory(nil)
 		if err := probe.Validate(); err != nil {
-			return nil, fmt.Errorf("limits document: rule %d: %w", i, err)
+			msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), ErrConfig.Error()+": "), rd.Name+": ")
+			return nil, fmt.Errorf("%w: limits document: rule %d (%q): %s", ErrConfig, i, rd.Name, msg)
 		}
 		rules = append(rules, r)
 	}
@@ -80,11 +106,11 @@ func ParseDocument(doc []byte) ([]Rule, error) {
 }
 
 func (rd RuleDocument) rule() (Rule, error) {
-	window, err := time.ParseDuration(rd.Window)
+	window, calendar, err := ParseWindow(rd.Window)
 	if err != nil {
-		return Rule{}, fmt.Errorf("window %q: want a duration such as 1s, 1m, 1h or 24h", rd.Window)
+		return Rule{}, err
 	}
-	c := Config{Name: rd.Name, Requests: rd.Requests, Window: window, Lease: rd.Lease, Shards: rd.Shards, Floor: rd.Floor}
+	c := Config{Name: rd.Name, Requests: rd.Requests, Window: window, Calendar: calendar, Lease: rd.Lease, Shards: rd.Shards, Floor: rd.Floor}
 	switch rd.Algorithm {
 	case "", "fixed":
 		c.Algorithm = FixedWindow
@@ -101,5 +127,44 @@ func (rd RuleDocument) rule() (Rule, error) {
 	default:
 		return Rule{}, fmt.Errorf("failMode %q: want open or closed", rd.FailMode)
 	}
-	return Rule{Limit: c, Dimension: rd.Dimension, Route: rd.Route, Tier: rd.Tier}, nil
+	return Rule{Limit: c, Dimension: rd.Dimension, Route: rd.Route, Tier: rd.Tier, Claim: rd.Claim}, nil
+}
+
+// ParseWindow reads a rule document's window: a Go duration ("1m", "24h"), a
+// number of days ("1d", "30d"; "day" is "1d"), or "month" (a calendar month
+// in UTC).
+func ParseWindow(s string) (time.Duration, Calendar, error) {
+	switch s {
+	case "month":
+		return 0, Month, nil
+	case "day":
+		return 24 * time.Hour, NoCalendar, nil
+	}
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err == nil && days > 0 && days <= 366 {
+			return time.Duration(days) * 24 * time.Hour, NoCalendar, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, NoCalendar, fmt.Errorf("window %q: want a duration such as 1s, 1m, 1h, 24h or 1d, or month", s)
+	}
+	return d, NoCalendar, nil
+}
+
+// ParseUsage returns the usage section of a limits document, nil when it has
+// none. The document must be valid (ParseDocument).
+func ParseUsage(doc []byte) (*Usage, error) {
+	if _, err := ParseDocument(doc); err != nil {
+		return nil, err
+	}
+	var d Document
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return nil, fmt.Errorf("%w: limits document: %w", ErrConfig, err)
+	}
+	if d.Usage != nil {
+		d.Usage.Claim = strings.ToLower(d.Usage.Claim)
+	}
+	return d.Usage, nil
 }

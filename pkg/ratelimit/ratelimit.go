@@ -107,8 +107,13 @@ type Config struct {
 	// Requests is how many requests a key may make per window. Required.
 	Requests int64
 	// Window is the length of a window: a whole number of seconds, at least one
-	// (seconds, minutes, hours, days). Required.
+	// (seconds, minutes, hours, days). Windows are aligned to the Unix epoch,
+	// so a 24h window is a calendar day in UTC. Required, unless Calendar is
+	// set.
 	Window time.Duration
+	// Calendar, when Month, makes the windows calendar months in UTC (of 28
+	// to 31 days) instead of Window; Window is then left zero.
+	Calendar Calendar
 	// Store keeps the counters. Required.
 	Store Store
 	// Now returns the current time. Nil means time.Now.
@@ -150,7 +155,11 @@ func (c Config) Validate() error {
 		return bad("Name must not contain '#'")
 	case c.Requests < 1:
 		return bad("Requests %d: want at least 1", c.Requests)
-	case c.Window < time.Second || c.Window%time.Second != 0:
+	case c.Calendar != NoCalendar && c.Calendar != Month:
+		return bad("unknown %s", c.Calendar)
+	case c.Calendar == Month && c.Window != 0:
+		return bad("Window %s: a calendar month sets no Window", c.Window)
+	case c.Calendar == NoCalendar && (c.Window < time.Second || c.Window%time.Second != 0):
 		return bad("Window %s: want a whole number of seconds, at least 1s", c.Window)
 	case c.Store == nil:
 		return bad("Store is required")
@@ -191,6 +200,12 @@ type Decision struct {
 	// Degraded says the store was unavailable and the per-instance floor
 	// decided (FailOpen).
 	Degraded bool
+	// Window is the length of the limit's window (of the current month, for
+	// a calendar month).
+	Window time.Duration
+	// Applied lists the decisions of every rule that counted the request,
+	// this one included, in the Set's order; only Set.Allow fills it.
+	Applied []Decision
 }
 
 // Limiter applies one limit. It is safe for concurrent use; build it once per
@@ -261,7 +276,7 @@ func New(cfg Config) (*Limiter, error) {
 // error wrapping ErrUnavailable (FailClosed) or a Degraded decision (FailOpen).
 func (l *Limiter) Allow(ctx context.Context, key string) (Decision, error) {
 	now := l.cfg.Now()
-	start := now.Truncate(l.cfg.Window)
+	start := l.windowStart(now)
 	l.mu.Lock()
 	st := l.state(key, start, now)
 	st.seen++
@@ -275,7 +290,7 @@ func (l *Limiter) Allow(ctx context.Context, key string) (Decision, error) {
 			st.leased--
 			remaining := st.free + st.leased
 			l.mu.Unlock()
-			return l.decision(true, remaining, start.Add(l.cfg.Window)), nil
+			return l.decision(true, remaining, l.windowEnd(start)), nil
 		}
 		// One lease in flight per key and instance; concurrent callers wait
 		// for it, so that an instance never strands more than one lease.
@@ -373,7 +388,7 @@ func (l *Limiter) leaseSize(st *local, now, start time.Time) int64 {
 // sweep drops keys that have had no request for two windows and are not in
 // the deny cache, so that many one-off clients do not grow the map for ever.
 func (l *Limiter) sweep(start, now time.Time) {
-	old := start.Add(-l.cfg.Window)
+	old := l.windowStart(start.Add(-1))
 	for k, st := range l.keys {
 		if st.window.Before(old) && !now.Before(st.deniedUntil) {
 			delete(l.keys, k)
@@ -383,13 +398,18 @@ func (l *Limiter) sweep(start, now time.Time) {
 }
 
 func (l *Limiter) decision(allowed bool, remaining int64, reset time.Time) Decision {
-	return Decision{Allowed: allowed, Limit: l.cfg.Requests, Remaining: min(max(remaining, 0), l.cfg.Requests), Reset: reset, Name: l.cfg.Name}
+	w := l.cfg.Window
+	if l.cfg.Calendar == Month {
+		start := l.windowStart(reset.Add(-1))
+		w = l.windowEnd(start).Sub(start)
+	}
+	return Decision{Allowed: allowed, Limit: l.cfg.Requests, Remaining: min(max(remaining, 0), l.cfg.Requests), Reset: reset, Name: l.cfg.Name, Window: w}
 }
 
 // fixed decides with fixed-window counters, possibly sharded.
 func (l *Limiter) fixed(ctx context.Context, key string, n int64, start time.Time) (Decision, error) {
-	reset := start.Add(l.cfg.Window)
-	expires := reset.Add(l.cfg.Window)
+	reset := l.windowEnd(start)
+	expires := l.windowEnd(reset)
 	k := l.cfg.Shards
 	if k == 1 {
 		granted, count, err := l.add(ctx, l.storeKey(key, start, -1), n, l.cfg.Requests, expires)
@@ -459,8 +479,8 @@ func (l *Limiter) settle(key string, start time.Time, granted, count, limit int6
 
 // sliding decides with the sliding-window counter.
 func (l *Limiter) sliding(ctx context.Context, key string, n int64, now, start time.Time) (Decision, error) {
-	w := l.cfg.Window
-	reset := start.Add(w)
+	reset := l.windowEnd(start)
+	w, nextW := reset.Sub(start), l.windowEnd(reset).Sub(reset)
 	prev, err := l.previous(ctx, key, start)
 	if err != nil {
 		return Decision{}, err
@@ -468,18 +488,18 @@ func (l *Limiter) sliding(ctx context.Context, key string, n int64, now, start t
 	used := weigh(prev, w-now.Sub(start), w)
 	limit := l.cfg.Requests - used
 	if limit <= 0 {
-		retry := slidingRetry(prev, 0, l.cfg.Requests, start, w)
+		retry := slidingRetry(prev, 0, l.cfg.Requests, start, w, nextW)
 		l.mu.Lock()
 		l.state(key, start, now).deniedUntil = retry
 		l.mu.Unlock()
 		return l.decision(false, 0, retry), nil
 	}
 	// The item is read as the previous window during the next one.
-	granted, count, err := l.add(ctx, l.storeKey(key, start, -1), min(n, limit), limit, reset.Add(2*w))
+	granted, count, err := l.add(ctx, l.storeKey(key, start, -1), min(n, limit), limit, l.windowEnd(l.windowEnd(reset)))
 	if err != nil {
 		return Decision{}, err
 	}
-	return l.settle(key, start, granted, count, limit, reset, slidingRetry(prev, count, l.cfg.Requests, start, w)), nil
+	return l.settle(key, start, granted, count, limit, reset, slidingRetry(prev, count, l.cfg.Requests, start, w, nextW)), nil
 }
 
 // previous returns the final count of the window before start, read once per
@@ -509,7 +529,7 @@ func (l *Limiter) previous(ctx context.Context, key string, start time.Time) (in
 		var n int64
 		err := l.retry(ctx, func() error {
 			var err error
-			n, err = l.cfg.Store.Count(ctx, l.storeKey(key, start.Add(-l.cfg.Window), -1))
+			n, err = l.cfg.Store.Count(ctx, l.storeKey(key, l.windowStart(start.Add(-1)), -1))
 			return err
 		})
 		l.mu.Lock()
@@ -539,10 +559,12 @@ func weigh(n int64, left, w time.Duration) int64 {
 // slidingRetry returns the earliest time at which a request can be admitted
 // when the window that starts at start has count cur and the one before it
 // prev: the first instant at which floor(prev × (w − e) / w) + cur < limit.
-func slidingRetry(prev, cur, limit int64, start time.Time, w time.Duration) time.Time {
+// nextW is the length of the window after it (they differ for calendar
+// months).
+func slidingRetry(prev, cur, limit int64, start time.Time, w, nextW time.Duration) time.Time {
 	if cur >= limit {
 		// Not in this window; in the next, this window is the previous one.
-		prev, cur, start = cur, 0, start.Add(w)
+		prev, cur, start, w = cur, 0, start.Add(w), nextW
 	}
 	if prev <= 0 {
 		return start
@@ -615,7 +637,7 @@ func (l *Limiter) fault(ctx context.Context, key string, now, start time.Time, e
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	st := l.state(key, start, now)
-	reset := start.Add(l.cfg.Window)
+	reset := l.windowEnd(start)
 	if st.floor >= l.cfg.Floor {
 		d := l.decision(false, 0, reset)
 		d.Degraded = true

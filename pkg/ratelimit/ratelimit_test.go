@@ -473,24 +473,29 @@ func TestSlidingWindow(t *testing.T) {
 }
 
 // TestSlidingRetry checks slidingRetry against the estimate it inverts: at the
-// returned time a request is admitted, a nanosecond earlier it is not.
+// returned time a request is admitted, a nanosecond earlier it is not. Half
+// the cases give the next window another length, as calendar months have.
 func TestSlidingRetry(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	start := time.Unix(1_800_000_000, 0)
-	for range 20_000 {
+	for i := range 20_000 {
 		w := time.Duration(1+r.IntN(86_400)) * time.Second
+		nextW := w
+		if i%2 == 1 {
+			nextW = time.Duration(1+r.IntN(86_400)) * time.Second
+		}
 		limit := 1 + r.Int64N(10_000)
 		prev := r.Int64N(2 * limit)
 		cur := r.Int64N(limit + 1)
-		at := slidingRetry(prev, cur, limit, start, w)
+		at := slidingRetry(prev, cur, limit, start, w, nextW)
 		admits := func(t time.Time) bool {
 			if t.Before(start.Add(w)) {
 				return weigh(prev, start.Add(w).Sub(t), w)+cur < limit
 			}
 			next := start.Add(w)
-			return weigh(cur, next.Add(w).Sub(t), w) < limit
+			return weigh(cur, next.Add(nextW).Sub(t), nextW) < limit
 		}
-		if at.Before(start) || at.After(start.Add(2*w)) {
+		if at.Before(start) || at.After(start.Add(w+nextW)) {
 			t.Fatalf("prev %d cur %d limit %d w %s: got %s, want within two windows of %s", prev, cur, limit, w, at, start)
 		}
 		if !admits(at) || (at.After(start) && admits(at.Add(-1))) {

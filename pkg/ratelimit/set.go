@@ -28,7 +28,15 @@ const (
 	// authenticated subject for a request without one, whose tier is the
 	// token's (Request.Tier) or else DefaultTier.
 	Tier Dimension = "tier"
+	// Claim counts per value of one claim of the caller's token
+	// (Rule.Claim), such as a tenant, so that every user of a tenant shares
+	// one budget; SubjectClaim counts per token subject. A caller whose
+	// token lacks the claim is counted per subject, never left out.
+	Claim Dimension = "claim"
 )
+
+// SubjectClaim is the Rule.Claim that counts per token subject (sub).
+const SubjectClaim = "sub"
 
 // The dimensions by what a request needs for them to apply. A gateway checks
 // the network dimensions first, before any lookup that a client-chosen
@@ -37,9 +45,9 @@ const (
 var (
 	// NetworkDimensions need nothing but the connection: global and per IP.
 	NetworkDimensions = []Dimension{Global, IP}
-	// CallerDimensions need the caller resolved: per key, per endpoint and
-	// per tier.
-	CallerDimensions = []Dimension{APIKey, Endpoint, Tier}
+	// CallerDimensions need the caller resolved: per key, per endpoint, per
+	// tier and per claim.
+	CallerDimensions = []Dimension{APIKey, Endpoint, Tier, Claim}
 )
 
 // DefaultTier is the tier of a caller whose API key and token name none.
@@ -60,6 +68,9 @@ type Request struct {
 	// Tier is the subscription tier of the key or token, e.g. "free"; empty
 	// means the Set's default tier.
 	Tier string
+	// Claims are the token's mapped claims by name in lower case (the
+	// authorizer's claim mappings, such as "tenant"), for Claim rules.
+	Claims map[string]string
 }
 
 // caller is the counter key of the request's caller: its API key, else its
@@ -87,22 +98,35 @@ type Rule struct {
 	Route string
 	// Tier is the tier a Tier rule applies to. Required for Tier, empty otherwise.
 	Tier string
+	// Claim names the claim a Claim rule counts per: a key of
+	// Request.Claims, or SubjectClaim. Required for Claim, empty otherwise. A
+	// Claim rule may also set Route, to count only under it.
+	Claim string
 }
 
 // Validate reports an unusable rule.
 func (r Rule) Validate() error {
 	switch r.Dimension {
 	case Global, IP, APIKey:
-		if r.Route != "" || r.Tier != "" {
-			return fmt.Errorf("%w: %s: Route and Tier are for %s and %s rules", ErrConfig, r.Limit.Name, Endpoint, Tier)
+		if r.Route != "" || r.Tier != "" || r.Claim != "" {
+			return fmt.Errorf("%w: %s: Route, Tier and Claim are for %s, %s and %s rules", ErrConfig, r.Limit.Name, Endpoint, Tier, Claim)
 		}
 	case Endpoint:
-		if !strings.HasPrefix(r.Route, "/") || r.Tier != "" {
-			return fmt.Errorf("%w: %s: an %s rule needs a Route starting with / and no Tier", ErrConfig, r.Limit.Name, Endpoint)
+		if !strings.HasPrefix(r.Route, "/") || r.Tier != "" || r.Claim != "" {
+			return fmt.Errorf("%w: %s: an %s rule needs a Route starting with / and no Tier or Claim", ErrConfig, r.Limit.Name, Endpoint)
 		}
 	case Tier:
-		if r.Tier == "" || r.Route != "" {
-			return fmt.Errorf("%w: %s: a %s rule needs a Tier and no Route", ErrConfig, r.Limit.Name, Tier)
+		if r.Tier == "" || r.Route != "" || r.Claim != "" {
+			return fmt.Errorf("%w: %s: a %s rule needs a Tier and no Route or Claim", ErrConfig, r.Limit.Name, Tier)
+		}
+	case Claim:
+		switch err := validClaimName(r.Claim); {
+		case r.Claim == "":
+			return fmt.Errorf("%w: %s: a %s rule needs a Claim: a claim mapping's name, such as tenant, or %s", ErrConfig, r.Limit.Name, Claim, SubjectClaim)
+		case err != nil:
+			return fmt.Errorf("%w: %s: Claim %w", ErrConfig, r.Limit.Name, err)
+		case r.Tier != "" || r.Route != "" && !strings.HasPrefix(r.Route, "/"):
+			return fmt.Errorf("%w: %s: a %s rule takes no Tier, and a Route, if any, starting with /", ErrConfig, r.Limit.Name, Claim)
 		}
 	default:
 		return fmt.Errorf("%w: %s: unknown dimension %q", ErrConfig, r.Limit.Name, r.Dimension)
@@ -121,7 +145,7 @@ func (r Rule) key(req Request, tier string) (string, bool) {
 	case APIKey:
 		return req.APIKey, req.APIKey != ""
 	case Endpoint:
-		if req.Path != r.Route && !strings.HasPrefix(req.Path, strings.TrimSuffix(r.Route, "/")+"/") {
+		if !under(req.Path, r.Route) {
 			return "", false
 		}
 		return req.caller()
@@ -130,8 +154,39 @@ func (r Rule) key(req Request, tier string) (string, bool) {
 			return "", false
 		}
 		return req.caller()
+	case Claim:
+		if r.Route != "" && !under(req.Path, r.Route) {
+			return "", false
+		}
+		if v := req.Claims[r.Claim]; v != "" && r.Claim != SubjectClaim { // Claim is lower case (NewSet)
+			return "c:" + v, true
+		}
+		// The subject, also for a token without the claim: a limit must not
+		// depend on what the caller can leave out.
+		return "sub:" + req.Subject, req.Subject != ""
 	}
 	return "", false
+}
+
+// under reports whether path is route or lies below it.
+func under(path, route string) bool {
+	return path == route || strings.HasPrefix(path, strings.TrimSuffix(route, "/")+"/")
+}
+
+// validClaimName accepts what a claim mapping can name: letters, digits and
+// '-', 1 to 64 of them (the authorizer carries a mapped claim in a header
+// named after it), or SubjectClaim.
+func validClaimName(s string) error {
+	if s == "" || len(s) > 64 {
+		return fmt.Errorf("%q: want 1 to 64 letters, digits or '-'", s)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return fmt.Errorf("%q: want letters, digits or '-', the name of a claim mapping", s)
+		}
+	}
+	return nil
 }
 
 // ChapterRules returns the design chapter's limits as data: global 10,000/s,
@@ -170,6 +225,7 @@ func NewSet(store Store, rules []Rule) (*Set, error) {
 		if r.Limit.Store == nil {
 			r.Limit.Store = store
 		}
+		r.Claim = strings.ToLower(r.Claim)
 		if err := r.Validate(); err != nil {
 			return nil, err
 		}
@@ -220,7 +276,11 @@ func (s *Set) Allow(ctx context.Context, req Request, dims ...Dimension) (Decisi
 	case 0:
 		return Decision{Allowed: true}, nil
 	case 1:
-		return s.limiters[apply[0]].Allow(ctx, keys[0])
+		d, err := s.limiters[apply[0]].Allow(ctx, keys[0])
+		if err == nil {
+			d.Applied = []Decision{d}
+		}
+		return d, err
 	}
 	results := make([]result, len(apply))
 	var wg sync.WaitGroup
@@ -233,16 +293,21 @@ func (s *Set) Allow(ctx context.Context, req Request, dims ...Dimension) (Decisi
 	wg.Wait()
 	var errs []error
 	best := results[0].d
+	applied := make([]Decision, 0, len(results))
 	for _, r := range results {
 		if r.err != nil {
 			errs = append(errs, r.err)
-		} else if Tighter(r.d, best) {
+			continue
+		}
+		applied = append(applied, r.d)
+		if Tighter(r.d, best) {
 			best = r.d
 		}
 	}
 	if len(errs) > 0 {
 		return Decision{}, errors.Join(errs...)
 	}
+	best.Applied = applied
 	return best, nil
 }
 

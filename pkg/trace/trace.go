@@ -35,6 +35,11 @@ type Config struct {
 	Clock Clock
 	// Logger receives send failures. Nil discards.
 	Logger *slog.Logger
+	// W3C makes Inject send the W3C traceparent header beside
+	// X-Amzn-Trace-Id, for callees instrumented with OpenTelemetry, and
+	// Middleware continue a caller's traceparent when it sent no
+	// X-Amzn-Trace-Id (w3c.go).
+	W3C bool
 }
 
 // Validate reports an unusable configuration.
@@ -227,6 +232,12 @@ func (t *Tracer) StartCall(ctx context.Context, req *http.Request, service strin
 func (t *Tracer) Inject(ctx context.Context, h http.Header) {
 	if s := FromContext(ctx); s != nil {
 		h.Set(HeaderName, s.Header().String())
+		if t.cfg.W3C {
+			if tp, ok := s.Header().Traceparent(); ok {
+				h.Set(TraceparentName, tp)
+				h.Del("Tracestate") // a state of the caller's vendors describes another parent
+			}
+		}
 	}
 }
 
@@ -251,6 +262,9 @@ func (t *Tracer) EndCall(ctx context.Context, status int, err error, annotations
 func (t *Tracer) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		parent, err := ParseHeader(r.Header.Get(HeaderName))
+		if err != nil && t.cfg.W3C {
+			parent, err = ParseTraceparent(r.Header.Get(TraceparentName))
+		}
 		if err != nil {
 			parent = Header{}
 		}

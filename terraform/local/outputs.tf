@@ -23,3 +23,13 @@ output "api_keys" {
   value       = { for tier, k in portico_api_key.demo : tier => k.key }
   sensitive   = true
 }
+
+output "namespace_id" {
+  description = "Cloud Map namespace ID of the services."
+  value       = module.gateway.namespace_id
+}
+
+output "access_log_group_name" {
+  description = "The stage's access log group."
+  value       = module.gateway.access_log_group_name
+}

@@ -102,6 +102,7 @@ variable "backend_ports" {
   type        = map(number)
   default = {
     "user-service"           = 18081
+    "user-service-v2"        = 18088
     "order-service"          = 18082
     "notification-service"   = 18083
     "product-service"        = 18084
@@ -111,7 +112,7 @@ variable "backend_ports" {
 }
 
 variable "config_refresh" {
-  description = "How often the aggregator checks the configuration's revision (a Go duration)."
+  description = "How often the functions check the configuration's revision (a Go duration)."
   type        = string
   default     = "5s"
 }
@@ -131,6 +132,12 @@ variable "permissions" {
   ]
 }
 
+variable "xray_daemon_address" {
+  description = "Where the aggregator sends X-Ray segments (AWS_XRAY_DAEMON_ADDRESS); make demo's dashtrace listens there. Empty: no tracing."
+  type        = string
+  default     = "127.0.0.1:2000"
+}
+
 variable "aggregator_extra_environment" {
   description = "More environment variables of the aggregator, such as AWS_ENDPOINT_URL_DYNAMODB pointing at a fault proxy (the tests use one)."
   type        = map(string)
@@ -147,4 +154,40 @@ variable "payments_descriptors" {
   description = "Path of the payment service's descriptor set (a binary FileDescriptorSet)."
   type        = string
   default     = "../../localstack/grpcpay/payments.binpb"
+}
+
+variable "oidc_issuer" {
+  description = "URL of an OpenID Connect issuer the authorizer trusts by discovery alone (make demo runs one: devtoken serve); empty for none."
+  type        = string
+  default     = ""
+}
+
+variable "tenant_quota" {
+  description = "Requests a tenant's users share per UTC day and per calendar month."
+  type        = object({ daily = number, monthly = number })
+  default     = { daily = 10000, monthly = 200000 }
+}
+
+variable "partner_networks" {
+  description = "Client networks (CIDR) the partner route serves."
+  type        = list(string)
+  default     = ["10.0.0.0/8", "2001:db8::/32"]
+}
+
+variable "denied_networks" {
+  description = "Client networks (CIDR) no route serves."
+  type        = list(string)
+  default     = ["192.0.2.0/24"]
+}
+
+variable "integration_timeout_ms" {
+  description = "API Gateway's integration timeout, ms; the orders routes' 30 s need more than the default 29000."
+  type        = number
+  default     = 32000
+}
+
+variable "cors_origin" {
+  description = "The origin whose pages may call the API from a browser (make demo's page)."
+  type        = string
+  default     = "https://app.portico.local"
 }

@@ -39,7 +39,7 @@ module "gateway" {
   aggregator_role_arn    = local.role_arn
   authorizer_memory_size = 128
   aggregator_memory_size = 128
-  aggregator_timeout     = var.aggregator_timeout
+  integration_timeout_ms = var.integration_timeout_ms
   authorizer_ttl         = var.authorizer_ttl
   auth_config = jsonencode({
     issuers = [{
@@ -83,8 +83,9 @@ resource "portico_mesh_certificate" "vault" {
 }
 
 resource "portico_route_table" "routes" {
-  table_name  = module.gateway.table_name
-  descriptors = { payments = portico_grpc_descriptors.payments.filename }
+  table_name             = module.gateway.table_name
+  integration_timeout_ms = module.gateway.integration_timeout_ms
+  descriptors            = { payments = portico_grpc_descriptors.payments.filename }
   document = jsonencode({
     version  = 1
     revision = "reliability"
@@ -123,12 +124,13 @@ resource "portico_route_table" "routes" {
           ]
         }
       },
-      # a fan-out whose route timeout outlives the function: the function's
-      # deadline ends it.
+      # a fan-out whose route timeout fits the function only when it starts
+      # at once: when the steps before it are slow, the function's deadline
+      # ends it.
       {
         id      = "ledger"
         match   = { path = "/ledger", methods = ["GET"] }
-        timeout = "28s"
+        timeout = "9s"
         composite = {
           calls = [
             { key = "user", service = "user-service", path = "/users/{userId}" },

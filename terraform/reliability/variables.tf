@@ -37,10 +37,10 @@ variable "aggregator_zip" {
   type        = string
 }
 
-variable "aggregator_timeout" {
-  description = "Seconds the aggregator may run: the deadline the ledger route's fan-out reaches."
+variable "integration_timeout_ms" {
+  description = "API Gateway's integration timeout; the aggregator may run a second less (10 s), the deadline the ledger route's fan-out reaches."
   type        = number
-  default     = 10
+  default     = 11000
 }
 
 variable "jwt_issuer" {

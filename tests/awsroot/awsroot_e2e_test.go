@@ -32,7 +32,7 @@ import (
 	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/localstack/backend"
 	"github.com/portico-gw/portico/localstack/devtoken"
-	meshdynamo "github.com/portico-gw/portico/pkg/mesh/dynamo"
+	"github.com/portico-gw/portico/localstack/faultproxy"
 	ratelimitdynamo "github.com/portico-gw/portico/pkg/ratelimit/dynamo"
 )
 
@@ -118,6 +118,21 @@ func TestAWSRootOnTheEmulator(t *testing.T) {
 	if caCert != "" {
 		r.env = append(r.env, "AWS_CA_BUNDLE="+caCert)
 	}
+	// Each function reaches DynamoDB through a proxy of its own that records
+	// every operation and item: the emulator enforces no IAM, so the calls the
+	// code makes are checked against the role policies here.
+	bind, host := os.Getenv("PORTICO_BACKEND_BIND"), os.Getenv("PORTICO_BACKEND_HOST")
+	if bind == "" {
+		bind = "127.0.0.1"
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	authorizerDB, authorizerURL := recorder(t, endpoint, caCert, bind, host)
+	aggregatorDB, aggregatorURL := recorder(t, endpoint, caCert, bind, host)
+	r.vars = append(r.vars,
+		"-var", fmt.Sprintf(`authorizer_environment={AWS_ENDPOINT_URL_DYNAMODB=%q}`, authorizerURL),
+		"-var", fmt.Sprintf(`aggregator_environment={AWS_ENDPOINT_URL_DYNAMODB=%q}`, aggregatorURL))
 	destroyed := false
 	t.Cleanup(func() {
 		if !destroyed {
@@ -136,13 +151,6 @@ func TestAWSRootOnTheEmulator(t *testing.T) {
 	cfg, err := awsconfig.Load(ctx, awsconfig.Options{Region: "us-east-1", Endpoint: endpoint, CABundle: caCert})
 	if err != nil {
 		t.Fatal(err)
-	}
-	bind, host := os.Getenv("PORTICO_BACKEND_BIND"), os.Getenv("PORTICO_BACKEND_HOST")
-	if bind == "" {
-		bind = "127.0.0.1"
-	}
-	if host == "" {
-		host = "127.0.0.1"
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(bind, "0"))
 	if err != nil {
@@ -191,6 +199,11 @@ func TestAWSRootOnTheEmulator(t *testing.T) {
 		t.Errorf("got RateLimit-Limit %q, want 100 from the document's free tier", got)
 	}
 
+	checkCallsAllowed(t, r, "portico_lambda_role.authorizer", authorizerDB,
+		access("GetItem", statetable.RevisionKey), access("GetItem", statetable.AuthKey))
+	checkCallsAllowed(t, r, "portico_lambda_role.aggregator", aggregatorDB,
+		access("GetItem", statetable.RevisionKey), access("BatchGetItem", statetable.RoutesKey))
+
 	if out, err := r.change("plan", "-detailed-exitcode"); err != nil {
 		t.Fatalf("plan after apply: want no changes, got %v\n%s", err, out)
 	}
@@ -204,12 +217,62 @@ func TestAWSRootOnTheEmulator(t *testing.T) {
 	}
 }
 
-// checkAggregatorWrites holds the aggregator role's DynamoDB statements, as
-// applied, to the items the code writes: counters and cached responses may be
-// written, the configuration and API keys may not (the emulator enforces no
+// checkAggregatorWrites holds the functions' roles' DynamoDB statements, as
+// applied, to the items the code writes and reads: counters and cached
+// responses may be written, the configuration and API keys may not; the
+// authorizer reads its settings only (the emulator enforces no
 // IAM, so the policy is evaluated here, with IAM's rules for Allow
 // statements, ForAllValues:StringLike and dynamodb:LeadingKeys).
 func checkAggregatorWrites(t *testing.T, r *root) {
+	t.Helper()
+	policy := rolePolicy(t, r, "portico_lambda_role.aggregator")
+	counter := ratelimitdynamo.KeyPrefix + "ip#203.0.113.7#1764547200"
+	cached := cache.Key(cache.Policy{TTL: time.Minute}, cache.Request{Route: "products", Method: "GET", Path: "/api/v1/products"})
+	tests := []struct {
+		action, key string
+		want        bool
+	}{
+		{"dynamodb:UpdateItem", counter, true},
+		{"dynamodb:UpdateItem", statetable.UsageKey(1764547200, "key", "0123456789abcdef"), true},
+		{"dynamodb:UpdateItem", statetable.UsageIndexKey(1764547200), true},
+		{"dynamodb:PutItem", cached, true},
+		{"dynamodb:UpdateItem", statetable.DiscoveryPrefix + "payment", true},
+		{"dynamodb:GetItem", statetable.DiscoveryPrefix + "payment", true},
+		{"dynamodb:GetItem", statetable.RevisionKey, true},
+		{"dynamodb:BatchGetItem", statetable.RoutesKey, true},
+		{"dynamodb:GetItem", apikeydynamo.KeyPrefix + "0123", true},
+		{"dynamodb:PutItem", statetable.RoutesKey, false},
+		{"dynamodb:UpdateItem", statetable.LimitsKey, false},
+		{"dynamodb:PutItem", apikeydynamo.KeyPrefix + "0123", false},
+		{"dynamodb:PutItem", statetable.DescriptorsPrefix + "payments", false},
+		{"dynamodb:DeleteItem", counter, false},
+	}
+	for _, tt := range tests {
+		if got := policy.allows(tt.action, tt.key); got != tt.want {
+			t.Errorf("aggregator role: %s on %q: got allowed=%v, want %v", tt.action, tt.key, got, tt.want)
+		}
+	}
+	// The authorizer reads its settings and the revision, and nothing else.
+	authz := rolePolicy(t, r, "portico_lambda_role.authorizer")
+	for _, tt := range []struct {
+		action, key string
+		want        bool
+	}{
+		{"dynamodb:GetItem", statetable.AuthKey, true},
+		{"dynamodb:GetItem", statetable.RevisionKey, true},
+		{"dynamodb:GetItem", statetable.RoutesKey, false},
+		{"dynamodb:GetItem", apikeydynamo.KeyPrefix + "0123", false},
+		{"dynamodb:PutItem", statetable.AuthKey, false},
+		{"dynamodb:UpdateItem", statetable.RevisionKey, false},
+	} {
+		if got := authz.allows(tt.action, tt.key); got != tt.want {
+			t.Errorf("authorizer role: %s on %q: got allowed=%v, want %v", tt.action, tt.key, got, tt.want)
+		}
+	}
+}
+
+// rolePolicy is the inline policy of the role at address, as applied.
+func rolePolicy(t *testing.T, r *root, address string) iamPolicy {
 	t.Helper()
 	out, err := r.run("show", "-json", "-no-color", r.state)
 	if err != nil {
@@ -230,34 +293,66 @@ func checkAggregatorWrites(t *testing.T, r *root) {
 	}
 	var doc string
 	for _, res := range state.Values.RootModule.Resources {
-		if res.Address == "portico_lambda_role.aggregator" {
+		if res.Address == address {
 			doc, _ = res.Values["policy"].(string)
 		}
 	}
 	var policy iamPolicy
 	if err := json.Unmarshal([]byte(doc), &policy); err != nil {
-		t.Fatalf("aggregator role policy %q: %v", doc, err)
+		t.Fatalf("%s policy %q: %v", address, doc, err)
 	}
-	counter := ratelimitdynamo.KeyPrefix + "ip#203.0.113.7#1764547200"
-	cached := cache.Key(cache.Policy{TTL: time.Minute}, cache.Request{Route: "products", Method: "GET", Path: "/api/v1/products"})
-	tests := []struct {
-		action, key string
-		want        bool
-	}{
-		{"dynamodb:UpdateItem", counter, true},
-		{"dynamodb:PutItem", cached, true},
-		{"dynamodb:UpdateItem", meshdynamo.DiscoveryPrefix + "payment", true},
-		{"dynamodb:GetItem", statetable.RoutesKey, true},
-		{"dynamodb:GetItem", apikeydynamo.KeyPrefix + "0123", true},
-		{"dynamodb:PutItem", statetable.RoutesKey, false},
-		{"dynamodb:UpdateItem", statetable.LimitsKey, false},
-		{"dynamodb:PutItem", apikeydynamo.KeyPrefix + "0123", false},
-		{"dynamodb:PutItem", statetable.DescriptorsPrefix + "payments", false},
-		{"dynamodb:DeleteItem", counter, false},
+	return policy
+}
+
+// access is one DynamoDB operation on one item, as the proxy records it.
+func access(operation, key string) faultproxy.Access {
+	return faultproxy.Access{Operation: operation, Key: key}
+}
+
+// recorder starts a proxy to the emulator that records the DynamoDB calls
+// made through it, at a URL the functions reach.
+func recorder(t *testing.T, endpoint, caCert, bind, host string) (*faultproxy.Proxy, string) {
+	t.Helper()
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		if got := policy.allows(tt.action, tt.key); got != tt.want {
-			t.Errorf("aggregator role: %s on %q: got allowed=%v, want %v", tt.action, tt.key, got, tt.want)
+	if caCert != "" {
+		pem, err := os.ReadFile(caCert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pool.AppendCertsFromPEM(pem)
+	}
+	p, err := faultproxy.New(endpoint, &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(bind, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: p, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return p, "http://" + net.JoinHostPort(host, fmt.Sprint(ln.Addr().(*net.TCPAddr).Port))
+}
+
+// checkCallsAllowed holds every DynamoDB call a function made to the role
+// policy at address, as IAM would evaluate it, and checks that the calls
+// include want (so that the check has seen the function at work).
+func checkCallsAllowed(t *testing.T, r *root, address string, db *faultproxy.Proxy, want ...faultproxy.Access) {
+	t.Helper()
+	policy := rolePolicy(t, r, address)
+	seen := db.Accesses()
+	for _, a := range seen {
+		if !policy.allows("dynamodb:"+a.Operation, a.Key) {
+			t.Errorf("%s: the function called %s on %q, which its policy does not allow", address, a.Operation, a.Key)
+		}
+	}
+	for _, w := range want {
+		if !slices.Contains(seen, w) {
+			t.Errorf("%s: got calls %v, want %s on %q among them", address, seen, w.Operation, w.Key)
 		}
 	}
 }

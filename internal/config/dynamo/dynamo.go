@@ -1,4 +1,4 @@
-// Package dynamo is the config.Source of the state table (package
+// Package dynamo is the live.Source of the state table (package
 // statetable): the revision is one consistent GetItem of the revision item,
 // the documents one consistent BatchGetItem per 100 keys.
 package dynamo
@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/portico-gw/portico/internal/config"
+	"github.com/portico-gw/portico/internal/config/live"
 	"github.com/portico-gw/portico/internal/statetable"
 )
 
@@ -23,13 +23,13 @@ type API interface {
 	BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 }
 
-// Source implements config.Source on a state table.
+// Source implements live.Source on a state table.
 type Source struct {
 	api   API
 	table string
 }
 
-var _ config.Source = (*Source)(nil)
+var _ live.Source = (*Source)(nil)
 
 // New returns a Source on table.
 func New(api API, table string) (*Source, error) {
@@ -39,7 +39,7 @@ func New(api API, table string) (*Source, error) {
 	return &Source{api: api, table: table}, nil
 }
 
-// Revision implements config.Source: the revision item's number, 0 when there
+// Revision implements live.Source: the revision item's number, 0 when there
 // is none.
 func (s *Source) Revision(ctx context.Context) (int64, error) {
 	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
@@ -69,7 +69,7 @@ const maxBatch = 100
 // maxRounds bounds the rounds that ask again for unprocessed keys.
 const maxRounds = 5
 
-// Documents implements config.Source: a document is a string DocumentAttr, or
+// Documents implements live.Source: a document is a string DocumentAttr, or
 // a binary DescriptorsAttr (descriptor sets).
 func (s *Source) Documents(ctx context.Context, keys []string) (map[string][]byte, error) {
 	out := map[string][]byte{}

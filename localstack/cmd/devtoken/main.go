@@ -3,12 +3,20 @@
 //
 //	devtoken keygen -private key.pem -public key.pub.pem
 //	devtoken mint -key key.pem -iss https://portico.local -aud portico -sub user-123 -roles admin,reader
+//	devtoken mint -key key.pem -kid demo-1 -iss http://127.0.0.1:18089 -aud portico -claims '{"realm_access":{"roles":["admin"]}}'
+//	devtoken serve -public key.pub.pem -kid demo-1 -listen 127.0.0.1:18089
+//
+// serve runs a small OpenID Connect issuer (discovery document and JWK Set of
+// the key) at http://<listen>, the issuer URL of the tokens to mint.
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -25,7 +33,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: devtoken keygen|mint [flags]")
+		return errors.New("usage: devtoken keygen|mint|serve [flags]")
 	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	switch args[0] {
@@ -57,12 +65,18 @@ func run(args []string) error {
 		fs.StringVar(&c.Subject, "sub", "user-123", "subject (user ID)")
 		fs.StringVar(&c.KeyID, "kid", "", "key ID header")
 		roles := fs.String("roles", "", "comma-separated roles")
+		extra := fs.String("claims", "", "more claims, a JSON object (nested claims such as realm_access.roles, tenants)")
 		fs.DurationVar(&c.TTL, "ttl", time.Hour, "lifetime (negative for an expired token)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
 		if *roles != "" {
 			c.Roles = strings.Split(*roles, ",")
+		}
+		if *extra != "" {
+			if err := json.Unmarshal([]byte(*extra), &c.Extra); err != nil {
+				return fmt.Errorf("mint: -claims: want a JSON object: %w", err)
+			}
 		}
 		pem, err := os.ReadFile(*key)
 		if err != nil {
@@ -74,6 +88,29 @@ func run(args []string) error {
 		}
 		fmt.Println(tok)
 		return nil
+	case "serve":
+		pub := fs.String("public", "", "the signing key's public half (PEM)")
+		kid := fs.String("kid", "", "key ID of the key in the JWK Set")
+		listen := fs.String("listen", "127.0.0.1:18089", "address to listen on; the issuer URL is http://<listen>")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		pem, err := os.ReadFile(*pub)
+		if err != nil {
+			return err
+		}
+		issuer := devtoken.Issuer{URL: "http://" + *listen, KeyID: *kid, PublicKey: pem}
+		h, err := issuer.Handler()
+		if err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", *listen)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("OpenID Connect issuer %s: %s%s\n", issuer.URL, issuer.URL, "/.well-known/openid-configuration")
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		return srv.Serve(ln)
 	}
-	return fmt.Errorf("unknown command %q: want keygen or mint", args[0])
+	return fmt.Errorf("unknown command %q: want keygen, mint or serve", args[0])
 }

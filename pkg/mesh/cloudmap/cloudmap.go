@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,10 +31,30 @@ type API interface {
 	DiscoverInstancesRevision(ctx context.Context, in *servicediscovery.DiscoverInstancesRevisionInput, opts ...func(*servicediscovery.Options)) (*servicediscovery.DiscoverInstancesRevisionOutput, error)
 }
 
+// MaxInstances is the most instances one DiscoverInstances call returns
+// (its MaxResults may not exceed it, and the call does not page): a
+// service with more is seen only in part. Without MaxResults the call
+// returns at most 100.
+const MaxInstances = 1000
+
 // Discoverer implements mesh.Discoverer on Cloud Map.
 type Discoverer struct {
 	api       API
 	namespace string
+	log       *slog.Logger
+}
+
+// Option configures a Discoverer.
+type Option func(*Discoverer)
+
+// WithLogger sets where the Discoverer warns, for example when a service
+// has MaxInstances instances, some of which it cannot see. Nil discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(d *Discoverer) {
+		if l != nil {
+			d.log = l
+		}
+	}
 }
 
 var (
@@ -43,38 +64,47 @@ var (
 )
 
 // New returns a Discoverer for the services of namespace (its name, not its ID).
-func New(api API, namespace string) (*Discoverer, error) {
+func New(api API, namespace string, opts ...Option) (*Discoverer, error) {
 	if api == nil {
 		return nil, errors.New("cloudmap: API client is required")
 	}
 	if namespace == "" {
 		return nil, errors.New("cloudmap: namespace name is required")
 	}
-	return &Discoverer{api: api, namespace: namespace}, nil
+	d := &Discoverer{api: api, namespace: namespace, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(d)
+	}
+	return d, nil
 }
 
 // Discover returns the instances of service with their health. It asks for
 // every instance (HealthStatus ALL) and leaves the healthy-or-else-all choice
 // to the mesh client; instances without a usable address or port are skipped.
 func (d *Discoverer) Discover(ctx context.Context, service string) ([]mesh.Instance, error) {
-	instances, _, _, err := d.DiscoverRevision(ctx, service)
+	instances, _, err := d.DiscoverRevision(ctx, service)
 	return instances, err
 }
 
-// DiscoverRevision is Discover with the instances revision DiscoverInstances
-// returns alongside them (ok is false when the answer has none), so that the
-// mesh client discovers a service it has nothing cached for in one call.
-func (d *Discoverer) DiscoverRevision(ctx context.Context, service string) (instances []mesh.Instance, revision int64, ok bool, err error) {
+// DiscoverRevision is Discover that also returns the instances' revision,
+// which DiscoverInstances reports (mesh.RevisionDiscoverer): a full discovery
+// is one call.
+func (d *Discoverer) DiscoverRevision(ctx context.Context, service string) ([]mesh.Instance, int64, error) {
 	out, err := d.api.DiscoverInstances(ctx, &servicediscovery.DiscoverInstancesInput{
 		NamespaceName: aws.String(d.namespace),
 		ServiceName:   aws.String(service),
 		HealthStatus:  sdtypes.HealthStatusFilterAll,
+		MaxResults:    aws.Int32(MaxInstances),
 	})
 	if err != nil {
 		// Do not leak SDK error types out of pkg/: keep only the message.
-		return nil, 0, false, fmt.Errorf("cloudmap: discover %s.%s: %s", service, d.namespace, err.Error())
+		return nil, 0, fmt.Errorf("cloudmap: discover %s.%s: %s", service, d.namespace, err.Error())
 	}
-	instances = make([]mesh.Instance, 0, len(out.Instances))
+	if len(out.Instances) >= MaxInstances {
+		d.log.WarnContext(ctx, "service has as many instances as one discovery returns; instances beyond them are not used",
+			"service", service, "namespace", d.namespace, "instances", len(out.Instances), "max", MaxInstances)
+	}
+	instances := make([]mesh.Instance, 0, len(out.Instances))
 	for _, s := range out.Instances {
 		port, err := strconv.Atoi(s.Attributes[AttrPort])
 		addr := s.Attributes[AttrIPv4]
@@ -89,10 +119,7 @@ func (d *Discoverer) DiscoverRevision(ctx context.Context, service string) (inst
 		}
 		instances = append(instances, mesh.Instance{ID: aws.ToString(s.InstanceId), Address: addr, Port: port, Attributes: attrs, Health: health(s.HealthStatus)})
 	}
-	if out.InstancesRevision == nil {
-		return instances, 0, false, nil
-	}
-	return instances, *out.InstancesRevision, true, nil
+	return instances, aws.ToInt64(out.InstancesRevision), nil
 }
 
 // health maps a Cloud Map health status; UNKNOWN (no health check result yet)

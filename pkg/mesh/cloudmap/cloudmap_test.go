@@ -1,8 +1,11 @@
 package cloudmap
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -107,28 +110,34 @@ func TestNewValidates(t *testing.T) {
 	}
 }
 
-// DiscoverRevision returns the revision DiscoverInstances answers with, and
-// says so when there is none.
-func TestDiscoverRevision(t *testing.T) {
-	tests := []struct {
-		name   string
-		rev    *int64
-		want   int64
-		wantOK bool
-	}{
-		{"with a revision", aws.Int64(42), 42, true},
-		{"without", nil, 0, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			api := &fakeAPI{out: &servicediscovery.DiscoverInstancesOutput{InstancesRevision: tt.rev, Instances: []sdtypes.HttpInstanceSummary{
-				{InstanceId: aws.String("u1"), Attributes: map[string]string{AttrIPv4: "10.0.0.1", AttrPort: "80"}},
-			}}}
-			d, _ := New(api, "ns")
-			got, rev, ok, err := d.DiscoverRevision(context.Background(), "svc")
-			if err != nil || len(got) != 1 || rev != tt.want || ok != tt.wantOK {
-				t.Fatalf("got %d instances, revision %d (%v), %v; want 1, %d (%v), nil", len(got), rev, ok, err, tt.want, tt.wantOK)
-			}
-		})
+// DiscoverInstances returns 100 instances unless asked for more, and never
+// more than 1,000: the Discoverer asks for the maximum and warns when a
+// service has that many, since it may have more that go unseen.
+func TestDiscoverAsksForTheMaximum(t *testing.T) {
+	for _, tt := range []struct {
+		instances int
+		warn      bool
+	}{{999, false}, {MaxInstances, true}} {
+		out := &servicediscovery.DiscoverInstancesOutput{}
+		for i := range tt.instances {
+			out.Instances = append(out.Instances, sdtypes.HttpInstanceSummary{InstanceId: aws.String(strconv.Itoa(i)),
+				Attributes: map[string]string{AttrIPv4: "10.0.0.1", AttrPort: strconv.Itoa(1000 + i)}})
+		}
+		api := &fakeAPI{out: out}
+		var logs bytes.Buffer
+		d, err := New(api, "portico.local", WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.Discover(context.Background(), "user-service")
+		if err != nil || len(got) != tt.instances {
+			t.Fatalf("got %d instances, %v, want %d", len(got), err, tt.instances)
+		}
+		if n := aws.ToInt32(api.in.MaxResults); n != MaxInstances {
+			t.Fatalf("got MaxResults %d, want %d", n, MaxInstances)
+		}
+		if warned := strings.Contains(logs.String(), `"service":"user-service"`); warned != tt.warn {
+			t.Fatalf("%d instances: got warning %v (%s), want %v", tt.instances, warned, logs.String(), tt.warn)
+		}
 	}
 }

@@ -18,7 +18,7 @@ import (
 
 // A service's shared instance list is one item of the state table:
 //
-//	{pk: "discovery#<service>", i: instances (JSON), r: revision (-1: none), at: listed (Unix ms),
+//	{pk: "discovery#<service>", i: instances (JSON), r: revision, at: listed (Unix ms),
 //	 c: claimed until (Unix ms), ttl: a day after at (Unix s)}
 //
 // A process that finds the list older than MaxAge claims its refresh with
@@ -121,7 +121,7 @@ func NewDiscovery(api API, table string, cfg DiscoveryConfig) (*Discovery, error
 
 // Discover implements mesh.Discoverer.
 func (d *Discovery) Discover(ctx context.Context, service string) ([]mesh.Instance, error) {
-	instances, _, _, err := d.DiscoverRevision(ctx, service)
+	instances, _, err := d.DiscoverRevision(ctx, service)
 	return instances, err
 }
 
@@ -129,7 +129,6 @@ func (d *Discovery) Discover(ctx context.Context, service string) ([]mesh.Instan
 type list struct {
 	instances []mesh.Instance
 	revision  int64
-	hasRev    bool
 	listed    time.Time
 	found     bool // the item holds a list
 }
@@ -137,7 +136,7 @@ type list struct {
 // DiscoverRevision implements mesh.RevisionDiscoverer: the stored list when
 // it is fresh; otherwise the registry's, asked by this process if it wins
 // the claim, or the stored (stale) list while another process refreshes it.
-func (d *Discovery) DiscoverRevision(ctx context.Context, service string) ([]mesh.Instance, int64, bool, error) {
+func (d *Discovery) DiscoverRevision(ctx context.Context, service string) ([]mesh.Instance, int64, error) {
 	l, err := d.read(ctx, service)
 	if err != nil {
 		d.log.WarnContext(ctx, "mesh/dynamo: cannot read the shared instance list, asking the registry", "service", service, "err", err)
@@ -145,7 +144,7 @@ func (d *Discovery) DiscoverRevision(ctx context.Context, service string) ([]mes
 	}
 	now := d.cfg.Now()
 	if l.found && now.Sub(l.listed) < d.cfg.MaxAge {
-		return l.instances, l.revision, l.hasRev, nil
+		return l.instances, l.revision, nil
 	}
 	won, err := d.claim(ctx, service, now)
 	if err != nil {
@@ -153,20 +152,20 @@ func (d *Discovery) DiscoverRevision(ctx context.Context, service string) ([]mes
 		return d.next(ctx, service)
 	}
 	if won {
-		instances, rev, hasRev, err := d.next(ctx, service)
+		instances, rev, err := d.next(ctx, service)
 		if err != nil {
 			if l.found {
-				return l.instances, l.revision, l.hasRev, nil // stale beats nothing; the claim expires
+				return l.instances, l.revision, nil // stale beats nothing; the claim expires
 			}
-			return nil, 0, false, err
+			return nil, 0, err
 		}
-		if err := d.store(ctx, service, instances, rev, hasRev, d.cfg.Now()); err != nil {
+		if err := d.store(ctx, service, instances, rev, d.cfg.Now()); err != nil {
 			d.log.WarnContext(ctx, "mesh/dynamo: cannot store the shared instance list", "service", service, "err", err)
 		}
-		return instances, rev, hasRev, nil
+		return instances, rev, nil
 	}
 	if l.found {
-		return l.instances, l.revision, l.hasRev, nil
+		return l.instances, l.revision, nil
 	}
 	// Nothing stored yet and another process is asking the registry: wait
 	// for its answer rather than ask too.
@@ -176,23 +175,23 @@ func (d *Discovery) DiscoverRevision(ctx context.Context, service string) ([]mes
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, 0, false, fmt.Errorf("mesh/dynamo: waiting for the instances of %s: %w", service, ctx.Err())
+			return nil, 0, fmt.Errorf("mesh/dynamo: waiting for the instances of %s: %w", service, ctx.Err())
 		case <-t.C:
 		}
 		if l, err = d.read(ctx, service); err == nil && l.found {
-			return l.instances, l.revision, l.hasRev, nil
+			return l.instances, l.revision, nil
 		}
 	}
 	return d.next(ctx, service)
 }
 
 // next asks the registry.
-func (d *Discovery) next(ctx context.Context, service string) ([]mesh.Instance, int64, bool, error) {
+func (d *Discovery) next(ctx context.Context, service string) ([]mesh.Instance, int64, error) {
 	if rd, ok := d.cfg.Next.(mesh.RevisionDiscoverer); ok {
 		return rd.DiscoverRevision(ctx, service)
 	}
 	instances, err := d.cfg.Next.Discover(ctx, service)
-	return instances, 0, false, err
+	return instances, 0, err
 }
 
 func discoveryKey(service string) map[string]ddbtypes.AttributeValue {
@@ -235,10 +234,8 @@ func (d *Discovery) read(ctx context.Context, service string) (list, error) {
 		l.instances = append(l.instances, mesh.Instance{ID: s.ID, Address: s.Address, Port: s.Port, Attributes: s.Attributes, Health: s.Health})
 	}
 	if r, ok := out.Item[RevisionAttr].(*ddbtypes.AttributeValueMemberN); ok {
-		if l.revision, err = strconv.ParseInt(r.Value, 10, 64); err == nil && l.revision >= 0 {
-			l.hasRev = true
-		} else {
-			l.revision = 0
+		if l.revision, err = strconv.ParseInt(r.Value, 10, 64); err != nil {
+			return list{}, fmt.Errorf("mesh/dynamo: instances of %s: %s %q: %w", service, RevisionAttr, r.Value, err)
 		}
 	}
 	return l, nil
@@ -271,7 +268,7 @@ func (d *Discovery) claim(ctx context.Context, service string, now time.Time) (b
 }
 
 // store writes the registry's answer, unless a newer one is stored.
-func (d *Discovery) store(ctx context.Context, service string, instances []mesh.Instance, rev int64, hasRev bool, now time.Time) error {
+func (d *Discovery) store(ctx context.Context, service string, instances []mesh.Instance, rev int64, now time.Time) error {
 	items := make([]stored, 0, len(instances))
 	for _, in := range instances {
 		items = append(items, stored{ID: in.ID, Address: in.Address, Port: in.Port, Attributes: in.Attributes, Health: in.Health})
@@ -288,9 +285,6 @@ func (d *Discovery) store(ctx context.Context, service string, instances []mesh.
 		":r":   &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(rev, 10)},
 		":at":  &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(now.UnixMilli(), 10)},
 		":ttl": &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(keep).Unix(), 10)},
-	}
-	if !hasRev {
-		values[":r"] = &ddbtypes.AttributeValueMemberN{Value: "-1"} // none
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()

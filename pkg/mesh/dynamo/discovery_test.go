@@ -103,18 +103,18 @@ type registry struct {
 }
 
 func (r *registry) Discover(ctx context.Context, service string) ([]mesh.Instance, error) {
-	in, _, _, err := r.DiscoverRevision(ctx, service)
+	in, _, err := r.DiscoverRevision(ctx, service)
 	return in, err
 }
 
-func (r *registry) DiscoverRevision(context.Context, string) ([]mesh.Instance, int64, bool, error) {
+func (r *registry) DiscoverRevision(context.Context, string) ([]mesh.Instance, int64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls++
 	if r.err != nil {
-		return nil, 0, false, r.err
+		return nil, 0, r.err
 	}
-	return r.instances, r.revision, r.revision > 0, nil
+	return r.instances, r.revision, nil
 }
 
 func (r *registry) count() int {
@@ -163,9 +163,9 @@ func TestSharedDiscoveryAsksRegistryOncePerMaxAge(t *testing.T) {
 	for _, s := range steps {
 		clock.add(s.advance)
 		for i, p := range procs {
-			got, rev, ok, err := p.DiscoverRevision(context.Background(), "payment")
-			if err != nil || len(got) != 1 || got[0].ID != "a" || got[0].Attributes["version"] != "v1" || got[0].Health != mesh.HealthHealthy || rev != 3 || !ok {
-				t.Fatalf("%s, process %d: got %+v, revision %d (%v), %v; want instance a (v1, healthy), revision 3", s.name, i, got, rev, ok, err)
+			got, rev, err := p.DiscoverRevision(context.Background(), "payment")
+			if err != nil || len(got) != 1 || got[0].ID != "a" || got[0].Attributes["version"] != "v1" || got[0].Health != mesh.HealthHealthy || rev != 3 {
+				t.Fatalf("%s, process %d: got %+v, revision %d, %v; want instance a (v1, healthy), revision 3", s.name, i, got, rev, err)
 			}
 		}
 		if got := reg.count(); got != s.wantCalls {
@@ -198,7 +198,7 @@ func TestSharedDiscoveryWaitsForTheClaimant(t *testing.T) {
 				table.afterRead = func() {
 					once.Do(func() {
 						other, _ := NewDiscovery(table, "state", DiscoveryConfig{Next: &registry{instances: listed, revision: 3}, Now: clock.now})
-						if err := other.store(context.Background(), "payment", listed, 3, true, clock.now()); err != nil {
+						if err := other.store(context.Background(), "payment", listed, 3, clock.now()); err != nil {
 							t.Error(err)
 						}
 					})
@@ -234,7 +234,7 @@ func TestSharedDiscoveryFaults(t *testing.T) {
 		{"table hangs", func(tb *listTable, _ *registry, _ *clockAt) { tb.hang = true }, false, 1, time.Second},
 		{"registry fails, stale list stored", func(tb *listTable, r *registry, c *clockAt) {
 			d, _ := NewDiscovery(tb, "state", DiscoveryConfig{Next: r, Now: c.now})
-			d.store(context.Background(), "payment", listed, 3, true, c.now().Add(-time.Hour))
+			d.store(context.Background(), "payment", listed, 3, c.now().Add(-time.Hour))
 			r.err = errors.New("RequestLimitExceeded")
 		}, false, 1, time.Second},
 		{"registry fails, nothing stored", func(_ *listTable, r *registry, _ *clockAt) { r.err = errors.New("RequestLimitExceeded") }, true, 1, time.Second},
@@ -257,21 +257,6 @@ func TestSharedDiscoveryFaults(t *testing.T) {
 				t.Fatalf("got %d registry calls, want %d", reg.count(), tt.wantCalls)
 			}
 		})
-	}
-}
-
-// A registry answer without a revision is stored as none and read back as none.
-func TestSharedDiscoveryWithoutRevision(t *testing.T) {
-	table, reg := newListTable(), &registry{instances: listed}
-	clock := &clockAt{t: time.Unix(1_700_000_000, 0)}
-	for i, d := range []*Discovery{newShared(t, table, reg, clock), newShared(t, table, reg, clock)} {
-		_, rev, ok, err := d.DiscoverRevision(context.Background(), "payment")
-		if err != nil || ok || rev != 0 {
-			t.Fatalf("process %d: got revision %d (%v), %v; want none", i, rev, ok, err)
-		}
-	}
-	if reg.count() != 1 {
-		t.Fatalf("got %d registry calls, want 1", reg.count())
 	}
 }
 

@@ -181,8 +181,11 @@ func putGatewayResponseInput(apiID, responseType string, r gatewayResponse) *api
 	in := &apigateway.PutGatewayResponseInput{
 		RestApiId:         aws.String(apiID),
 		ResponseType:      apigwtypes.GatewayResponseType(responseType),
-		StatusCode:        aws.String(r.StatusCode),
 		ResponseTemplates: r.Templates,
+	}
+	if r.StatusCode != "" {
+		// None: the response type's own status (DEFAULT_4XX, DEFAULT_5XX).
+		in.StatusCode = aws.String(r.StatusCode)
 	}
 	if len(r.Headers) > 0 {
 		in.ResponseParameters = make(map[string]string, len(r.Headers))
@@ -319,7 +322,7 @@ func gatewayResponsesValue(ctx context.Context, responses map[string]gatewayResp
 func (r *APIResource) putGatewayResponses(ctx context.Context, apiID string, want map[string]gatewayResponse, responseTypes []string) error {
 	for _, t := range responseTypes {
 		tflog.Info(ctx, "putting gateway response", map[string]any{"api_id": apiID, "response_type": t})
-		if _, err := r.clients.APIGateway.PutGatewayResponse(ctx, putGatewayResponseInput(apiID, t, want[t])); err != nil {
+		if _, err := r.gw.PutGatewayResponse(ctx, putGatewayResponseInput(apiID, t, want[t])); err != nil {
 			return fmt.Errorf("put gateway response %s: %w", t, err)
 		}
 	}
@@ -331,7 +334,7 @@ func (r *APIResource) putGatewayResponses(ctx context.Context, apiID string, wan
 func (r *APIResource) deleteGatewayResponses(ctx context.Context, apiID string, responseTypes []string) error {
 	for _, t := range responseTypes {
 		tflog.Info(ctx, "deleting gateway response", map[string]any{"api_id": apiID, "response_type": t})
-		_, err := r.clients.APIGateway.DeleteGatewayResponse(ctx, &apigateway.DeleteGatewayResponseInput{
+		_, err := r.gw.DeleteGatewayResponse(ctx, &apigateway.DeleteGatewayResponseInput{
 			RestApiId: aws.String(apiID), ResponseType: apigwtypes.GatewayResponseType(t),
 		})
 		if err != nil && !isNotFound(err) {
@@ -342,35 +345,68 @@ func (r *APIResource) deleteGatewayResponses(ctx context.Context, apiID string, 
 }
 
 // readGatewayResponses refreshes data.GatewayResponses with the customized
-// responses (defaultResponse=false) of the API.
-func (r *APIResource) readGatewayResponses(ctx context.Context, data *APIResourceModel) error {
+// responses (defaultResponse=false) of the API. In an existing API
+// (rest_api_id) only the response types Portico manages are read: the
+// owner's customizations are the owner's (all of them, after an import).
+// The CORS headers the provider adds (cors) are taken out again, and a
+// DEFAULT_4XX or DEFAULT_5XX it put only for them is left out; CORS headers
+// that are missing go to repair.
+func (r *APIResource) readGatewayResponses(ctx context.Context, data *APIResourceModel, imported bool, repair *[]string) error {
 	apiID := data.ID.ValueString()
 	prior, err := gatewayResponsesFrom(ctx, data.GatewayResponses)
 	if err != nil {
 		return err
 	}
+	managed := func(t string) bool {
+		if !data.attached() || imported {
+			return true
+		}
+		_, ok := prior[t]
+		return ok
+	}
+	static := corsStatic(data.corsPolicy(ctx))
 	got := map[string]gatewayResponse{}
+	seen := map[string]bool{}
 	in := &apigateway.GetGatewayResponsesInput{RestApiId: aws.String(apiID), Limit: aws.Int32(500)}
 	for {
-		out, err := r.clients.APIGateway.GetGatewayResponses(ctx, in)
+		out, err := r.gw.GetGatewayResponses(ctx, in)
 		if err != nil {
 			return fmt.Errorf("list gateway responses: %w", err)
 		}
 		for _, gr := range out.Items {
-			if gr.DefaultResponse {
+			if gr.DefaultResponse || !managed(string(gr.ResponseType)) {
 				continue
 			}
 			t := string(gr.ResponseType)
 			var p *gatewayResponse
+			var configuredHeaders map[string]string
 			if pr, ok := prior[t]; ok {
 				p = &pr
+				configuredHeaders = pr.Headers
 			}
-			got[t] = gatewayResponseFromAWS(ctx, gr, p)
+			read, missing := withoutCORS(gatewayResponseFromAWS(ctx, gr, p), static, configuredHeaders)
+			if len(static) > 0 {
+				seen[t] = true
+			}
+			if len(missing) > 0 {
+				*repair = append(*repair, fmt.Sprintf("gateway response %s lacks the CORS header(s) %s", t, strings.Join(missing, ", ")))
+			}
+			if p == nil && slices.Contains(corsGatewayTypes, t) && len(static) > 0 && isBareResponse(read) {
+				continue // put for CORS only
+			}
+			got[t] = read
 		}
 		if aws.ToString(out.Position) == "" || aws.ToString(out.Position) == aws.ToString(in.Position) {
 			break
 		}
 		in.Position = out.Position
+	}
+	if len(static) > 0 && (!data.attached() || imported) {
+		for _, t := range corsGatewayTypes {
+			if !seen[t] {
+				*repair = append(*repair, fmt.Sprintf("gateway response %s with the CORS headers is gone", t))
+			}
+		}
 	}
 	// None customized and none configured stays null rather than becoming {}.
 	if len(got) == 0 && data.GatewayResponses.IsNull() {

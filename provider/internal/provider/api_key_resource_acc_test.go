@@ -22,6 +22,7 @@ func TestAccAPIKey(t *testing.T) {
 	clients := accClients(t)
 	key := "e2e-" + strings.Repeat("k", 30)
 	hash := apikey.Hash(key)
+	otherHash := apikey.Hash("kept-in-a-vault-" + strings.Repeat("v", 20))
 	config := func(tier string, enabled bool) string {
 		return accProviderConfig() + fmt.Sprintf(`
 resource "portico_table" "t" {
@@ -41,8 +42,16 @@ resource "portico_api_key" "generated" {
   table_name = portico_table.t.name
   name       = "generated"
   tier       = "free"
+  generate   = true
 }
-`, table, key, tier, enabled)
+
+resource "portico_api_key" "hashed" {
+  table_name = portico_table.t.name
+  name       = "kept-elsewhere"
+  tier       = "enterprise"
+  key_hash   = %q
+}
+`, table, key, tier, enabled, otherHash)
 	}
 	item := func(h string) (map[string]ddbtypes.AttributeValue, error) {
 		out, err := clients.DynamoDB.GetItem(context.Background(), &dynamodb.GetItemInput{
@@ -88,15 +97,23 @@ resource "portico_api_key" "generated" {
 					resource.TestCheckResourceAttr("portico_api_key.test", "key_hash", hash),
 					resource.TestCheckResourceAttr("portico_api_key.test", "id", table+"/"+hash),
 					resource.TestMatchResourceAttr("portico_api_key.generated", "key", regexpMust(`^[A-Za-z0-9_-]{43}$`)),
+					// Given as key_hash, nothing secret is in state.
+					resource.TestCheckResourceAttr("portico_api_key.hashed", "key_hash", otherHash),
+					resource.TestCheckNoResourceAttr("portico_api_key.hashed", "key"),
 					checkItem("pro", true),
 				),
 			},
+			accImportCommand("portico_api_key.hashed", table+"/"+otherHash),
+			accImportBlock("portico_api_key.hashed", table+"/"+otherHash),
 			{
-				ResourceName:            "portico_api_key.test",
-				ImportState:             true,
-				ImportStateId:           table + "/" + hash,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"key"},
+				// Imported, and configured with the key itself: the key cannot
+				// be read back, so the plan records it in state, in place; the
+				// item is not replaced (no 403 for its clients).
+				ResourceName: "portico_api_key.test", ImportState: true, ImportStateId: table + "/" + hash,
+				ImportStateKind: resource.ImportBlockWithID, ExpectNonEmptyPlan: true,
+				ImportPlanChecks: resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("portico_api_key.test", plancheck.ResourceActionUpdate),
+				}},
 			},
 			{
 				Config: config("enterprise", false),

@@ -19,6 +19,11 @@ import (
 // accAPIConfig is a portico_api with its two functions; responses is the HCL
 // of gateway_responses.
 func accAPIConfig(name, zip string, ttl int, responses string) string {
+	return accAPIConfigAs(name, name, zip, ttl, responses, "v1")
+}
+
+// accAPIConfigAs is accAPIConfig with the API named apiName on stage.
+func accAPIConfigAs(name, apiName, zip string, ttl int, responses, stage string) string {
 	return accProviderConfig() +
 		accFunctionConfig("authorizer", name+"-authorizer", zip, 128, "authorizer") +
 		accFunctionConfig("aggregator", name+"-aggregator", zip, 128, "aggregator") +
@@ -28,9 +33,10 @@ resource "portico_api" "test" {
   authorizer_function_arn = portico_function.authorizer.arn
   aggregator_function_arn = portico_function.aggregator.arn
   authorizer_ttl          = %d
+  stage_name              = %q
   gateway_responses       = %s
 }
-`, name, ttl, responses)
+`, apiName, ttl, stage, responses)
 }
 
 const accResponsesV1 = `{
@@ -168,11 +174,8 @@ func TestAccAPI(t *testing.T) {
 					accCheckStageDeployment(clients, addr),
 				),
 			},
-			{
-				ResourceName:      addr,
-				ImportState:       true,
-				ImportStateVerify: true,
-			},
+			accImportCommand(addr, ""),
+			accImportBlock(addr, ""),
 			{
 				Config: accAPIConfig(name, zip, 60, accResponsesV2),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -223,6 +226,31 @@ func TestAccAPI(t *testing.T) {
 						map[string]string{"gatewayresponse.header.WWW-Authenticate": `'Bearer realm="portico", error="invalid_token"'`}),
 					accCheckGatewayResponseDefault(clients, &apiID, "DEFAULT_4XX"),
 					accCheckStageDeployment(clients, addr),
+				),
+			},
+			{
+				// A rename and a new stage update in place: the same API, the
+				// new stage deployed and the old one deleted.
+				Config: accAPIConfigAs(name, name+"-renamed", zip, 60, accResponsesV2, "v2"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttrPtr(addr, "id", &apiID),
+					resource.TestCheckResourceAttr(addr, "name", name+"-renamed"),
+					resource.TestMatchResourceAttr(addr, "invoke_url", regexpMust(`/_aws/execute-api/[a-z0-9]+/v2$`)),
+					accCheckStageDeployment(clients, addr),
+					func(*terraform.State) error {
+						out, err := clients.APIGateway.GetRestApi(context.Background(), &apigateway.GetRestApiInput{RestApiId: aws.String(apiID)})
+						if err != nil || aws.ToString(out.Name) != name+"-renamed" {
+							return fmt.Errorf("REST API %s: got %v, %v; want it renamed in place", apiID, out, err)
+						}
+						_, err = clients.APIGateway.GetStage(context.Background(), &apigateway.GetStageInput{RestApiId: aws.String(apiID), StageName: aws.String("v1")})
+						if !isNotFound(err) {
+							return fmt.Errorf("stage v1 after the move: got %v, want it deleted", err)
+						}
+						return nil
+					},
 				),
 			},
 		},

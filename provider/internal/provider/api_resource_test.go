@@ -6,7 +6,9 @@ import (
 
 func TestAPISchema(t *testing.T) {
 	s := resourceSchema(t, NewAPIResource())
-	checkRequiresReplace(t, s, map[string]bool{"name": true, "stage_name": true})
+	// A rename or a new stage updates in place; only the existing API to wire
+	// into is the resource's identity.
+	checkRequiresReplace(t, s, map[string]bool{"rest_api_id": true})
 }
 
 func TestAPIValidators(t *testing.T) {
@@ -91,11 +93,5 @@ func TestPickStage(t *testing.T) {
 		if got := pickStage(tt.names); got != tt.want {
 			t.Errorf("pickStage(%v): got %q, want %q", tt.names, got, tt.want)
 		}
-	}
-}
-
-func TestAPIImport(t *testing.T) {
-	if got := importedString(t, &APIResource{}, "abc123", "id"); got != "abc123" {
-		t.Errorf("imported id: got %q, want abc123", got)
 	}
 }

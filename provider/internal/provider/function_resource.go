@@ -10,12 +10,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -29,6 +33,7 @@ var (
 	_ resource.Resource                = &FunctionResource{}
 	_ resource.ResourceWithConfigure   = &FunctionResource{}
 	_ resource.ResourceWithImportState = &FunctionResource{}
+	_ resource.ResourceWithModifyPlan  = &FunctionResource{}
 )
 
 // Defaults of portico_function.
@@ -40,9 +45,14 @@ const (
 	defaultTimeout      = 30
 )
 
-// roleRetryTimeout bounds the retries of CreateFunction while a new IAM role
-// propagates to Lambda.
-const roleRetryTimeout = 2 * time.Minute
+// functionTimeouts are portico_function's default timeouts: they bound the
+// retries while a new IAM role propagates to Lambda and the waits for the
+// function to become Active or finish an update.
+var functionTimeouts = opTimeouts{Create: 10 * time.Minute, Update: 10 * time.Minute, Delete: 5 * time.Minute}
+
+// tagFilename is the function tag that records the zip file's path, so that
+// an imported function reads back the filename its configuration gives.
+const tagFilename = "portico:filename"
 
 // FunctionResource manages a Lambda function deployed from a zip file.
 type FunctionResource struct {
@@ -51,21 +61,44 @@ type FunctionResource struct {
 
 // FunctionResourceModel is the state of a portico_function.
 type FunctionResourceModel struct {
-	ID             types.String `tfsdk:"id"`
-	Name           types.String `tfsdk:"name"`
-	Filename       types.String `tfsdk:"filename"`
-	SourceCodeHash types.String `tfsdk:"source_code_hash"`
-	RoleARN        types.String `tfsdk:"role_arn"`
-	Handler        types.String `tfsdk:"handler"`
-	Runtime        types.String `tfsdk:"runtime"`
-	Architecture   types.String `tfsdk:"architecture"`
-	MemorySize     types.Int64  `tfsdk:"memory_size"`
-	Timeout        types.Int64  `tfsdk:"timeout"`
-	Environment    types.Map    `tfsdk:"environment"`
-	Layers         types.List   `tfsdk:"layers"`
-	ARN            types.String `tfsdk:"arn"`
-	InvokeARN      types.String `tfsdk:"invoke_arn"`
+	ID             types.String   `tfsdk:"id"`
+	Name           types.String   `tfsdk:"name"`
+	Filename       types.String   `tfsdk:"filename"`
+	SourceCodeHash types.String   `tfsdk:"source_code_hash"`
+	RoleARN        types.String   `tfsdk:"role_arn"`
+	Handler        types.String   `tfsdk:"handler"`
+	Runtime        types.String   `tfsdk:"runtime"`
+	Architecture   types.String   `tfsdk:"architecture"`
+	MemorySize     types.Int64    `tfsdk:"memory_size"`
+	Timeout        types.Int64    `tfsdk:"timeout"`
+	Environment    types.Map      `tfsdk:"environment"`
+	Layers         types.List     `tfsdk:"layers"`
+	VPCConfig      types.Object   `tfsdk:"vpc_config"`
+	Tracing        types.Bool     `tfsdk:"tracing"`
+	LogRetention   types.Int64    `tfsdk:"log_retention_days"`
+	LogGroupName   types.String   `tfsdk:"log_group_name"`
+	Tags           types.Map      `tfsdk:"tags"`
+	TagsAll        types.Map      `tfsdk:"tags_all"`
+	ARN            types.String   `tfsdk:"arn"`
+	InvokeARN      types.String   `tfsdk:"invoke_arn"`
+	Timeouts       timeouts.Value `tfsdk:"timeouts"`
 }
+
+// vpcConfigModel is portico_function's vpc_config.
+type vpcConfigModel struct {
+	SubnetIDs        types.Set  `tfsdk:"subnet_ids"`
+	SecurityGroupIDs types.Set  `tfsdk:"security_group_ids"`
+	IPv6DualStack    types.Bool `tfsdk:"ipv6_allowed_for_dual_stack"`
+}
+
+// vpcAttrTypes are the attribute types of vpc_config.
+var vpcAttrTypes = map[string]attr.Type{
+	"subnet_ids": types.SetType{ElemType: types.StringType}, "security_group_ids": types.SetType{ElemType: types.StringType},
+	"ipv6_allowed_for_dual_stack": types.BoolType,
+}
+
+// functionLogGroup is the log group Lambda writes a function's logs to.
+func functionLogGroup(name string) string { return "/aws/lambda/" + name }
 
 // NewFunctionResource returns a portico_function resource.
 func NewFunctionResource() resource.Resource {
@@ -76,10 +109,18 @@ func (r *FunctionResource) Metadata(_ context.Context, req resource.MetadataRequ
 	resp.TypeName = req.ProviderTypeName + "_function"
 }
 
-func (r *FunctionResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *FunctionResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	keep := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "A Lambda function deployed from a local zip file.",
+		MarkdownDescription: "A Lambda function deployed from a local zip file: the authorizer or the aggregator of a local stack " +
+			"or a turnkey deployment. The zip's path is kept in the tag `" + tagFilename + "`, so an imported function plans no change. " +
+			"The provider creates the function's log group (`/aws/lambda/<name>`) before the function, with a retention, so " +
+			"that Lambda never creates one that keeps logs forever. With `vpc_config` the function runs in your VPC, where " +
+			"it reaches services on private addresses (Cloud Map instances of ECS tasks or EC2); it then reaches AWS APIs " +
+			"only through VPC endpoints or a NAT gateway, and its role needs the EC2 network-interface actions " +
+			"(see the repository's docs/aws.md). A team that manages its functions with the hashicorp/aws provider may prefer " +
+			"`aws_lambda_function` (S3 packages, aliases, code signing) and give its ARN to `portico_api`.",
+		Blocks: map[string]schema.Block{"timeouts": functionTimeouts.block(ctx)},
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The function name.",
@@ -90,11 +131,12 @@ func (r *FunctionResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 				MarkdownDescription: "Function name. Changing it replaces the function.",
 				Required:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{stringvalidator.LengthBetween(1, 64)},
+				Validators:          []validator.String{functionNameValidator},
 			},
 			"filename": schema.StringAttribute{
 				MarkdownDescription: "Path of the zip file with the function code.",
 				Required:            true,
+				Validators:          []validator.String{stringvalidator.LengthBetween(1, 256)},
 			},
 			"source_code_hash": schema.StringAttribute{
 				MarkdownDescription: "Base64 SHA-256 of the zip file, as `filebase64sha256(filename)` computes it. " +
@@ -102,20 +144,25 @@ func (r *FunctionResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 				Required: true,
 			},
 			"role_arn": schema.StringAttribute{
-				MarkdownDescription: "ARN of the IAM role the function runs as.",
-				Required:            true,
+				MarkdownDescription: "ARN of the IAM role the function runs as. A role created in the same apply may take a " +
+					"moment before Lambda can assume it: creates and configuration updates retry until it can, within the timeouts.",
+				Required:   true,
+				Validators: []validator.String{roleARNValidator},
 			},
 			"handler": schema.StringAttribute{
 				MarkdownDescription: "Function entry point. Defaults to `" + defaultHandler + "`.",
 				Optional:            true,
 				Computed:            true,
 				Default:             stringdefault.StaticString(defaultHandler),
+				Validators:          []validator.String{handlerValidator},
 			},
 			"runtime": schema.StringAttribute{
-				MarkdownDescription: "Lambda runtime identifier. Defaults to `" + defaultRuntime + "`.",
-				Optional:            true,
-				Computed:            true,
-				Default:             stringdefault.StaticString(defaultRuntime),
+				MarkdownDescription: "Lambda runtime identifier. Defaults to `" + defaultRuntime + "`. Retired runtimes " +
+					"that Lambda no longer creates functions with (`go1.x`, `provided`, `python3.7`, ...) are refused at plan time.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(defaultRuntime),
+				Validators: []validator.String{stringvalidator.OneOf(lambdaRuntimes()...)},
 			},
 			"architecture": schema.StringAttribute{
 				MarkdownDescription: "Instruction set: `x86_64` or `arm64`. Defaults to `" + defaultArchitecture + "`.",
@@ -139,9 +186,12 @@ func (r *FunctionResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 				Validators:          []validator.Int64{int64validator.Between(1, 900)},
 			},
 			"environment": schema.MapAttribute{
-				MarkdownDescription: "Environment variables of the function.",
-				ElementType:         types.StringType,
-				Optional:            true,
+				MarkdownDescription: "Environment variables of the function. Names are letters, digits and `_`, starting with a letter; " +
+					"Lambda's reserved names (`AWS_REGION`, `AWS_LAMBDA_*`, `_HANDLER`, ...) are refused, and names and values " +
+					"together must fit in 4 KB.",
+				ElementType: types.StringType,
+				Optional:    true,
+				Validators:  []validator.Map{environmentValidator{}},
 			},
 			"layers": schema.ListAttribute{
 				MarkdownDescription: "ARNs of the layer versions attached to the function, in order (at most 5), such as a " +
@@ -154,6 +204,56 @@ func (r *FunctionResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 					listvalidator.ValueStringsAre(stringvalidator.RegexMatches(layerVersionARNPattern, "must be a layer version ARN: arn:aws:lambda:<region>:<account>:layer:<name>:<version>")),
 				},
 			},
+			"vpc_config": schema.SingleNestedAttribute{
+				MarkdownDescription: "Runs the function in a VPC: Lambda gives it network interfaces in the subnets, " +
+					"with the security groups. Drift (subnets or groups changed outside Terraform) shows in the plan. " +
+					"Removing the block takes the function out of the VPC.",
+				Optional: true,
+				Attributes: map[string]schema.Attribute{
+					"subnet_ids": schema.SetAttribute{
+						MarkdownDescription: "Subnets (at most 16), in at least two Availability Zones for resilience.",
+						ElementType:         types.StringType,
+						Required:            true,
+						Validators: []validator.Set{setvalidator.SizeBetween(1, 16),
+							setvalidator.ValueStringsAre(stringvalidator.RegexMatches(subnetIDPattern, "must be a subnet ID such as subnet-0123456789abcdef0"))},
+					},
+					"security_group_ids": schema.SetAttribute{
+						MarkdownDescription: "Security groups (at most 5); they must allow the function's outbound calls to the services.",
+						ElementType:         types.StringType,
+						Required:            true,
+						Validators: []validator.Set{setvalidator.SizeBetween(1, 5),
+							setvalidator.ValueStringsAre(stringvalidator.RegexMatches(securityGroupIDPattern, "must be a security group ID such as sg-0123456789abcdef0"))},
+					},
+					"ipv6_allowed_for_dual_stack": schema.BoolAttribute{
+						MarkdownDescription: "Allow outbound IPv6 in dual-stack subnets. Defaults to false.",
+						Optional:            true,
+						Computed:            true,
+						Default:             booldefault.StaticBool(false),
+					},
+				},
+			},
+			"tracing": schema.BoolAttribute{
+				MarkdownDescription: "Active X-Ray tracing (`TracingConfig` `Active`): Lambda samples and records invocations " +
+					"and the function's segments reach X-Ray. The role needs `xray:PutTraceSegments` and " +
+					"`xray:PutTelemetryRecords`. Defaults to false (`PassThrough`).",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+			},
+			"log_retention_days": schema.Int64Attribute{
+				MarkdownDescription: "Days the function's log group keeps its logs, one of " + logRetentionList() + ". " +
+					"Defaults to " + fmt.Sprint(defaultLogRetentionDays) + ". The log group is deleted with the function.",
+				Optional:   true,
+				Computed:   true,
+				Default:    int64default.StaticInt64(defaultLogRetentionDays),
+				Validators: []validator.Int64{logRetentionValidator()},
+			},
+			"log_group_name": schema.StringAttribute{
+				MarkdownDescription: "Name of the function's log group, `/aws/lambda/<name>`.",
+				Computed:            true,
+			},
+			"tags":     tagsAttribute(),
+			"tags_all": tagsAllAttribute(),
 			"arn": schema.StringAttribute{
 				MarkdownDescription: "ARN of the function.",
 				Computed:            true,
@@ -170,6 +270,57 @@ func (r *FunctionResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 
 func (r *FunctionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.clients = clientsFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ModifyPlan plans tags_all and the log group's name.
+func (r *FunctionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	modifyPlanTags(ctx, req, resp, r.defaultTags())
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var name types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
+	if !name.IsUnknown() && !name.IsNull() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("log_group_name"), functionLogGroup(name.ValueString()))...)
+	}
+}
+
+// defaultTags are the provider's default_tags (none before Configure).
+func (r *FunctionResource) defaultTags() map[string]string {
+	if r.clients == nil {
+		return nil
+	}
+	return r.clients.DefaultTags
+}
+
+// vpcConfig is the Lambda VpcConfig of m; with no vpc_config, the empty
+// one that takes a function out of its VPC.
+func (m *FunctionResourceModel) vpcConfig(ctx context.Context) (*lambdatypes.VpcConfig, error) {
+	cfg, err := objectModel[vpcConfigModel](ctx, m.VPCConfig)
+	if err != nil {
+		return nil, err
+	}
+	if cfg == nil {
+		return &lambdatypes.VpcConfig{SubnetIds: []string{}, SecurityGroupIds: []string{}}, nil
+	}
+	subnets, diags := setStrings(ctx, cfg.SubnetIDs)
+	if diags.HasError() {
+		return nil, fmt.Errorf("read vpc_config.subnet_ids: %v", diags)
+	}
+	groups, diags := setStrings(ctx, cfg.SecurityGroupIDs)
+	if diags.HasError() {
+		return nil, fmt.Errorf("read vpc_config.security_group_ids: %v", diags)
+	}
+	return &lambdatypes.VpcConfig{SubnetIds: subnets, SecurityGroupIds: groups,
+		Ipv6AllowedForDualStack: aws.Bool(cfg.IPv6DualStack.ValueBool())}, nil
+}
+
+// tracingConfig is the Lambda TracingConfig of m.
+func (m *FunctionResourceModel) tracingConfig() *lambdatypes.TracingConfig {
+	if m.Tracing.ValueBool() {
+		return &lambdatypes.TracingConfig{Mode: lambdatypes.TracingModeActive}
+	}
+	return &lambdatypes.TracingConfig{Mode: lambdatypes.TracingModePassThrough}
 }
 
 // lambdaInvokeARN returns the API Gateway invocation URI of a Lambda function:
@@ -216,6 +367,8 @@ func (r *FunctionResource) Create(ctx context.Context, req resource.CreateReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, data.Timeouts, opCreate, functionTimeouts, &resp.Diagnostics)
+	defer cancel()
 	name := data.Name.ValueString()
 	zip, err := os.ReadFile(data.Filename.ValueString())
 	if err != nil {
@@ -233,6 +386,26 @@ func (r *FunctionResource) Create(ctx context.Context, req resource.CreateReques
 		resp.Diagnostics.AddError("Invalid layers", err.Error())
 		return
 	}
+	tags, err := wantedTags(ctx, r.defaultTags(), data.Tags)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid tags", err.Error())
+		return
+	}
+	vpc, err := data.vpcConfig(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid vpc_config", err.Error())
+		return
+	}
+	if data.VPCConfig.IsNull() {
+		vpc = nil
+	}
+	// The log group first, so that Lambda never makes one without a retention.
+	lg, err := ensureLogGroup(ctx, r.clients.Logs, logsTags{r.clients.Logs}, functionLogGroup(name), data.LogRetention.ValueInt64(), tags)
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "create the log group of", "Lambda function", name, err)
+		return
+	}
+	data.LogGroupName = types.StringValue(lg.Name)
 	in := &lambda.CreateFunctionInput{
 		FunctionName:  aws.String(name),
 		Role:          aws.String(data.RoleARN.ValueString()),
@@ -243,28 +416,29 @@ func (r *FunctionResource) Create(ctx context.Context, req resource.CreateReques
 		Timeout:       aws.Int32(int32(data.Timeout.ValueInt64())),
 		Code:          &lambdatypes.FunctionCode{ZipFile: zip},
 		Environment:   &lambdatypes.Environment{Variables: env},
+		Tags:          mergeTags(tags, map[string]string{tagFilename: data.Filename.ValueString()}),
 		Layers:        layers,
+		VpcConfig:     vpc,
+		TracingConfig: data.tracingConfig(),
 	}
 
 	tflog.Info(ctx, "creating Lambda function", map[string]any{"name": name, "zip_bytes": len(zip)})
 	// A role created moments ago may not be assumable by Lambda yet.
-	err = poll(ctx, roleRetryTimeout, "the IAM role to become usable", func(ctx context.Context) (bool, error) {
+	err = retryCall(ctx, "Lambda to be able to assume role "+data.RoleARN.ValueString(), func(ctx context.Context) error {
 		_, err := r.clients.Lambda.CreateFunction(ctx, in)
-		if err != nil && hasErrorCode(err, "InvalidParameterValueException") &&
-			strings.Contains(awsMessage(err), "cannot be assumed") {
-			tflog.Debug(ctx, "role not assumable yet, retrying", map[string]any{"error": awsMessage(err)})
-			return false, nil
-		}
-		return err == nil, err
-	})
+		return err
+	}, roleNotAssumableYet, vpcPermissionsNotYet)
 	if err != nil {
 		addAWSError(&resp.Diagnostics, "create", "Lambda function", name, err)
+		if err := deleteLogGroup(ctx, r.clients.Logs, lg.Name); err != nil {
+			tflog.Warn(ctx, "could not delete the log group of a function that was not created", map[string]any{"error": err.Error()})
+		}
 		return
 	}
 	data.ID = types.StringValue(name)
 
 	waiter := lambda.NewFunctionActiveV2Waiter(r.clients.Lambda)
-	if err := waiter.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, waitTimeout); err != nil {
+	if err := waiter.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, remaining(ctx)); err != nil {
 		addAWSError(&resp.Diagnostics, "wait for Active state of", "Lambda function", name, err)
 		r.saveTainted(ctx, resp, data)
 		return
@@ -280,11 +454,13 @@ func (r *FunctionResource) Create(ctx context.Context, req resource.CreateReques
 // saveTainted records a function that exists but failed to settle, so that
 // Terraform marks it tainted instead of losing track of it.
 func (r *FunctionResource) saveTainted(ctx context.Context, resp *resource.CreateResponse, data FunctionResourceModel) {
-	if data.ARN.IsUnknown() {
-		data.ARN = types.StringNull()
+	for _, v := range []*types.String{&data.ARN, &data.InvokeARN, &data.LogGroupName} {
+		if v.IsUnknown() {
+			*v = types.StringNull()
+		}
 	}
-	if data.InvokeARN.IsUnknown() {
-		data.InvokeARN = types.StringNull()
+	if data.TagsAll.IsUnknown() {
+		data.TagsAll = types.MapNull(types.StringType)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
@@ -315,6 +491,36 @@ func (r *FunctionResource) read(ctx context.Context, data *FunctionResourceModel
 	}
 	data.MemorySize = types.Int64Value(int64(aws.ToInt32(c.MemorySize)))
 	data.Timeout = types.Int64Value(int64(aws.ToInt32(c.Timeout)))
+	if f, ok := out.Tags[tagFilename]; ok {
+		data.Filename = types.StringValue(f)
+	}
+	tags, all, diags := tagsFromAWS(ctx, out.Tags, r.defaultTags(), data.Tags)
+	if diags.HasError() {
+		return fmt.Errorf("read tags: %v", diags)
+	}
+	data.Tags, data.TagsAll = tags, all
+	data.Tracing = types.BoolValue(c.TracingConfig != nil && c.TracingConfig.Mode == lambdatypes.TracingModeActive)
+	data.VPCConfig = types.ObjectNull(vpcAttrTypes)
+	if v := c.VpcConfig; v != nil && len(v.SubnetIds) > 0 {
+		subnets, d1 := types.SetValueFrom(ctx, types.StringType, v.SubnetIds)
+		groups, d2 := types.SetValueFrom(ctx, types.StringType, v.SecurityGroupIds)
+		if d1.HasError() || d2.HasError() {
+			return fmt.Errorf("convert vpc_config: %v %v", d1, d2)
+		}
+		data.VPCConfig = objectOf(ctx, vpcAttrTypes, &vpcConfigModel{SubnetIDs: subnets, SecurityGroupIDs: groups, IPv6DualStack: types.BoolValue(aws.ToBool(v.Ipv6AllowedForDualStack))})
+	}
+	lg, found, err := readLogGroup(ctx, r.clients.Logs, functionLogGroup(aws.ToString(c.FunctionName)))
+	if err != nil {
+		return err
+	}
+	if found {
+		data.LogGroupName = types.StringValue(lg.Name)
+		data.LogRetention = types.Int64Value(lg.RetentionDays)
+	} else {
+		// Gone (or never made, after an import): the plan makes it again.
+		data.LogGroupName = types.StringNull()
+		data.LogRetention = types.Int64Null()
+	}
 	var layers []string
 	for _, l := range c.Layers {
 		layers = append(layers, aws.ToString(l.Arn))
@@ -361,7 +567,7 @@ func (r *FunctionResource) Read(ctx context.Context, req resource.ReadRequest, r
 // waitUpdated waits until the last update of the function has finished.
 func (r *FunctionResource) waitUpdated(ctx context.Context, name string) error {
 	waiter := lambda.NewFunctionUpdatedV2Waiter(r.clients.Lambda)
-	return waiter.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, waitTimeout)
+	return waiter.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, remaining(ctx))
 }
 
 func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -371,13 +577,14 @@ func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, plan.Timeouts, opUpdate, functionTimeouts, &resp.Diagnostics)
+	defer cancel()
 	name := plan.Name.ValueString()
 
-	// An imported function has no filename in state; its code is already the
-	// one whose hash the plan carries, so only a hash change uploads.
-	codeChanged := !plan.SourceCodeHash.Equal(state.SourceCodeHash) ||
-		(!state.Filename.IsNull() && !plan.Filename.Equal(state.Filename)) ||
-		!plan.Architecture.Equal(state.Architecture)
+	// The code is the zip whose hash the plan carries: only a hash (or
+	// architecture) change uploads; a zip moved to another path only changes
+	// the tag that records the path.
+	codeChanged := !plan.SourceCodeHash.Equal(state.SourceCodeHash) || !plan.Architecture.Equal(state.Architecture)
 	if codeChanged {
 		zip, err := os.ReadFile(plan.Filename.ValueString())
 		if err != nil {
@@ -386,11 +593,14 @@ func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateReques
 			return
 		}
 		tflog.Info(ctx, "updating Lambda function code", map[string]any{"name": name, "zip_bytes": len(zip)})
-		_, err = r.clients.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
-			FunctionName:  aws.String(name),
-			ZipFile:       zip,
-			Architectures: []lambdatypes.Architecture{lambdatypes.Architecture(plan.Architecture.ValueString())},
-		})
+		err = retryCall(ctx, "Lambda to accept the code of "+name, func(ctx context.Context) error {
+			_, err := r.clients.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
+				FunctionName:  aws.String(name),
+				ZipFile:       zip,
+				Architectures: []lambdatypes.Architecture{lambdatypes.Architecture(plan.Architecture.ValueString())},
+			})
+			return err
+		}, lambdaBusy)
 		if err != nil {
 			addAWSError(&resp.Diagnostics, "update the code of", "Lambda function", name, err)
 			return
@@ -401,9 +611,30 @@ func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateReques
 		}
 	}
 
+	tags, err := wantedTags(ctx, r.defaultTags(), plan.Tags)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid tags", err.Error())
+		return
+	}
+	if !plan.LogRetention.Equal(state.LogRetention) || state.LogGroupName.IsNull() || !plan.TagsAll.Equal(state.TagsAll) {
+		lg, err := ensureLogGroup(ctx, r.clients.Logs, logsTags{r.clients.Logs}, functionLogGroup(name), plan.LogRetention.ValueInt64(), tags)
+		if err == nil && !state.LogGroupName.IsNull() {
+			// An existing group: ensureLogGroup tagged it only if it adopted it.
+			var have map[string]string
+			if have, err = (logsTags{r.clients.Logs}).listTags(ctx, lg.ARN); err == nil {
+				err = syncTags(ctx, logsTags{r.clients.Logs}, lg.ARN, have, tags)
+			}
+		}
+		if err != nil {
+			addAWSError(&resp.Diagnostics, "update the log group of", "Lambda function", name, err)
+			return
+		}
+	}
+
 	configChanged := !plan.RoleARN.Equal(state.RoleARN) || !plan.Handler.Equal(state.Handler) ||
 		!plan.Runtime.Equal(state.Runtime) || !plan.MemorySize.Equal(state.MemorySize) ||
-		!plan.Timeout.Equal(state.Timeout) || !plan.Environment.Equal(state.Environment) || !plan.Layers.Equal(state.Layers)
+		!plan.Timeout.Equal(state.Timeout) || !plan.Environment.Equal(state.Environment) || !plan.Layers.Equal(state.Layers) ||
+		!plan.Tracing.Equal(state.Tracing) || !plan.VPCConfig.Equal(state.VPCConfig)
 	if configChanged {
 		env, err := plan.environment(ctx)
 		if err != nil {
@@ -418,23 +649,54 @@ func (r *FunctionResource) Update(ctx context.Context, req resource.UpdateReques
 		if layers == nil {
 			layers = []string{} // an empty list detaches every layer
 		}
+		vpc, err := plan.vpcConfig(ctx)
+		if err != nil {
+			resp.Diagnostics.AddError("Invalid vpc_config", err.Error())
+			return
+		}
 		tflog.Info(ctx, "updating Lambda function configuration", map[string]any{"name": name})
-		_, err = r.clients.Lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
-			FunctionName: aws.String(name),
-			Role:         aws.String(plan.RoleARN.ValueString()),
-			Handler:      aws.String(plan.Handler.ValueString()),
-			Runtime:      lambdatypes.Runtime(plan.Runtime.ValueString()),
-			MemorySize:   aws.Int32(int32(plan.MemorySize.ValueInt64())),
-			Timeout:      aws.Int32(int32(plan.Timeout.ValueInt64())),
-			Environment:  &lambdatypes.Environment{Variables: env},
-			Layers:       layers,
-		})
+		in := &lambda.UpdateFunctionConfigurationInput{
+			FunctionName:  aws.String(name),
+			Role:          aws.String(plan.RoleARN.ValueString()),
+			Handler:       aws.String(plan.Handler.ValueString()),
+			Runtime:       lambdatypes.Runtime(plan.Runtime.ValueString()),
+			MemorySize:    aws.Int32(int32(plan.MemorySize.ValueInt64())),
+			Timeout:       aws.Int32(int32(plan.Timeout.ValueInt64())),
+			Environment:   &lambdatypes.Environment{Variables: env},
+			Layers:        layers,
+			VpcConfig:     vpc,
+			TracingConfig: plan.tracingConfig(),
+		}
+		// A new role may not be assumable yet (nor its network-interface
+		// permissions visible to Lambda), and a code update may still be
+		// settling: all pass.
+		err = retryCall(ctx, "Lambda to accept the configuration of "+name, func(ctx context.Context) error {
+			_, err := r.clients.Lambda.UpdateFunctionConfiguration(ctx, in)
+			return err
+		}, roleNotAssumableYet, vpcPermissionsNotYet, lambdaBusy)
 		if err != nil {
 			addAWSError(&resp.Diagnostics, "update the configuration of", "Lambda function", name, err)
 			return
 		}
 		if err := r.waitUpdated(ctx, name); err != nil {
 			addAWSError(&resp.Diagnostics, "wait for the configuration update of", "Lambda function", name, err)
+			return
+		}
+	}
+
+	if !plan.Filename.Equal(state.Filename) {
+		arn := state.ARN.ValueString()
+		if _, err := r.clients.Lambda.TagResource(ctx, &lambda.TagResourceInput{
+			Resource: aws.String(arn), Tags: map[string]string{tagFilename: plan.Filename.ValueString()},
+		}); err != nil {
+			addAWSError(&resp.Diagnostics, "tag", "Lambda function", name, err)
+			return
+		}
+	}
+	if !plan.TagsAll.Equal(state.TagsAll) {
+		have, _ := mapStrings(ctx, state.TagsAll)
+		if err := syncTags(ctx, lambdaTags{r.clients.Lambda}, state.ARN.ValueString(), have, tags); err != nil {
+			addAWSError(&resp.Diagnostics, "tag", "Lambda function", name, err)
 			return
 		}
 	}
@@ -452,11 +714,19 @@ func (r *FunctionResource) Delete(ctx context.Context, req resource.DeleteReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, data.Timeouts, opDelete, functionTimeouts, &resp.Diagnostics)
+	defer cancel()
 	name := data.Name.ValueString()
 	tflog.Info(ctx, "deleting Lambda function", map[string]any{"name": name})
 	_, err := r.clients.Lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(name)})
 	if err != nil && !isNotFound(err) {
 		addAWSError(&resp.Diagnostics, "delete", "Lambda function", name, err)
+		return
+	}
+	if !data.LogGroupName.IsNull() {
+		if err := deleteLogGroup(ctx, r.clients.Logs, data.LogGroupName.ValueString()); err != nil {
+			addAWSError(&resp.Diagnostics, "delete the log group of", "Lambda function", name, err)
+		}
 	}
 }
 

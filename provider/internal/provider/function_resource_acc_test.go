@@ -63,14 +63,9 @@ func TestAccFunction(t *testing.T) {
 					resource.TestMatchResourceAttr(addr, "invoke_arn", regexpMust(`^arn:aws:apigateway:[a-z0-9-]+:lambda:path/2015-03-31/functions/arn:aws:lambda:.*:function:`+name+`/invocations$`)),
 				),
 			},
-			{
-				ResourceName:      addr,
-				ImportState:       true,
-				ImportStateId:     name,
-				ImportStateVerify: true,
-				// The zip's path is not stored in Lambda; its hash is.
-				ImportStateVerifyIgnore: []string{"filename"},
-			},
+			// The zip's path comes back from the function's tag.
+			accImportCommand(addr, name),
+			accImportBlock(addr, name),
 			{
 				Config: accProviderConfig() + accFunctionConfig("test", name, zipV2, 256, "bonjour"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{

@@ -4,15 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -34,7 +32,12 @@ var (
 	_ resource.ResourceWithConfigure      = &GRPCDescriptorsResource{}
 	_ resource.ResourceWithImportState    = &GRPCDescriptorsResource{}
 	_ resource.ResourceWithValidateConfig = &GRPCDescriptorsResource{}
+	_ resource.ResourceWithModifyPlan     = &GRPCDescriptorsResource{}
 )
+
+// descriptorsFilenameAttribute is the item attribute that records the file's
+// path, so that an imported set reads back the filename its configuration gives.
+const descriptorsFilenameAttribute = "filename"
 
 // maxDescriptorBytes is the largest descriptor set stored: a DynamoDB item
 // holds 400 KB, keys and attribute names included.
@@ -73,9 +76,11 @@ func (r *GRPCDescriptorsResource) Schema(_ context.Context, _ resource.SchemaReq
 			"--include_imports`, `buf build -o` or Go's protoregistry) that the aggregator's gRPC routes name: the methods and " +
 			"messages it translates JSON to and from, with no generated code in the gateway. Stored in the item " +
 			"`{pk = \"" + statetable.DescriptorsPrefix + "<name>\", descriptors = <binary>}` of the state table, which the " +
-			"aggregator reads whenever it loads a new route table. The file is checked at plan time: it must parse and link " +
+			"aggregator reads whenever it loads a new route table. The file is checked at plan time when it exists (else at " +
+			"apply, for a file built in the same run): it must parse and link " +
 			"(imports other than the well-known types and `google/api` annotations must be in the set) and fit in a DynamoDB " +
-			"item (at most " + fmt.Sprint(maxDescriptorBytes>>10) + " KiB). Import with `<table_name>/<name>`.",
+			"item (at most " + fmt.Sprint(maxDescriptorBytes>>10) + " KiB). Creating it refuses to overwrite a set already stored " +
+			"under the name and says how to import it. Import with `<table_name>/<name>`.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`<table_name>/<name>`.",
@@ -86,7 +91,7 @@ func (r *GRPCDescriptorsResource) Schema(_ context.Context, _ resource.SchemaReq
 				MarkdownDescription: "The Portico state table (partition key `pk`), the table of the route table item. Changing it replaces the item.",
 				Required:            true,
 				PlanModifiers:       replace,
-				Validators:          []validator.String{stringvalidator.LengthBetween(3, 255)},
+				Validators:          []validator.String{tableNameValidator},
 			},
 			"name": schema.StringAttribute{
 				MarkdownDescription: "The name gRPC routes use in `grpc.descriptors`: 1 to 64 letters, digits, `-`, `_` or `.`. Changing it replaces the item.",
@@ -95,16 +100,19 @@ func (r *GRPCDescriptorsResource) Schema(_ context.Context, _ resource.SchemaReq
 				Validators:          []validator.String{descriptorsNameValidator{}},
 			},
 			"filename": schema.StringAttribute{
-				MarkdownDescription: "Path of the binary `FileDescriptorSet` file.",
-				Required:            true,
+				MarkdownDescription: "Path of the binary `FileDescriptorSet` file. It may be built in the same run (then `source_hash` " +
+					"comes from whatever builds it, since `filebase64sha256` needs the file at plan time): it is read and checked at apply. " +
+					"Kept in the item, so an imported set plans no change.",
+				Required: true,
 			},
 			"source_hash": schema.StringAttribute{
-				MarkdownDescription: "Base64 SHA-256 of the file, as `filebase64sha256(filename)` computes it; a change uploads the file. " +
+				MarkdownDescription: "Base64 SHA-256 of the file, as `filebase64sha256(filename)` computes it; a change uploads the file, " +
+					"and a file that no longer has this hash at apply is refused. " +
 					"It is computed again from the stored bytes on refresh, so a set changed outside Terraform shows as drift.",
 				Required: true,
 			},
 			"services": schema.ListAttribute{
-				MarkdownDescription: "Full names of the gRPC services in the set, sorted.",
+				MarkdownDescription: "Full names of the gRPC services in the set, sorted. Known at plan time when the file exists then.",
 				ElementType:         types.StringType,
 				Computed:            true,
 			},
@@ -138,6 +146,8 @@ func (r *GRPCDescriptorsResource) Configure(_ context.Context, req resource.Conf
 }
 
 // ValidateConfig reads the file and checks it as the aggregator will load it.
+// A file that does not exist yet (built later in the same run) is checked at
+// apply instead.
 func (r *GRPCDescriptorsResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var file, hash types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("filename"), &file)...)
@@ -146,6 +156,9 @@ func (r *GRPCDescriptorsResource) ValidateConfig(ctx context.Context, req resour
 		return
 	}
 	set, _, err := readDescriptorSet(file.ValueString())
+	if errors.Is(err, os.ErrNotExist) {
+		return
+	}
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("filename"), "Invalid descriptor set", err.Error())
 		return
@@ -154,6 +167,27 @@ func (r *GRPCDescriptorsResource) ValidateConfig(ctx context.Context, req resour
 		resp.Diagnostics.AddAttributeError(path.Root("source_hash"), "source_hash does not match the file",
 			fmt.Sprintf("The file's base64 SHA-256 is %s; set source_hash = filebase64sha256(filename).", descriptorHash(set)))
 	}
+}
+
+// ModifyPlan computes services from the file when it exists at plan time, so
+// that an update does not make them "known after apply".
+func (r *GRPCDescriptorsResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return
+	}
+	var plan GRPCDescriptorsResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() || plan.Filename.IsUnknown() || plan.SourceHash.IsUnknown() {
+		return
+	}
+	set, d, err := readDescriptorSet(plan.Filename.ValueString())
+	if err != nil || descriptorHash(set) != plan.SourceHash.ValueString() {
+		return // checked at apply
+	}
+	services, dd := types.ListValueFrom(ctx, types.StringType, d.Services())
+	resp.Diagnostics.Append(dd...)
+	plan.Services = services
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
 // readDescriptorSet reads a descriptor set file and checks it as the
@@ -181,25 +215,31 @@ func descriptorHash(b []byte) string {
 
 func grpcDescriptorsID(table, name string) string { return table + "/" + name }
 
-// put reads the file, checks it and writes the item; it sets the computed
-// attributes of data.
-func (r *GRPCDescriptorsResource) put(ctx context.Context, data *GRPCDescriptorsResourceModel, diags *diag.Diagnostics) {
+// put reads the file, checks it and writes the item (with create, only when
+// no set is stored under the name); it sets the computed attributes of data.
+func (r *GRPCDescriptorsResource) put(ctx context.Context, data *GRPCDescriptorsResourceModel, create bool, diags *diag.Diagnostics) {
 	set, d, err := readDescriptorSet(data.Filename.ValueString())
 	if err != nil {
 		diags.AddAttributeError(path.Root("filename"), "Invalid descriptor set", err.Error())
 		return
 	}
-	tflog.Info(ctx, "writing descriptor set", map[string]any{"name": data.Name.ValueString(), "bytes": len(set)})
-	_, err = r.clients.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(data.TableName.ValueString()),
-		Item: map[string]ddbtypes.AttributeValue{
-			statetable.KeyAttr:         &ddbtypes.AttributeValueMemberS{Value: statetable.DescriptorsKey(data.Name.ValueString())},
-			statetable.DescriptorsAttr: &ddbtypes.AttributeValueMemberB{Value: set},
-			"updatedAt":                &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339)},
-		},
-	})
+	if !data.SourceHash.IsUnknown() && data.SourceHash.ValueString() != descriptorHash(set) {
+		diags.AddAttributeError(path.Root("source_hash"), "The descriptor set file changed",
+			fmt.Sprintf("%s has the base64 SHA-256 %s, not the source_hash %s of the plan: it changed since. Plan again.",
+				data.Filename.ValueString(), descriptorHash(set), data.SourceHash.ValueString()))
+		return
+	}
+	table, name := data.TableName.ValueString(), data.Name.ValueString()
+	tflog.Info(ctx, "writing descriptor set", map[string]any{"name": name, "bytes": len(set)})
+	err = r.clients.putStateItem(ctx, table, map[string]ddbtypes.AttributeValue{
+		statetable.KeyAttr:           &ddbtypes.AttributeValueMemberS{Value: statetable.DescriptorsKey(name)},
+		statetable.DescriptorsAttr:   &ddbtypes.AttributeValueMemberB{Value: set},
+		descriptorsFilenameAttribute: &ddbtypes.AttributeValueMemberS{Value: data.Filename.ValueString()},
+		"updatedAt":                  &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339)},
+	}, create, &itemExistsError{What: fmt.Sprintf("a descriptor set named %q", name), Table: table,
+		Key: statetable.DescriptorsKey(name), ImportID: grpcDescriptorsID(table, name)})
 	if err == nil {
-		err = r.clients.bumpRevision(ctx, data.TableName.ValueString())
+		err = r.clients.bumpRevision(ctx, table)
 	}
 	if err != nil {
 		addAWSError(diags, "write", "descriptor set", data.ID.ValueString(), err)
@@ -211,16 +251,15 @@ func (r *GRPCDescriptorsResource) put(ctx context.Context, data *GRPCDescriptors
 	data.Services = services
 }
 
-// write stores the planned descriptor set; Create and Update are the same
-// write.
-func (r *GRPCDescriptorsResource) write(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics) {
+// write stores the planned descriptor set, for Create and Update.
+func (r *GRPCDescriptorsResource) write(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, create bool, diags *diag.Diagnostics) {
 	var data GRPCDescriptorsResourceModel
 	diags.Append(plan.Get(ctx, &data)...)
 	if diags.HasError() {
 		return
 	}
 	data.ID = types.StringValue(grpcDescriptorsID(data.TableName.ValueString(), data.Name.ValueString()))
-	r.put(ctx, &data, diags)
+	r.put(ctx, &data, create, diags)
 	if diags.HasError() {
 		return
 	}
@@ -228,7 +267,7 @@ func (r *GRPCDescriptorsResource) write(ctx context.Context, plan tfsdk.Plan, st
 }
 
 func (r *GRPCDescriptorsResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	r.write(ctx, req.Plan, &resp.State, &resp.Diagnostics)
+	r.write(ctx, req.Plan, &resp.State, true, &resp.Diagnostics)
 }
 
 func (r *GRPCDescriptorsResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -263,12 +302,15 @@ func (r *GRPCDescriptorsResource) Read(ctx context.Context, req resource.ReadReq
 	if data.Services.IsNull() || data.Services.IsUnknown() {
 		data.Services = types.ListValueMust(types.StringType, nil)
 	}
+	if f, ok := stringAttr(item, descriptorsFilenameAttribute); ok {
+		data.Filename = types.StringValue(f)
+	}
 	data.ID = types.StringValue(grpcDescriptorsID(data.TableName.ValueString(), data.Name.ValueString()))
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
 
 func (r *GRPCDescriptorsResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	r.write(ctx, req.Plan, &resp.State, &resp.Diagnostics)
+	r.write(ctx, req.Plan, &resp.State, false, &resp.Diagnostics)
 }
 
 func (r *GRPCDescriptorsResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -282,8 +324,7 @@ func (r *GRPCDescriptorsResource) Delete(ctx context.Context, req resource.Delet
 	}
 }
 
-// ImportState takes "<table_name>/<name>". The imported state has no
-// filename; the next plan sets it from the configuration.
+// ImportState takes "<table_name>/<name>"; Read finds the filename in the item.
 func (r *GRPCDescriptorsResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	table, name, ok := strings.Cut(req.ID, "/")
 	if !ok || table == "" || !route.ValidDescriptorsName(name) {

@@ -104,7 +104,8 @@ resource "portico_route_table" "r" {
 					resource.TestCheckResourceAttr(addr, "services.0", "payments.v1.PaymentService"),
 				),
 			},
-			{ResourceName: addr, ImportState: true, ImportStateId: table + "/payments", ImportStateVerify: true, ImportStateVerifyIgnore: []string{"filename"}},
+			accImportCommand(addr, table+"/payments"),
+			accImportBlock(addr, table+"/payments"),
 			{
 				Config: config(other, ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{

@@ -50,7 +50,8 @@ func TestGRPCDescriptorsValidateConfig(t *testing.T) {
 		name, set, file, hash, want string
 	}{
 		{"valid", "payments", paymentsSet, fileHash(t, paymentsSet), ""},
-		{"missing file", "payments", filepath.Join(dir, "none.binpb"), "x", "no such file"},
+		// Built later in the same run: checked at apply.
+		{"missing file", "payments", filepath.Join(dir, "none.binpb"), "x", ""},
 		{"not a descriptor set", "payments", garbage, fileHash(t, garbage), "garbage.binpb"},
 		{"larger than an item", "payments", big, fileHash(t, big), "a DynamoDB item holds 400 KB"},
 		{"stale hash", "payments", paymentsSet, fileHash(t, testSet), "source_hash = filebase64sha256(filename)"},
@@ -121,6 +122,7 @@ func TestRouteTableValidateGRPCRoutes(t *testing.T) {
 		{"unknown method", doc(strings.Replace(charge, "/Charge", "/Refund", 1)), files(map[string]string{"payments": paymentsSet}), "no such method", ""},
 		{"client streaming", doc(`{"id":"up","match":{"path":"/v1/upload","methods":["POST"]},"grpc":{"service":"s","descriptors":"test","method":"portico.transcode.test.v1.TestService/Upload","body":"*"}}`),
 			files(map[string]string{"test": testSet}), "client-streaming", ""},
+		{"file not built yet", doc(charge), files(map[string]string{"payments": "/nonexistent/payments.binpb"}), "", "does not exist yet"},
 		{"file unknown until apply", doc(charge), tftypes.NewValue(tftypes.Map{ElementType: tftypes.String}, map[string]tftypes.Value{"payments": tftypes.NewValue(tftypes.String, tftypes.UnknownValue)}), "", ""},
 	}
 	for _, tt := range tests {
@@ -133,6 +135,66 @@ func TestRouteTableValidateGRPCRoutes(t *testing.T) {
 			if (tt.warning == "") != (warns == "") || !strings.Contains(warns, tt.warning) {
 				t.Fatalf("got warnings %q, want %q", warns, tt.warning)
 			}
+		})
+	}
+}
+
+// services is known at plan time when the file exists then, and the
+// apply checks a file that did not.
+func TestGRPCDescriptorsPlanAndApply(t *testing.T) {
+	ctx := context.Background()
+	r := &GRPCDescriptorsResource{clients: &Clients{}}
+	s := resourceSchema(t, r)
+	missing := filepath.Join(t.TempDir(), "later.binpb")
+	plan := func(file string, hash types.String) GRPCDescriptorsResourceModel {
+		return GRPCDescriptorsResourceModel{ID: types.StringUnknown(), TableName: types.StringValue("state"), Name: types.StringValue("payments"),
+			Filename: types.StringValue(file), SourceHash: hash, Services: types.ListUnknown(types.StringType)}
+	}
+	tests := []struct {
+		name         string
+		plan         GRPCDescriptorsResourceModel
+		wantServices []string // nil: unknown
+	}{
+		{"file exists", plan(paymentsSet, types.StringValue(fileHash(t, paymentsSet))), []string{"payments.v1.PaymentService"}},
+		{"file not built yet", plan(missing, types.StringUnknown()), nil},
+		{"file and hash disagree", plan(paymentsSet, types.StringValue(fileHash(t, testSet))), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := resource.ModifyPlanRequest{State: tfState(t, s, nil), Plan: tfPlan(t, s, &tt.plan), Config: tfsdk.Config{Schema: s, Raw: tfPlan(t, s, &tt.plan).Raw}}
+			resp := resource.ModifyPlanResponse{Plan: req.Plan}
+			r.ModifyPlan(ctx, req, &resp)
+			noErrors(t, "ModifyPlan", resp.Diagnostics)
+			var got GRPCDescriptorsResourceModel
+			noErrors(t, "plan", resp.Plan.Get(ctx, &got))
+			if tt.wantServices == nil {
+				if !got.Services.IsUnknown() {
+					t.Fatalf("services: got %v, want unknown until apply", got.Services)
+				}
+				return
+			}
+			var services []string
+			noErrors(t, "services", got.Services.ElementsAs(ctx, &services, false))
+			if strings.Join(services, ",") != strings.Join(tt.wantServices, ",") {
+				t.Fatalf("services: got %v, want %v", services, tt.wantServices)
+			}
+		})
+	}
+
+	// At apply the file must exist and have the planned hash; both are
+	// checked before anything is written.
+	for _, tt := range []struct {
+		name string
+		plan GRPCDescriptorsResourceModel
+		want string
+	}{
+		{"still missing", plan(missing, types.StringUnknown()), "no such file"},
+		{"changed since the plan", plan(paymentsSet, types.StringValue(fileHash(t, testSet))), "changed since"},
+	} {
+		t.Run("apply "+tt.name, func(t *testing.T) {
+			resp := resource.CreateResponse{State: tfState(t, s, nil)}
+			r.Create(ctx, resource.CreateRequest{Plan: tfPlan(t, s, &tt.plan)}, &resp)
+			wantError(t, "Create", resp.Diagnostics, tt.want)
 		})
 	}
 }

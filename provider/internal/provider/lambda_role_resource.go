@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -14,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -23,10 +25,19 @@ var (
 	_ resource.Resource                = &LambdaRoleResource{}
 	_ resource.ResourceWithConfigure   = &LambdaRoleResource{}
 	_ resource.ResourceWithImportState = &LambdaRoleResource{}
+	_ resource.ResourceWithModifyPlan  = &LambdaRoleResource{}
 )
 
-// lambdaTrustPolicy lets Lambda assume the role, and nothing else.
-const lambdaTrustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+// trustPolicy lets service assume the role, and nothing else.
+func trustPolicy(service string) string {
+	return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"` + service + `"},"Action":"sts:AssumeRole"}]}`
+}
+
+// Services a portico_lambda_role may trust: Lambda (execution roles) and API
+// Gateway (the account's CloudWatch Logs role, for access logging).
+const (
+	lambdaService = "lambda.amazonaws.com"
+)
 
 // roleNamePattern is IAM's rule for role names.
 var roleNamePattern = regexp.MustCompile(`^[\w+=,.@-]+$`)
@@ -41,10 +52,13 @@ type LambdaRoleResource struct {
 
 // LambdaRoleResourceModel is the state of a portico_lambda_role.
 type LambdaRoleResourceModel struct {
-	ID     types.String `tfsdk:"id"`
-	Name   types.String `tfsdk:"name"`
-	Policy types.String `tfsdk:"policy"`
-	ARN    types.String `tfsdk:"arn"`
+	ID      types.String `tfsdk:"id"`
+	Name    types.String `tfsdk:"name"`
+	Policy  jsonValue    `tfsdk:"policy"`
+	Service types.String `tfsdk:"service"`
+	Tags    types.Map    `tfsdk:"tags"`
+	TagsAll types.Map    `tfsdk:"tags_all"`
+	ARN     types.String `tfsdk:"arn"`
 }
 
 // NewLambdaRoleResource returns a portico_lambda_role resource.
@@ -59,7 +73,10 @@ func (r *LambdaRoleResource) Metadata(_ context.Context, req resource.MetadataRe
 func (r *LambdaRoleResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "An IAM role that only Lambda may assume, with one inline policy (named `portico`): " +
-			"the least-privilege execution role of a Portico function.",
+			"the least-privilege execution role of a Portico function in a turnkey deployment. A team that manages IAM with the " +
+			"hashicorp/aws provider may prefer `aws_iam_role` with `aws_iam_role_policy` (permission boundaries, paths, managed " +
+			"policies) and give the role's ARN to the function. With `service = \"apigateway.amazonaws.com\"` it is the role " +
+			"API Gateway writes CloudWatch logs with (`portico_api`'s `access_log.cloudwatch_role_arn`).",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The role name.",
@@ -76,10 +93,23 @@ func (r *LambdaRoleResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				},
 			},
 			"policy": schema.StringAttribute{
-				MarkdownDescription: "The inline policy document, as JSON (write it with `jsonencode`). Updated in place.",
-				Required:            true,
-				Validators:          []validator.String{policyDocumentValidator{}},
+				MarkdownDescription: "The inline policy document, as JSON (write it with `jsonencode`). Updated in place. " +
+					"Compared as JSON: key order and white space are not changes.",
+				CustomType: jsonTypeOf(jsonAny),
+				Required:   true,
+				Validators: []validator.String{policyDocumentValidator{}},
 			},
+			"service": schema.StringAttribute{
+				MarkdownDescription: "The AWS service that may assume the role: `" + lambdaService + "` (the default) or `" +
+					apigatewayService + "`. Changing it replaces the role.",
+				Optional:      true,
+				Computed:      true,
+				Default:       stringdefault.StaticString(lambdaService),
+				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+				Validators:    []validator.String{stringvalidator.OneOf(lambdaService, apigatewayService)},
+			},
+			"tags":     tagsAttribute(),
+			"tags_all": tagsAllAttribute(),
 			"arn": schema.StringAttribute{
 				MarkdownDescription: "The role ARN, for `portico_function.role_arn`.",
 				Computed:            true,
@@ -91,6 +121,11 @@ func (r *LambdaRoleResource) Schema(_ context.Context, _ resource.SchemaRequest,
 
 func (r *LambdaRoleResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.clients = clientsFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+// ModifyPlan plans tags_all.
+func (r *LambdaRoleResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	modifyPlanTags(ctx, req, resp, defaultTagsOf(r.clients))
 }
 
 func (r *LambdaRoleResource) putPolicy(ctx context.Context, data LambdaRoleResourceModel) error {
@@ -110,8 +145,8 @@ func (r *LambdaRoleResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 	out, err := r.clients.IAM.CreateRole(ctx, &iam.CreateRoleInput{
 		RoleName:                 aws.String(data.Name.ValueString()),
-		AssumeRolePolicyDocument: aws.String(lambdaTrustPolicy),
-		Description:              aws.String("Portico Lambda execution role (managed by Terraform)"),
+		AssumeRolePolicyDocument: aws.String(trustPolicy(data.Service.ValueString())),
+		Description:              aws.String("Portico role for " + data.Service.ValueString() + " (managed by Terraform)"),
 	})
 	if err != nil {
 		addAWSError(&resp.Diagnostics, "create", "IAM role", data.Name.ValueString(), err)
@@ -119,6 +154,14 @@ func (r *LambdaRoleResource) Create(ctx context.Context, req resource.CreateRequ
 	}
 	data.ID = data.Name
 	data.ARN = types.StringValue(aws.ToString(out.Role.Arn))
+	all, err := applyTags(ctx, iamRoleTags{r.clients.IAM}, data.Name.ValueString(), defaultTagsOf(r.clients), data.Tags, types.MapNull(types.StringType))
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "tag", "IAM role", data.Name.ValueString(), err)
+		data.TagsAll = types.MapNull(types.StringType)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+		return
+	}
+	data.TagsAll = all
 	if err := r.putPolicy(ctx, data); err != nil {
 		addAWSError(&resp.Diagnostics, "attach the inline policy to", "IAM role", data.Name.ValueString(), err)
 		// The role exists: keep it in state (tainted) so that destroy removes it.
@@ -145,10 +188,18 @@ func (r *LambdaRoleResource) Read(ctx context.Context, req resource.ReadRequest,
 	}
 	data.Name = types.StringValue(aws.ToString(role.Role.RoleName))
 	data.ARN = types.StringValue(aws.ToString(role.Role.Arn))
+	data.Service = types.StringValue(lambdaService)
+	if trust, err := url.QueryUnescape(aws.ToString(role.Role.AssumeRolePolicyDocument)); err == nil && strings.Contains(trust, apigatewayService) {
+		data.Service = types.StringValue(apigatewayService)
+	}
+	if err := readTags(ctx, iamRoleTags{r.clients.IAM}, data.ID.ValueString(), defaultTagsOf(r.clients), &data.Tags, &data.TagsAll); err != nil {
+		addAWSError(&resp.Diagnostics, "read", "IAM role", data.ID.ValueString(), err)
+		return
+	}
 	pol, err := r.clients.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: role.Role.RoleName, PolicyName: aws.String(inlinePolicyName)})
 	switch {
 	case isNotFound(err):
-		data.Policy = types.StringValue("")
+		data.Policy = jsonString(jsonAny, "")
 	case err != nil:
 		addAWSError(&resp.Diagnostics, "read the inline policy of", "IAM role", data.ID.ValueString(), err)
 		return
@@ -158,10 +209,9 @@ func (r *LambdaRoleResource) Read(ctx context.Context, req resource.ReadRequest,
 			resp.Diagnostics.AddError("Cannot read IAM policy", fmt.Sprintf("The inline policy of role %q is not a JSON document: %s", data.ID.ValueString(), err))
 			return
 		}
-		// Keep the configured spelling when the documents mean the same.
-		if !sameJSON(doc, data.Policy.ValueString()) {
-			data.Policy = types.StringValue(doc)
-		}
+		// The framework keeps the configured spelling when the documents
+		// are the same JSON (jsonType).
+		data.Policy = jsonString(jsonAny, doc)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
@@ -178,6 +228,12 @@ func (r *LambdaRoleResource) Update(ctx context.Context, req resource.UpdateRequ
 		addAWSError(&resp.Diagnostics, "update the inline policy of", "IAM role", data.Name.ValueString(), err)
 		return
 	}
+	all, err := applyTags(ctx, iamRoleTags{r.clients.IAM}, data.ID.ValueString(), defaultTagsOf(r.clients), data.Tags, state.TagsAll)
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "tag", "IAM role", data.Name.ValueString(), err)
+		return
+	}
+	data.TagsAll = all
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
 
@@ -209,24 +265,6 @@ func decodePolicyDocument(doc string) (string, error) {
 		doc = unescaped
 	}
 	return canonicalJSON(doc)
-}
-
-// canonicalJSON re-encodes a JSON document with sorted keys and no spaces, as
-// Terraform's jsonencode writes it.
-func canonicalJSON(doc string) (string, error) {
-	var v any
-	if err := json.Unmarshal([]byte(doc), &v); err != nil {
-		return "", err
-	}
-	b, err := json.Marshal(v)
-	return string(b), err
-}
-
-// sameJSON reports whether two documents are the same JSON value.
-func sameJSON(a, b string) bool {
-	ca, errA := canonicalJSON(a)
-	cb, errB := canonicalJSON(b)
-	return errA == nil && errB == nil && ca == cb
 }
 
 // policyDocumentValidator checks that a policy is a JSON object with a

@@ -60,7 +60,8 @@ resource "portico_limits" "test" {
 		Steps: []resource.TestStep{
 			{Config: config(100, "2 minutes"), ExpectError: regexp.MustCompile(`window "2 minutes"`)},
 			{Config: config(100, "1m"), Check: stored(`"requests":100`)},
-			{ResourceName: addr, ImportState: true, ImportStateId: table, ImportStateVerify: true},
+			accImportCommand(addr, table),
+			accImportBlock(addr, table),
 			{
 				Config: config(50, "1m"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{

@@ -2,10 +2,12 @@ package provider
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
@@ -21,6 +23,8 @@ func caConfig(name string) MeshCAResourceModel {
 		ID: types.StringUnknown(), Name: types.StringValue(name), ARN: types.StringUnknown(),
 		TrustDomain: types.StringValue("portico"), ValidityHours: types.Int64Value(48), RenewBeforeHours: types.Int64Value(12),
 		Rotate: types.StringNull(), CertPEM: types.StringUnknown(), CABundlePEM: types.StringUnknown(), NotAfter: types.StringUnknown(),
+		VersionID: types.StringUnknown(), CreateSecret: types.BoolValue(true), RecoveryWindow: types.Int64Value(defaultRecoveryWindowDays),
+		Tags: types.MapNull(types.StringType), TagsAll: types.MapUnknown(types.StringType),
 	}
 }
 
@@ -128,8 +132,12 @@ func TestMeshCACreateReadImport(t *testing.T) {
 	}
 
 	var read MeshCAResourceModel
-	if gone := readInto(t, r, resourceSchema(t, r), state, &read); gone || !read.CertPEM.Equal(created.CertPEM) || !read.ValidityHours.Equal(created.ValidityHours) {
+	if gone := readInto(t, r, resourceSchema(t, r), state, &read); gone || !reflect.DeepEqual(read, created) {
 		t.Fatalf("Read: got gone=%v %+v, want the created state", gone, read)
+	}
+	// A refresh of an unchanged secret needs no access to the CA's key.
+	if n := api.reads("mesh/ca"); n != 0 {
+		t.Fatalf("Read: got %d GetSecretValue calls on the CA secret, want none (DescribeSecret only)", n)
 	}
 
 	s := resourceSchema(t, r)
@@ -140,10 +148,9 @@ func TestMeshCACreateReadImport(t *testing.T) {
 	if readInto(t, r, s, imp.State, &imported) {
 		t.Fatal("import: got gone, want the CA")
 	}
-	want := created
-	want.RenewBeforeHours = types.Int64Value(meshCARenewBeforeHours) // not stored in AWS: the default
-	if imported != want {
-		t.Fatalf("import: got %+v, want %+v", imported, want)
+	// Everything, renew_before_hours included, comes back from the secret.
+	if !reflect.DeepEqual(imported, created) {
+		t.Fatalf("import: got %+v, want %+v", imported, created)
 	}
 }
 
@@ -262,8 +269,8 @@ func TestMeshCADeleteAndErrors(t *testing.T) {
 	del := resource.DeleteResponse{State: state}
 	r.Delete(ctx, resource.DeleteRequest{State: state}, &del)
 	noErrors(t, "Delete", del.Diagnostics)
-	if len(api.deletes) != 1 || !*api.deletes[0].ForceDeleteWithoutRecovery || api.get("mesh/ca") != nil {
-		t.Fatalf("got deletes %+v, want one forced delete that removed the secret", api.deletes)
+	if len(api.deletes) != 1 || aws.ToInt64(api.deletes[0].RecoveryWindowInDays) != defaultRecoveryWindowDays || !api.get("mesh/ca").deleted {
+		t.Fatalf("got deletes %+v, want one delete with a %d-day recovery window", api.deletes, defaultRecoveryWindowDays)
 	}
 	r.Delete(ctx, resource.DeleteRequest{State: state}, &del)
 	noErrors(t, "Delete of a deleted secret", del.Diagnostics)

@@ -17,6 +17,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
@@ -48,6 +50,10 @@ const (
 // mtls.Credentials read (package mesh/mtls/secretsmanager).
 type MeshCertificateResource struct {
 	api secretsAPI
+	// tags tags the secret (nil in the unit tests: no tagging); defaults
+	// are the provider's default tags.
+	tags     tagger
+	defaults map[string]string
 	// now is the clock; nil means time.Now.
 	now func() time.Time
 }
@@ -57,6 +63,8 @@ type MeshCertificateResourceModel struct {
 	ID               types.String `tfsdk:"id"`
 	Name             types.String `tfsdk:"name"`
 	ARN              types.String `tfsdk:"arn"`
+	Tags             types.Map    `tfsdk:"tags"`
+	TagsAll          types.Map    `tfsdk:"tags_all"`
 	CASecret         types.String `tfsdk:"ca_secret"`
 	CACertPEM        types.String `tfsdk:"ca_cert_pem"`
 	Service          types.String `tfsdk:"service"`
@@ -65,6 +73,14 @@ type MeshCertificateResourceModel struct {
 	RenewBeforeHours types.Int64  `tfsdk:"renew_before_hours"`
 	CertPEM          types.String `tfsdk:"cert_pem"`
 	NotAfter         types.String `tfsdk:"not_after"`
+	VersionID        types.String `tfsdk:"version_id"`
+	CreateSecret     types.Bool   `tfsdk:"create_secret"`
+	RecoveryWindow   types.Int64  `tfsdk:"recovery_window_in_days"`
+}
+
+// metadata is what the certificate's secret value records beside it.
+func (m MeshCertificateResourceModel) metadata() meshMetadata {
+	return meshMetadata{CASecret: m.CASecret.ValueString(), RenewBeforeHours: m.RenewBeforeHours.ValueInt64()}
 }
 
 // NewMeshCertificateResource returns a portico_mesh_certificate resource.
@@ -91,7 +107,13 @@ func (r *MeshCertificateResource) Schema(_ context.Context, _ resource.SchemaReq
 			"Secrets Manager secret whose value is `{\"cert\": PEM, \"key\": PEM, \"ca_bundle\": PEM}`, which the service reads " +
 			"with `pkg/mesh/mtls/secretsmanager`. The key is only in the secret. It is re-issued in place (a new secret version, " +
 			"picked up by the service within its reload interval) when its identity, validity or CA changes, or when it comes " +
-			"within `renew_before_hours` of expiry. Deleting it deletes the secret without a recovery window.",
+			"within `renew_before_hours` of expiry.\n\n" +
+			"The provider creates the secret, or with `create_secret = false` writes versions into a secret created elsewhere " +
+			"(`aws_secretsmanager_secret` with the team's KMS key, resource policy and replication), which then needs only " +
+			"`secretsmanager:DescribeSecret`, `GetSecretValue` and `PutSecretValue`. A refresh reads only the secret's description " +
+			"while its current version is the one the provider wrote: planning needs no access to the certificate's key, nor to " +
+			"the CA's (issuing, at apply, reads the CA secret). A secret the provider created is deleted with a recovery window " +
+			"(`recovery_window_in_days`), and a replacement under the same name restores it.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The secret name, the import ID.",
@@ -104,6 +126,8 @@ func (r *MeshCertificateResource) Schema(_ context.Context, _ resource.SchemaReq
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 				Validators:          []validator.String{stringvalidator.RegexMatches(secretNamePattern, "must be 1 to 512 letters, digits and /_+=.@-")},
 			},
+			"tags":     tagsAttribute(),
+			"tags_all": tagsAllAttribute(),
 			"arn": schema.StringAttribute{
 				MarkdownDescription: "ARN of the secret, for the service's IAM policy (`secretsmanager:GetSecretValue`).",
 				Computed:            true,
@@ -160,12 +184,54 @@ func (r *MeshCertificateResource) Schema(_ context.Context, _ resource.SchemaReq
 				MarkdownDescription: "When the certificate expires (RFC 3339, UTC).",
 				Computed:            true,
 			},
+			"version_id": schema.StringAttribute{
+				MarkdownDescription: "Id of the secret version the provider last wrote. A current version with another id (written " +
+					"outside Terraform) is read in full on refresh and shows as drift.",
+				Computed: true,
+			},
+			"create_secret": schema.BoolAttribute{
+				MarkdownDescription: "Create the secret (default `true`), or write the certificate as new versions of an existing " +
+					"secret named `name` (`false`), which destroying the resource leaves in place. Changing it replaces the certificate.",
+				Optional:      true,
+				Computed:      true,
+				Default:       booldefault.StaticBool(true),
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.RequiresReplace()},
+			},
+			"recovery_window_in_days": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("Days a secret the provider created can still be restored after the resource is destroyed "+
+					"or replaced: 0 (delete at once) or 7 to 30. Default %d. Not for `create_secret = false`.", defaultRecoveryWindowDays),
+				Optional:   true,
+				Computed:   true,
+				Default:    int64default.StaticInt64(defaultRecoveryWindowDays),
+				Validators: []validator.Int64{recoveryWindowValidator{}},
+			},
 		},
 	}
 }
 
 func (r *MeshCertificateResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.api = secretsFrom(req, resp)
+	if c, ok := req.ProviderData.(*Clients); ok && c != nil && c.SecretsManager != nil {
+		r.tags, r.defaults = smTags{c.SecretsManager}, c.DefaultTags
+	}
+}
+
+// applyTags makes the secret's tags the planned ones (have: the state's
+// tags_all, null on create).
+func (r *MeshCertificateResource) applyTags(ctx context.Context, id string, tags types.Map, have types.Map) (types.Map, error) {
+	if r.tags == nil {
+		return types.MapNull(types.StringType), nil
+	}
+	return applyTags(ctx, r.tags, id, r.defaults, tags, have)
+}
+
+// readTags refreshes tags and tags_all from the secret.
+func (r *MeshCertificateResource) readTags(ctx context.Context, id string, tags, all *types.Map) error {
+	if r.tags == nil {
+		*tags, *all = typedMap(*tags), typedMap(*all)
+		return nil
+	}
+	return readTags(ctx, r.tags, id, r.defaults, tags, all)
 }
 
 func (r *MeshCertificateResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
@@ -185,6 +251,7 @@ func (r *MeshCertificateResource) ValidateConfig(ctx context.Context, req resour
 		resp.Diagnostics.AddAttributeError(path.Root("renew_before_hours"), "Renewal window too long",
 			fmt.Sprintf("renew_before_hours (%d) must be less than validity_hours (%d), or every plan would re-issue the certificate.", renew.ValueInt64(), validity.ValueInt64()))
 	}
+	checkRecoveryWindow(data.CreateSecret, data.RecoveryWindow, &resp.Diagnostics)
 }
 
 // issued is a certificate as its secret holds it.
@@ -196,7 +263,7 @@ type issued struct {
 // issueMeshCertificate issues a certificate for service from the CA secret
 // value caValue, checking that it holds the CA caCertPEM, and returns the
 // certificate's secret value: the certificate, its key and the CA's bundle.
-func issueMeshCertificate(caValue, caCertPEM, service string, dnsNames []string, validityHours int64, now time.Time) (string, issued, error) {
+func issueMeshCertificate(caValue, caCertPEM, service string, dnsNames []string, validityHours int64, meta meshMetadata, now time.Time) (string, issued, error) {
 	caDoc, err := mtlssm.Decode(caValue)
 	if err != nil {
 		return "", issued{}, err
@@ -217,6 +284,9 @@ func issueMeshCertificate(caValue, caCertPEM, service string, dnsNames []string,
 	}
 	value, err := mtlssm.Encode(m)
 	if err != nil {
+		return "", issued{}, err
+	}
+	if value, err = withMetadata(value, meta); err != nil {
 		return "", issued{}, err
 	}
 	got, err := parseIssued(value)
@@ -297,7 +367,7 @@ func (r *MeshCertificateResource) issue(ctx context.Context, data *MeshCertifica
 	if diags.HasError() {
 		return "", false
 	}
-	value, got, err := issueMeshCertificate(caSecret.value, data.CACertPEM.ValueString(), data.Service.ValueString(), dns, data.ValidityHours.ValueInt64(), r.clock())
+	value, got, err := issueMeshCertificate(caSecret.value, data.CACertPEM.ValueString(), data.Service.ValueString(), dns, data.ValidityHours.ValueInt64(), data.metadata(), r.clock())
 	if err != nil {
 		diags.AddError("Cannot issue mesh certificate", fmt.Sprintf("Could not issue the certificate of %q from the CA in secret %q: %s", data.Service.ValueString(), caName, err))
 		return "", false
@@ -317,17 +387,29 @@ func (r *MeshCertificateResource) Create(ctx context.Context, req resource.Creat
 		return
 	}
 	name := data.Name.ValueString()
-	arn, err := createMeshSecret(ctx, r.api, name, "Portico mesh certificate of "+data.Service.ValueString()+" (managed by Terraform)", value,
-		map[string]string{tagMeshKind: "certificate", tagCASecret: data.CASecret.ValueString()})
+	arn, version, err := writeNewMeshSecret(ctx, r.api, data.CreateSecret.ValueBool(), newMeshSecret{
+		name: name, description: "Portico mesh certificate of " + data.Service.ValueString() + " (managed by Terraform)",
+		tags:         map[string]string{tagMeshKind: "certificate", tagCASecret: data.CASecret.ValueString()},
+		recoveryDays: data.RecoveryWindow.ValueInt64(),
+	}, value)
 	if err != nil {
 		addAWSError(&resp.Diagnostics, "create", "mesh certificate secret", name, err)
 		return
 	}
 	tflog.Info(ctx, "issued mesh certificate", map[string]any{"secret": name, "service": data.Service.ValueString(), "not_after": data.NotAfter.ValueString()})
-	data.ID, data.ARN = data.Name, types.StringValue(arn)
+	data.ID, data.ARN, data.VersionID = data.Name, types.StringValue(arn), types.StringValue(version)
+	all, err := r.applyTags(ctx, arn, data.Tags, types.MapNull(types.StringType))
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "tag", "mesh certificate secret", name, err)
+	}
+	data.TagsAll = all
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
 
+// Read refreshes the certificate from its secret's description while the
+// secret's current version is the one the provider wrote (no
+// GetSecretValue); after an import, or when another version became current,
+// it reads the value and everything the value records.
 func (r *MeshCertificateResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var data MeshCertificateResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &data)...)
@@ -335,7 +417,7 @@ func (r *MeshCertificateResource) Read(ctx context.Context, req resource.ReadReq
 		return
 	}
 	name := data.ID.ValueString()
-	s, ok, err := readMeshSecret(ctx, r.api, name)
+	s, ok, err := describeMeshSecret(ctx, r.api, name)
 	if err != nil {
 		addAWSError(&resp.Diagnostics, "read", "mesh certificate secret", name, err)
 		return
@@ -345,10 +427,34 @@ func (r *MeshCertificateResource) Read(ctx context.Context, req resource.ReadReq
 		return
 	}
 	data.Name, data.ARN = data.ID, types.StringValue(s.arn)
-	if ca, ok := s.tags[tagCASecret]; ok {
+	if err := r.readTags(ctx, s.arn, &data.Tags, &data.TagsAll); err != nil {
+		addAWSError(&resp.Diagnostics, "read", "mesh certificate secret", name, err)
+		return
+	}
+	readSecretSettings(&data.CreateSecret, &data.RecoveryWindow, s.tags, "certificate")
+	if !data.VersionID.IsNull() && data.VersionID.ValueString() == s.version && data.CertPEM.ValueString() != "" {
+		resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
+		return
+	}
+	tflog.Info(ctx, "reading the mesh certificate secret's value", map[string]any{"secret": name, "version": s.version})
+	if s, ok, err = readMeshSecret(ctx, r.api, name); err != nil || !ok {
+		if err != nil {
+			addAWSError(&resp.Diagnostics, "read", "mesh certificate secret", name, err)
+		} else {
+			resp.State.RemoveResource(ctx)
+		}
+		return
+	}
+	data.VersionID = types.StringValue(s.version)
+	if meta, ok := metadataOf(s.value); ok {
+		if meta.CASecret != "" {
+			data.CASecret = types.StringValue(meta.CASecret)
+		}
+		data.RenewBeforeHours = types.Int64Value(meta.RenewBeforeHours)
+	} else if ca, ok := s.tags[tagCASecret]; ok {
 		data.CASecret = types.StringValue(ca)
 	}
-	if data.RenewBeforeHours.IsNull() { // after import
+	if data.RenewBeforeHours.IsNull() { // after an import of a secret without metadata
 		data.RenewBeforeHours = types.Int64Value(meshCertRenewBeforeHours)
 	}
 	got, err := parseIssued(s.value)
@@ -371,6 +477,13 @@ func (r *MeshCertificateResource) Read(ctx context.Context, req resource.ReadReq
 // its secret holds no usable certificate; other updates keep the
 // certificate.
 func (r *MeshCertificateResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	r.modifyPlan(ctx, req, resp)
+	if !resp.Diagnostics.HasError() {
+		modifyPlanTags(ctx, req, resp, r.defaults)
+	}
+}
+
+func (r *MeshCertificateResource) modifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
 		return
 	}
@@ -396,10 +509,10 @@ func (r *MeshCertificateResource) ModifyPlan(ctx context.Context, req resource.M
 		reason = "the certificate expires within renew_before_hours"
 	}
 	if reason == "" {
-		plan.CertPEM, plan.NotAfter = state.CertPEM, state.NotAfter
+		plan.CertPEM, plan.NotAfter, plan.VersionID = state.CertPEM, state.NotAfter, state.VersionID
 	} else {
 		tflog.Info(ctx, "planning a mesh certificate re-issue", map[string]any{"secret": state.ID.ValueString(), "reason": reason})
-		plan.CertPEM, plan.NotAfter = types.StringUnknown(), types.StringUnknown()
+		plan.CertPEM, plan.NotAfter, plan.VersionID = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -412,6 +525,19 @@ func (r *MeshCertificateResource) Update(ctx context.Context, req resource.Updat
 		return
 	}
 	data.ID, data.ARN = state.ID, state.ARN
+	name := data.ID.ValueString()
+	if !data.TagsAll.Equal(state.TagsAll) {
+		all, err := r.applyTags(ctx, state.ARN.ValueString(), data.Tags, state.TagsAll)
+		if err != nil {
+			addAWSError(&resp.Diagnostics, "tag", "mesh certificate secret", name, err)
+			return
+		}
+		data.TagsAll = all
+	}
+	if err := updateRecoveryWindow(ctx, r.api, name, data.CreateSecret, state.RecoveryWindow, data.RecoveryWindow); err != nil {
+		addAWSError(&resp.Diagnostics, "update", "mesh certificate secret", name, err)
+		return
+	}
 	if !data.CertPEM.IsUnknown() { // no re-issue planned
 		resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 		return
@@ -420,11 +546,12 @@ func (r *MeshCertificateResource) Update(ctx context.Context, req resource.Updat
 	if !ok {
 		return
 	}
-	name := data.ID.ValueString()
-	if err := putMeshSecret(ctx, r.api, name, value); err != nil {
+	version, err := putMeshSecret(ctx, r.api, name, value)
+	if err != nil {
 		addAWSError(&resp.Diagnostics, "re-issue", "mesh certificate secret", name, err)
 		return
 	}
+	data.VersionID = types.StringValue(version)
 	tflog.Info(ctx, "re-issued mesh certificate", map[string]any{"secret": name, "service": data.Service.ValueString(), "not_after": data.NotAfter.ValueString()})
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
@@ -435,7 +562,7 @@ func (r *MeshCertificateResource) Delete(ctx context.Context, req resource.Delet
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if err := deleteMeshSecret(ctx, r.api, data.ID.ValueString()); err != nil {
+	if err := deleteOwnMeshSecret(ctx, r.api, data.ID.ValueString(), data.CreateSecret, data.RecoveryWindow); err != nil {
 		addAWSError(&resp.Diagnostics, "delete", "mesh certificate secret", data.ID.ValueString(), err)
 	}
 }

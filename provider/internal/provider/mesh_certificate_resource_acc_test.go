@@ -107,12 +107,8 @@ resource "portico_mesh_certificate" "payment" {
 					accCheckCertSecret(clients, certName, "payment"),
 				),
 			},
-			{
-				ResourceName:      "portico_mesh_certificate.payment",
-				ImportState:       true,
-				ImportStateId:     certName,
-				ImportStateVerify: true,
-			},
+			accImportCommand("portico_mesh_certificate.payment", certName),
+			accImportBlock("portico_mesh_certificate.payment", certName),
 			{
 				// A new DNS name re-issues in place; the CA stays.
 				Config: config("1", "pay.internal"),

@@ -30,6 +30,8 @@ func certConfig(name, service, caCert string, dns ...string) MeshCertificateReso
 		CASecret: types.StringValue("mesh/ca"), CACertPEM: types.StringValue(caCert), Service: types.StringValue(service),
 		DNSNames: types.ListValueMust(types.StringType, names), ValidityHours: types.Int64Value(24), RenewBeforeHours: types.Int64Value(6),
 		CertPEM: types.StringUnknown(), NotAfter: types.StringUnknown(),
+		VersionID: types.StringUnknown(), CreateSecret: types.BoolValue(true), RecoveryWindow: types.Int64Value(defaultRecoveryWindowDays),
+		Tags: types.MapNull(types.StringType), TagsAll: types.MapUnknown(types.StringType),
 	}
 }
 
@@ -163,8 +165,13 @@ func TestMeshCertificateCreateReadImport(t *testing.T) {
 
 	s := resourceSchema(t, f.cert)
 	var read MeshCertificateResourceModel
+	reads := f.api.reads("mesh/payment") + f.api.reads("mesh/ca")
 	if readInto(t, f.cert, s, state, &read) || !reflect.DeepEqual(read, created) {
 		t.Fatalf("Read: got %+v, want %+v", read, created)
+	}
+	// A refresh of an unchanged secret reads neither key.
+	if n := f.api.reads("mesh/payment") + f.api.reads("mesh/ca") - reads; n != 0 {
+		t.Fatalf("Read: got %d GetSecretValue calls, want none (DescribeSecret only)", n)
 	}
 	imp := resource.ImportStateResponse{State: tfState(t, s, nil)}
 	f.cert.ImportState(context.Background(), resource.ImportStateRequest{ID: "mesh/payment"}, &imp)
@@ -173,10 +180,10 @@ func TestMeshCertificateCreateReadImport(t *testing.T) {
 	if readInto(t, f.cert, s, imp.State, &imported) {
 		t.Fatal("import: got gone, want the certificate")
 	}
-	want := created
-	want.RenewBeforeHours = types.Int64Value(meshCertRenewBeforeHours) // not stored in AWS: the default
-	if !reflect.DeepEqual(imported, want) {
-		t.Fatalf("import: got %+v, want %+v", imported, want)
+	// Everything, ca_secret and renew_before_hours included, comes back from
+	// the secret.
+	if !reflect.DeepEqual(imported, created) {
+		t.Fatalf("import: got %+v, want %+v", imported, created)
 	}
 }
 

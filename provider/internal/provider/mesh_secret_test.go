@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -25,17 +26,40 @@ var meshT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 type fakeSecret struct {
 	arn     string
 	value   string
+	version string // id of the current version
 	tags    []smtypes.Tag
 	deleted bool // scheduled for deletion
 }
 
 // fakeSecrets is an in-memory Secrets Manager with AWS's answers for missing
-// and deleted secrets.
+// and deleted secrets, and version ids.
 type fakeSecrets struct {
-	mu      sync.Mutex
-	secrets map[string]*fakeSecret
-	puts    int
-	deletes []secretsmanager.DeleteSecretInput
+	mu       sync.Mutex
+	secrets  map[string]*fakeSecret
+	puts     int
+	versions int
+	deletes  []secretsmanager.DeleteSecretInput
+	restores int
+	// valueReads counts GetSecretValue calls by secret name.
+	valueReads map[string]int
+}
+
+// nextVersion is a fresh version id.
+func (f *fakeSecrets) nextVersion() string {
+	f.versions++
+	return fmt.Sprintf("v-%04d", f.versions)
+}
+
+// tag is the value of tag key of secret name.
+func (f *fakeSecrets) tag(name, key string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, t := range f.get(name).tags {
+		if aws.ToString(t.Key) == key {
+			return aws.ToString(t.Value)
+		}
+	}
+	return ""
 }
 
 var _ secretsAPI = (*fakeSecrets)(nil)
@@ -65,11 +89,12 @@ func (f *fakeSecrets) value(name string) string {
 	return ""
 }
 
-// set writes a value behind the provider's back.
+// set writes a value behind the provider's back, as a new version.
 func (f *fakeSecrets) set(name, value string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.get(name).value = value
+	f.get(name).version = f.nextVersion()
 }
 
 func (f *fakeSecrets) CreateSecret(_ context.Context, in *secretsmanager.CreateSecretInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error) {
@@ -83,8 +108,9 @@ func (f *fakeSecrets) CreateSecret(_ context.Context, in *secretsmanager.CreateS
 		return nil, apiError("ResourceExistsException", "The operation failed because the secret "+name+" already exists.")
 	}
 	arn := "arn:aws:secretsmanager:us-east-1:000000000000:secret:" + name + "-AbCdEf"
-	f.secrets[name] = &fakeSecret{arn: arn, value: aws.ToString(in.SecretString), tags: in.Tags}
-	return &secretsmanager.CreateSecretOutput{ARN: aws.String(arn), Name: in.Name}, nil
+	v := f.nextVersion()
+	f.secrets[name] = &fakeSecret{arn: arn, value: aws.ToString(in.SecretString), tags: in.Tags, version: v}
+	return &secretsmanager.CreateSecretOutput{ARN: aws.String(arn), Name: in.Name, VersionId: aws.String(v)}, nil
 }
 
 func (f *fakeSecrets) PutSecretValue(_ context.Context, in *secretsmanager.PutSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error) {
@@ -94,22 +120,70 @@ func (f *fakeSecrets) PutSecretValue(_ context.Context, in *secretsmanager.PutSe
 	if s == nil {
 		return nil, notFound()
 	}
+	if s.deleted {
+		return nil, apiError("InvalidRequestException", "You can't perform this operation on the secret because it was marked for deletion.")
+	}
 	f.puts++
 	s.value = aws.ToString(in.SecretString)
-	return &secretsmanager.PutSecretValueOutput{ARN: aws.String(s.arn)}, nil
+	s.version = f.nextVersion()
+	return &secretsmanager.PutSecretValueOutput{ARN: aws.String(s.arn), VersionId: aws.String(s.version)}, nil
 }
 
 func (f *fakeSecrets) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	s := f.get(aws.ToString(in.SecretId))
+	if f.valueReads == nil {
+		f.valueReads = map[string]int{}
+	}
+	f.valueReads[aws.ToString(in.SecretId)]++
 	switch {
 	case s == nil:
 		return nil, notFound()
 	case s.deleted:
 		return nil, apiError("InvalidRequestException", "You can't perform this operation on the secret because it was marked for deletion.")
 	}
-	return &secretsmanager.GetSecretValueOutput{ARN: aws.String(s.arn), Name: in.SecretId, SecretString: aws.String(s.value)}, nil
+	return &secretsmanager.GetSecretValueOutput{ARN: aws.String(s.arn), Name: in.SecretId, SecretString: aws.String(s.value), VersionId: aws.String(s.version)}, nil
+}
+
+// reads is how often the value of name was read.
+func (f *fakeSecrets) reads(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.valueReads[name]
+}
+
+func (f *fakeSecrets) RestoreSecret(_ context.Context, in *secretsmanager.RestoreSecretInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.RestoreSecretOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.get(aws.ToString(in.SecretId))
+	if s == nil {
+		return nil, notFound()
+	}
+	f.restores++
+	s.deleted = false
+	return &secretsmanager.RestoreSecretOutput{ARN: aws.String(s.arn)}, nil
+}
+
+func (f *fakeSecrets) TagResource(_ context.Context, in *secretsmanager.TagResourceInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.TagResourceOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := f.get(aws.ToString(in.SecretId))
+	if s == nil {
+		return nil, notFound()
+	}
+	for _, nt := range in.Tags {
+		replaced := false
+		for i, t := range s.tags {
+			if aws.ToString(t.Key) == aws.ToString(nt.Key) {
+				s.tags[i], replaced = nt, true
+			}
+		}
+		if !replaced {
+			s.tags = append(s.tags, nt)
+		}
+	}
+	return &secretsmanager.TagResourceOutput{}, nil
 }
 
 func (f *fakeSecrets) DescribeSecret(_ context.Context, in *secretsmanager.DescribeSecretInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error) {
@@ -119,7 +193,8 @@ func (f *fakeSecrets) DescribeSecret(_ context.Context, in *secretsmanager.Descr
 	if s == nil {
 		return nil, notFound()
 	}
-	out := &secretsmanager.DescribeSecretOutput{ARN: aws.String(s.arn), Name: in.SecretId, Tags: s.tags}
+	out := &secretsmanager.DescribeSecretOutput{ARN: aws.String(s.arn), Name: in.SecretId, Tags: s.tags,
+		VersionIdsToStages: map[string][]string{s.version: {"AWSCURRENT"}}}
 	if s.deleted {
 		out.DeletedDate = aws.Time(meshT0)
 	}
@@ -200,7 +275,7 @@ func readInto(t *testing.T, r resource.Resource, s schema.Schema, state tfsdk.St
 func TestReadMeshSecretGone(t *testing.T) {
 	api := &fakeSecrets{}
 	ctx := context.Background()
-	if _, err := createMeshSecret(ctx, api, "doomed", "", "{}", nil); err != nil {
+	if _, _, err := createMeshSecret(ctx, api, newMeshSecret{name: "doomed"}, "{}"); err != nil {
 		t.Fatal(err)
 	}
 	api.secrets["doomed"].deleted = true
@@ -209,11 +284,47 @@ func TestReadMeshSecretGone(t *testing.T) {
 			t.Errorf("readMeshSecret(%s): got ok %v, %v; want gone without error", name, ok, err)
 		}
 	}
-	if _, err := createMeshSecret(ctx, api, "doomed", "", "{}", nil); err != errSecretScheduledForDeletion {
-		t.Errorf("create over a secret scheduled for deletion: got %v, want errSecretScheduledForDeletion", err)
+	if _, _, err := createMeshSecret(ctx, api, newMeshSecret{name: "doomed", tags: map[string]string{tagMeshKind: "ca"}}, "{}"); err != errSecretScheduledForDeletion {
+		t.Errorf("create over a secret scheduled for deletion that is not the provider's: got %v, want errSecretScheduledForDeletion", err)
 	}
-	if err := deleteMeshSecret(ctx, api, "missing"); err != nil {
+	if err := deleteMeshSecret(ctx, api, "missing", 7); err != nil {
 		t.Errorf("delete a missing secret: got %v, want nil", err)
+	}
+}
+
+// A secret the provider created and deleted with a recovery window is
+// restored by a create of the same kind under the same name (a replacement),
+// with the new value as its current version; one of another kind is not.
+func TestCreateMeshSecretRestoresItsOwn(t *testing.T) {
+	ctx := context.Background()
+	api := &fakeSecrets{}
+	n := newMeshSecret{name: "mesh/ca", tags: map[string]string{tagMeshKind: "ca"}, recoveryDays: 7}
+	if _, _, err := createMeshSecret(ctx, api, n, `{"v":1}`); err != nil {
+		t.Fatal(err)
+	}
+	if err := deleteMeshSecret(ctx, api, "mesh/ca", 7); err != nil {
+		t.Fatal(err)
+	}
+	if got := api.deletes[0]; aws.ToInt64(got.RecoveryWindowInDays) != 7 || aws.ToBool(got.ForceDeleteWithoutRecovery) {
+		t.Fatalf("delete: got recovery %d force %v, want a 7-day recovery window", aws.ToInt64(got.RecoveryWindowInDays), aws.ToBool(got.ForceDeleteWithoutRecovery))
+	}
+	other := newMeshSecret{name: "mesh/ca", tags: map[string]string{tagMeshKind: "certificate"}}
+	if _, _, err := createMeshSecret(ctx, api, other, "{}"); err != errSecretScheduledForDeletion {
+		t.Fatalf("create of another kind: got %v, want errSecretScheduledForDeletion", err)
+	}
+	n.recoveryDays = 14
+	_, version, err := createMeshSecret(ctx, api, n, `{"v":2}`)
+	if err != nil {
+		t.Fatalf("create over its own deleted secret: got %v, want a restore", err)
+	}
+	if api.restores != 1 || api.value("mesh/ca") != `{"v":2}` || api.secrets["mesh/ca"].version != version {
+		t.Fatalf("got %d restores, value %q, version %s; want 1, the new value as the current version %s", api.restores, api.value("mesh/ca"), api.secrets["mesh/ca"].version, version)
+	}
+	if got := api.tag("mesh/ca", tagRecoveryWindow); got != "14" {
+		t.Errorf("recovery window tag after the restore: got %q, want 14", got)
+	}
+	if err := deleteMeshSecret(ctx, api, "mesh/ca", 0); err != nil || api.get("mesh/ca") != nil {
+		t.Fatalf("delete with a 0-day window: got %v, secret %v; want it gone at once", err, api.get("mesh/ca"))
 	}
 }
 

@@ -10,11 +10,16 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
-// waitOperation polls a Cloud Map operation until it succeeds, fails or
-// waitTimeout passes, and returns its targets (for example "NAMESPACE": id).
-func waitOperation(ctx context.Context, sd *servicediscovery.Client, operationID string) (map[string]string, error) {
+// operationAPI is the part of the Cloud Map client that waitOperation uses.
+type operationAPI interface {
+	GetOperation(ctx context.Context, in *servicediscovery.GetOperationInput, opts ...func(*servicediscovery.Options)) (*servicediscovery.GetOperationOutput, error)
+}
+
+// waitOperation polls a Cloud Map operation until it succeeds, fails or ctx
+// ends, and returns its targets (for example "NAMESPACE": id).
+func waitOperation(ctx context.Context, sd operationAPI, operationID string) (map[string]string, error) {
 	var targets map[string]string
-	err := poll(ctx, waitTimeout, "Cloud Map operation "+operationID, func(ctx context.Context) (bool, error) {
+	err := poll(ctx, "Cloud Map operation "+operationID, func(ctx context.Context) (bool, error) {
 		out, err := sd.GetOperation(ctx, &servicediscovery.GetOperationInput{OperationId: aws.String(operationID)})
 		if err != nil {
 			return false, fmt.Errorf("get operation %s: %w", operationID, err)

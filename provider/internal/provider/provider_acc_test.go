@@ -27,6 +27,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/portico-gw/portico/internal/awsconfig"
@@ -151,4 +153,40 @@ func accCaptureID(name string, id *string) func(*terraform.State) error {
 // regexpMust compiles a pattern for TestMatchResourceAttr.
 func regexpMust(pattern string) *regexp.Regexp {
 	return regexp.MustCompile(pattern)
+}
+
+// accImportCommand and accImportBlock prove that importing addr (by id;
+// "" for its state id) plans nothing, both ways Terraform imports: the
+// import command, whose state must equal the applied state attribute for
+// attribute (nothing ignored), and an import block, whose plan must be
+// empty.
+func accImportCommand(addr, id string) resource.TestStep {
+	return resource.TestStep{ResourceName: addr, ImportState: true, ImportStateId: id, ImportStateVerify: true}
+}
+
+func accImportBlock(addr, id string) resource.TestStep {
+	return resource.TestStep{
+		ResourceName: addr, ImportState: true, ImportStateId: id, ImportStateKind: resource.ImportBlockWithID,
+		ImportPlanChecks: resource.ImportPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+	}
+}
+
+// accImportPolicy imports addr with the import command and checks that its
+// policy is, as a policy, the one configured (jsonencode's spelling differs
+// from Cloud Map's, which is why accImportCommand's text comparison does
+// not apply).
+func accImportPolicy(addr, id, want string) resource.TestStep {
+	return resource.TestStep{
+		ResourceName: addr, ImportState: true, ImportStateId: id,
+		ImportStateCheck: func(states []*terraform.InstanceState) error {
+			if len(states) != 1 {
+				return fmt.Errorf("import: got %d instances, want 1", len(states))
+			}
+			got := states[0].Attributes["policy"]
+			if !sameDocument(jsonMeshPolicy, got, want) {
+				return fmt.Errorf("imported policy: got %s, want the same policy as %s", got, want)
+			}
+			return nil
+		},
+	}
 }

@@ -60,21 +60,27 @@ func resourceSchema(t *testing.T, r resource.Resource) schema.Schema {
 func TestResources(t *testing.T) {
 	ctx := context.Background()
 	want := map[string][]string{
-		"portico_table":             {"id", "name", "hash_key", "range_key", "ttl_attribute", "arn"},
-		"portico_function":          {"id", "name", "filename", "source_code_hash", "role_arn", "handler", "runtime", "architecture", "memory_size", "timeout", "environment", "layers", "arn", "invoke_arn"},
-		"portico_api":               {"id", "name", "authorizer_function_arn", "aggregator_function_arn", "authorizer_ttl", "stage_name", "root_resource_id", "proxy_resource_id", "authorizer_id", "deployment_id", "execution_arn", "invoke_url", "gateway_responses"},
-		"portico_service_namespace": {"id", "name", "description", "arn"},
-		"portico_service":           {"id", "name", "namespace_id", "description", "policy", "arn"},
+		"portico_table":             {"id", "name", "hash_key", "range_key", "ttl_attribute", "tags", "tags_all", "arn"},
+		"portico_function":          {"id", "name", "filename", "source_code_hash", "role_arn", "handler", "runtime", "architecture", "memory_size", "timeout", "environment", "layers", "vpc_config", "tracing", "log_retention_days", "log_group_name", "tags", "tags_all", "arn", "invoke_arn"},
+		"portico_api":               {"id", "rest_api_id", "name", "authorizer_function_arn", "aggregator_function_arn", "authorizer_ttl", "stage_name", "root_resource_id", "proxy_resource_id", "authorizer_id", "deployment_id", "execution_arn", "invoke_url", "redeployment_trigger", "gateway_responses", "binary_media_types", "integration_timeout_ms", "aggregator_timeout", "cors", "access_log", "access_log_group_name", "throttling", "tracing", "tags", "tags_all"},
+		"portico_service_namespace": {"id", "name", "description", "tags", "tags_all", "arn"},
+		"portico_service":           {"id", "name", "namespace_id", "description", "policy", "table_name", "tags", "tags_all", "arn"},
+		"portico_service_policy":    {"id", "service_id", "policy", "table_name", "service_name"},
 		"portico_service_instance":  {"id", "service_id", "instance_id", "address", "port", "attributes"},
-		"portico_api_key":           {"id", "table_name", "name", "key", "key_hash", "tier", "enabled"},
-		"portico_lambda_role":       {"id", "name", "policy", "arn"},
+		"portico_api_key":           {"id", "table_name", "name", "key", "key_hash", "generate", "tier", "enabled"},
+		"portico_lambda_role":       {"id", "name", "policy", "service", "tags", "tags_all", "arn"},
 		"portico_limits":            {"id", "table_name", "document"},
-		"portico_route_table":       {"id", "table_name", "key", "document", "descriptors"},
+		"portico_auth_settings":     {"id", "table_name", "document"},
+		"portico_route_table":       {"id", "table_name", "key", "document", "descriptors", "integration_timeout_ms"},
 		"portico_grpc_descriptors":  {"id", "table_name", "name", "filename", "source_hash", "services"},
-		"portico_mesh_ca":           {"id", "name", "arn", "trust_domain", "validity_hours", "renew_before_hours", "rotate", "cert_pem", "ca_bundle_pem", "not_after"},
-		"portico_mesh_certificate":  {"id", "name", "arn", "ca_secret", "ca_cert_pem", "service", "dns_names", "validity_hours", "renew_before_hours", "cert_pem", "not_after"},
+		"portico_mesh_ca":           {"id", "name", "arn", "trust_domain", "validity_hours", "renew_before_hours", "rotate", "cert_pem", "ca_bundle_pem", "not_after", "version_id", "create_secret", "recovery_window_in_days", "tags", "tags_all"},
+		"portico_mesh_certificate":  {"id", "name", "arn", "ca_secret", "ca_cert_pem", "service", "dns_names", "validity_hours", "renew_before_hours", "cert_pem", "not_after", "version_id", "create_secret", "recovery_window_in_days", "tags", "tags_all"},
+		"portico_domain":            {"id", "domain_name", "certificate_arn", "security_policy", "rest_api_id", "stage_name", "base_path", "regional_domain_name", "regional_hosted_zone_id", "url", "tags", "tags_all"},
 		"portico_layer":             {"id", "name", "filename", "source_code_hash", "description", "compatible_architectures", "compatible_runtimes", "arn", "layer_arn", "version"},
 	}
+	// Resources that wait for AWS have a timeouts block.
+	withTimeouts := map[string]bool{"portico_table": true, "portico_function": true, "portico_api": true,
+		"portico_service_namespace": true, "portico_service": true, "portico_service_instance": true}
 	p := New("test")()
 	got := map[string]bool{}
 	for _, newResource := range p.Resources(ctx) {
@@ -96,6 +102,9 @@ func TestResources(t *testing.T) {
 			attrs, ok := want[meta.TypeName]
 			if !ok {
 				t.Fatalf("unexpected resource %q", meta.TypeName)
+			}
+			if _, ok := s.Blocks["timeouts"]; ok != withTimeouts[meta.TypeName] {
+				t.Errorf("timeouts block: got %v, want %v", ok, withTimeouts[meta.TypeName])
 			}
 			if len(s.Attributes) != len(attrs) {
 				t.Errorf("got %d attributes, want %d (%v)", len(s.Attributes), len(attrs), attrs)
@@ -123,6 +132,7 @@ func TestDataSources(t *testing.T) {
 		"portico_api":               {"id", "stage_name", "name", "invoke_url", "execution_arn"},
 		"portico_service_instances": {"id", "namespace_name", "service_name", "instances"},
 		"portico_caller":            {"account_id", "arn", "region"},
+		"portico_auth_settings":     {"id", "document", "issuers"},
 	}
 	p := New("test")()
 	got := map[string]bool{}

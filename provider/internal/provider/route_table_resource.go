@@ -4,17 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -46,9 +47,12 @@ type RouteTableResourceModel struct {
 	ID        types.String `tfsdk:"id"`
 	TableName types.String `tfsdk:"table_name"`
 	Key       types.String `tfsdk:"key"`
-	Document  types.String `tfsdk:"document"`
+	Document  jsonValue    `tfsdk:"document"`
 	// Descriptors maps descriptor set names to files, for plan-time checks.
 	Descriptors types.Map `tfsdk:"descriptors"`
+	// IntegrationTimeout is API Gateway's integration timeout (ms) the
+	// routes' timeouts must fit in.
+	IntegrationTimeout types.Int64 `tfsdk:"integration_timeout_ms"`
 }
 
 // NewRouteTableResource returns a portico_route_table resource.
@@ -66,8 +70,11 @@ func (r *RouteTableResource) Schema(_ context.Context, _ resource.SchemaRequest,
 		MarkdownDescription: "The aggregator's route table: a versioned JSON document (see `internal/route`) stored in one " +
 			"item `{pk = key, document = ...}` of a DynamoDB table, which the aggregator reads at cold start and re-reads " +
 			"every `PORTICO_ROUTES_REFRESH`. The document is validated at plan time with the aggregator's own rules " +
-			"(paths, methods, header predicates, precedence ties, composite calls); a route timeout beyond API Gateway's " +
-			"29 s integration timeout is a warning. Import with the table name (or `<table_name>/<key>`).",
+			"(paths, methods, header predicates, precedence ties, composite calls), and a route timeout that does not fit " +
+			"behind API Gateway's integration timeout (`integration_timeout_ms` less 2 s) is refused. Every faulty route is " +
+			"reported at once, each naming the route. " +
+			"Creating it refuses to overwrite a route table already in the item and says how to import it. " +
+			"Import with the table name (or `<table_name>/<key>`).",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`<table_name>`, or `<table_name>/<key>` when `key` is not the default.",
@@ -78,34 +85,52 @@ func (r *RouteTableResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				MarkdownDescription: "DynamoDB table that holds the item; its partition key must be `pk` (string). Changing it replaces the item.",
 				Required:            true,
 				PlanModifiers:       replace,
-				Validators:          []validator.String{stringvalidator.LengthBetween(3, 255)},
+				Validators:          []validator.String{tableNameValidator},
 			},
 			"key": schema.StringAttribute{
-				MarkdownDescription: "Partition key value of the item. Defaults to `" + statetable.RoutesKey + "`, what the aggregator reads " +
-					"unless `PORTICO_ROUTES_KEY` says otherwise. Changing it replaces the item.",
-				Optional:      true,
-				Computed:      true,
-				Default:       stringdefault.StaticString(statetable.RoutesKey),
-				PlanModifiers: replace,
-				Validators:    []validator.String{stringvalidator.LengthBetween(1, 1024)},
+				MarkdownDescription: "Partition key value of the item: always `" + statetable.RoutesKey + "`, the only item the " +
+					"functions read their routes from. Kept so that configurations that set it still parse; any other value is an error.",
+				DeprecationMessage: "The functions read their routes from " + statetable.RoutesKey + " only; remove the key argument.",
+				Optional:           true,
+				Computed:           true,
+				Default:            stringdefault.StaticString(statetable.RoutesKey),
+				PlanModifiers:      replace,
+				Validators:         []validator.String{routesKeyValidator{}},
 			},
 			"document": schema.StringAttribute{
 				MarkdownDescription: "The route document as JSON, usually `jsonencode({version = 1, routes = [...]})`. " +
-					"Validated at plan time; changes in place.",
-				Required: true,
+					"Validated at plan time; changes in place. Compared as JSON: key order and white space are not changes.",
+				CustomType: jsonTypeOf(jsonAny),
+				Required:   true,
 			},
 			"descriptors": schema.MapAttribute{
 				MarkdownDescription: "The descriptor sets the document's gRPC routes name, by name: the path of each set's file, " +
 					"usually `{ payments = portico_grpc_descriptors.payments.filename }`. Used only at plan time, to refuse gRPC routes " +
 					"that name a set not listed here, a method or annotated service the set lacks, a path variable that is not a field, " +
 					"or a client-streaming or bidirectional method; it also makes Terraform write the sets before the routes. Without it " +
-					"gRPC routes are checked when the aggregator loads the table, which keeps its last good table if they do not fit.",
+					"gRPC routes are checked when the aggregator loads the table, which keeps its last good table if they do not fit. " +
+					"The map is kept in the item (`" + descriptorFilesAttribute + "`), so an imported route table plans no change.",
 				ElementType: types.StringType,
 				Optional:    true,
+			},
+			"integration_timeout_ms": schema.Int64Attribute{
+				MarkdownDescription: "API Gateway's integration timeout in front of the aggregator, in milliseconds, usually " +
+					"`portico_api.<name>.integration_timeout_ms`. Every route's timeout must be at most this less 2 s (the " +
+					"function ends 1 s before API Gateway gives up and keeps 1 s for its own work), or the plan refuses it: " +
+					"behind API Gateway a longer route would end in `{\"message\":\"Endpoint request timed out\"}` while its " +
+					"backend call goes on. Defaults to 29000, API Gateway's default. Kept in the item (`" + integrationTimeoutAttribute + "`).",
+				Optional:   true,
+				Computed:   true,
+				Default:    int64default.StaticInt64(defaultIntegrationTimeout),
+				Validators: []validator.Int64{int64validator.Between(50, maxIntegrationTimeout)},
 			},
 		},
 	}
 }
+
+// integrationTimeoutAttribute is the item attribute that keeps
+// integration_timeout_ms, for Read.
+const integrationTimeoutAttribute = "integrationTimeoutMs"
 
 func (r *RouteTableResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.clients = clientsFrom(req.ProviderData, &resp.Diagnostics)
@@ -114,13 +139,27 @@ func (r *RouteTableResource) Configure(_ context.Context, req resource.Configure
 // ValidateConfig checks the document with the aggregator's validation, so a
 // document the aggregator would refuse never gets applied.
 func (r *RouteTableResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var doc types.String
+	var doc jsonValue
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("document"), &doc)...)
 	if resp.Diagnostics.HasError() || doc.IsNull() || doc.IsUnknown() {
 		return
 	}
 	t := validateRouteDocument(doc.ValueString(), &resp.Diagnostics)
-	if t == nil || len(t.GRPCRoutes()) == 0 {
+	if t == nil {
+		return
+	}
+	var timeout types.Int64
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("integration_timeout_ms"), &timeout)...)
+	if !timeout.IsUnknown() {
+		limit := int64(defaultIntegrationTimeout)
+		if !timeout.IsNull() {
+			limit = timeout.ValueInt64()
+		}
+		for _, p := range t.TimeoutProblems(time.Duration(limit) * time.Millisecond) {
+			resp.Diagnostics.AddAttributeError(path.Root("document"), "Route timeout beyond API Gateway's", p)
+		}
+	}
+	if len(t.GRPCRoutes()) == 0 {
 		return
 	}
 	var files types.Map
@@ -131,19 +170,18 @@ func (r *RouteTableResource) ValidateConfig(ctx context.Context, req resource.Va
 	validateGRPCRoutes(ctx, t, files, &resp.Diagnostics)
 }
 
-// validateRouteDocument adds an error for an invalid document and a warning
-// for each route.Table warning.
-// It returns the table, or nil when the document is invalid.
+// descriptorFilesAttribute is the item attribute that keeps the descriptors
+// map, for Read.
+const descriptorFilesAttribute = "descriptorFiles"
+
+// validateRouteDocument adds an error for each problem of an invalid
+// document (one per route, naming it). It returns the table, or nil when the
+// document is invalid.
 func validateRouteDocument(doc string, diags *diag.Diagnostics) *route.Table {
-	t, err := route.Parse([]byte(doc))
-	if err != nil {
+	t, problems := routeDocumentProblems(doc)
+	for _, p := range problems {
 		diags.AddAttributeError(path.Root("document"), "Invalid route table",
-			"The aggregator would refuse this route document and keep its current table: "+
-				strings.TrimPrefix(err.Error(), route.ErrInvalid.Error()+": "))
-		return nil
-	}
-	for _, w := range t.Warnings() {
-		diags.AddAttributeWarning(path.Root("document"), "Route timeout beyond API Gateway's limit", w)
+			"The aggregator would refuse this route document and keep its current table: "+p.String())
 	}
 	return t
 }
@@ -155,7 +193,8 @@ func routeTableID(table, key string) string {
 	return table + "/" + key
 }
 
-// parseRouteTableImportID splits "<table_name>" or "<table_name>/<key>".
+// parseRouteTableImportID splits "<table_name>" or "<table_name>/<key>"; the
+// key, when given, must be the one the functions read.
 func parseRouteTableImportID(id string) (table, key string, err error) {
 	table, key, ok := strings.Cut(id, "/")
 	if !ok {
@@ -164,38 +203,44 @@ func parseRouteTableImportID(id string) (table, key string, err error) {
 	if table == "" || key == "" {
 		return "", "", fmt.Errorf("import ID %q: want <table_name> or <table_name>/<key>", id)
 	}
+	if key != statetable.RoutesKey {
+		return "", "", fmt.Errorf("import ID %q: the functions read their routes from %s only, so no other item is a route table", id, statetable.RoutesKey)
+	}
 	return table, key, nil
 }
 
 // put writes the item; with create, only if it does not exist yet.
 func (r *RouteTableResource) put(ctx context.Context, data RouteTableResourceModel, create bool) error {
 	doc := data.Document.ValueString()
-	t, err := route.Parse([]byte(doc))
-	if err != nil {
-		return err // ValidateConfig caught it unless the value was unknown at plan time
+	t, problems := routeDocumentProblems(doc)
+	if t == nil {
+		return errProblems(problems) // ValidateConfig caught it unless the value was unknown at plan time
 	}
-	in := &dynamodb.PutItemInput{
-		TableName: aws.String(data.TableName.ValueString()),
-		Item: map[string]ddbtypes.AttributeValue{
-			statetable.KeyAttr:      &ddbtypes.AttributeValueMemberS{Value: data.Key.ValueString()},
-			statetable.DocumentAttr: &ddbtypes.AttributeValueMemberS{Value: doc},
-			"revision":              &ddbtypes.AttributeValueMemberS{Value: t.Document().Revision},
-			"updatedAt":             &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339)},
-		},
+	table, key := data.TableName.ValueString(), data.Key.ValueString()
+	item := map[string]ddbtypes.AttributeValue{
+		statetable.KeyAttr:      &ddbtypes.AttributeValueMemberS{Value: key},
+		statetable.DocumentAttr: &ddbtypes.AttributeValueMemberS{Value: doc},
+		"revision":              &ddbtypes.AttributeValueMemberS{Value: t.Document().Revision},
+		"updatedAt":             &ddbtypes.AttributeValueMemberS{Value: time.Now().UTC().Format(time.RFC3339)},
 	}
-	if create {
-		in.ConditionExpression = aws.String("attribute_not_exists(#pk)")
-		in.ExpressionAttributeNames = map[string]string{"#pk": statetable.KeyAttr}
+	if !data.Descriptors.IsNull() && !data.Descriptors.IsUnknown() {
+		files := map[string]ddbtypes.AttributeValue{}
+		for name, v := range data.Descriptors.Elements() {
+			if s, ok := v.(types.String); ok && !s.IsNull() && !s.IsUnknown() {
+				files[name] = &ddbtypes.AttributeValueMemberS{Value: s.ValueString()}
+			}
+		}
+		item[descriptorFilesAttribute] = &ddbtypes.AttributeValueMemberM{Value: files}
 	}
-	_, err = r.clients.DynamoDB.PutItem(ctx, in)
-	if create && hasErrorCode(err, "ConditionalCheckFailedException") {
-		return errors.New("a route table item already exists under this key; import it with " +
-			"`terraform import <address> " + routeTableID(data.TableName.ValueString(), data.Key.ValueString()) + "`")
+	if !data.IntegrationTimeout.IsNull() && !data.IntegrationTimeout.IsUnknown() {
+		item[integrationTimeoutAttribute] = &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(data.IntegrationTimeout.ValueInt64(), 10)}
 	}
+	err := r.clients.putStateItem(ctx, table, item, create,
+		&itemExistsError{What: "a route table", Table: table, Key: key, ImportID: routeTableID(table, key)})
 	if err != nil {
 		return err
 	}
-	return r.clients.bumpRevision(ctx, data.TableName.ValueString())
+	return r.clients.bumpRevision(ctx, table)
 }
 
 func (r *RouteTableResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -229,11 +274,27 @@ func (r *RouteTableResource) Read(ctx context.Context, req resource.ReadRequest,
 		addAWSError(&resp.Diagnostics, "read", "route table", data.ID.ValueString(), err)
 		return
 	}
-	doc, ok := item[statetable.DocumentAttr].(*ddbtypes.AttributeValueMemberS)
-	if !ok {
-		data.Document = types.StringValue("") // not a route table: plan rewrites it
-	} else {
-		data.Document = types.StringValue(doc.Value)
+	doc, _ := stringAttr(item, statetable.DocumentAttr) // not a route table: "", which the plan rewrites
+	data.Document = jsonString(jsonAny, doc)
+	// Items written before the map was kept have none: keep the state's.
+	if files, ok := item[descriptorFilesAttribute].(*ddbtypes.AttributeValueMemberM); ok {
+		m := map[string]string{}
+		for name, v := range files.Value {
+			if s, ok := v.(*ddbtypes.AttributeValueMemberS); ok {
+				m[name] = s.Value
+			}
+		}
+		v, dd := types.MapValueFrom(ctx, types.StringType, m)
+		resp.Diagnostics.Append(dd...)
+		data.Descriptors = v
+	}
+	if n, ok := item[integrationTimeoutAttribute].(*ddbtypes.AttributeValueMemberN); ok {
+		if v, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+			data.IntegrationTimeout = types.Int64Value(v)
+		}
+	}
+	if data.IntegrationTimeout.IsNull() || data.IntegrationTimeout.IsUnknown() {
+		data.IntegrationTimeout = types.Int64Value(defaultIntegrationTimeout)
 	}
 	data.ID = types.StringValue(routeTableID(data.TableName.ValueString(), data.Key.ValueString()))
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
@@ -301,18 +362,55 @@ func validateGRPCRoutes(ctx context.Context, t *route.Table, files types.Map, di
 			return
 		}
 		_, d, err := readDescriptorSet(p.ValueString())
+		if errors.Is(err, os.ErrNotExist) {
+			// Built in this same run: the aggregator checks the routes when
+			// it loads the table.
+			diags.AddAttributeWarning(path.Root("descriptors").AtMapKey(name), "gRPC routes not checked at plan time",
+				fmt.Sprintf("The descriptor set file %s does not exist yet, so the gRPC routes using %q are not checked now. "+
+					"The aggregator checks them when it loads the table and keeps its last good table if they do not fit.", p.ValueString(), name))
+			return
+		}
 		if err != nil {
 			diags.AddAttributeError(path.Root("descriptors").AtMapKey(name), "Invalid descriptor set", err.Error())
 			return
 		}
 		sets[name] = d
 	}
-	if _, err := t.GRPC(sets); err != nil {
-		msg := strings.TrimPrefix(err.Error(), route.ErrDescriptors.Error()+": ")
-		if errors.Is(err, transcode.ErrStreaming) {
-			msg += " (a JSON request is one message: client-streaming and bidirectional methods cannot be routed)"
+	// One diagnostic per gRPC route that does not fit, each naming it.
+	doc := t.Document()
+	for _, r := range t.GRPCRoutes() {
+		one, err := route.Compile(route.Document{Version: doc.Version, VersionHeader: doc.VersionHeader, Routes: []route.Route{*r}})
+		if err != nil {
+			continue // valid in the whole table, so valid alone
 		}
-		diags.AddAttributeError(path.Root("document"), "gRPC route does not fit its descriptor set",
-			"The aggregator would refuse this route table and keep its current one: "+msg)
+		if _, err := one.GRPC(sets); err != nil {
+			msg := strings.TrimPrefix(err.Error(), route.ErrDescriptors.Error()+": ")
+			if errors.Is(err, transcode.ErrStreaming) {
+				msg += " (a JSON request is one message: client-streaming and bidirectional methods cannot be routed)"
+			}
+			diags.AddAttributeError(path.Root("document"), "gRPC route does not fit its descriptor set",
+				"The aggregator would refuse this route table and keep its current one: "+msg)
+		}
 	}
+}
+
+// routesKeyValidator refuses any key but the one the functions read: a route
+// document written elsewhere would be applied without error and never used.
+type routesKeyValidator struct{}
+
+func (routesKeyValidator) Description(context.Context) string {
+	return "value must be " + statetable.RoutesKey
+}
+
+func (v routesKeyValidator) MarkdownDescription(ctx context.Context) string {
+	return "value must be `" + statetable.RoutesKey + "`"
+}
+
+func (routesKeyValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || req.ConfigValue.ValueString() == statetable.RoutesKey {
+		return
+	}
+	resp.Diagnostics.AddAttributeError(req.Path, "Route table under a key the functions do not read",
+		fmt.Sprintf("key is %q, but the aggregator and the authorizer read their routes from %s only: a document under any "+
+			"other key would be written and never used. Remove the key argument.", req.ConfigValue.ValueString(), statetable.RoutesKey))
 }

@@ -19,7 +19,11 @@ import (
 func TestAccRouteTable(t *testing.T) {
 	table := accName("routes")
 	clients := accClients(t)
-	config := func(service, timeout string) string {
+	config := func(service, timeout string, integration ...int) string {
+		integrationLine := ""
+		if len(integration) > 0 {
+			integrationLine = fmt.Sprintf("integration_timeout_ms = %d", integration[0])
+		}
 		return accProviderConfig() + fmt.Sprintf(`
 resource "portico_table" "state" {
   name     = %q
@@ -28,6 +32,7 @@ resource "portico_table" "state" {
 
 resource "portico_route_table" "test" {
   table_name = portico_table.state.name
+  %s
   document = jsonencode({
     version  = 1
     revision = "acc"
@@ -40,7 +45,7 @@ resource "portico_route_table" "test" {
     }]
   })
 }
-`, table, service, timeout)
+`, table, integrationLine, service, timeout)
 	}
 	stored := func(want string) resource.TestCheckFunc {
 		return func(*terraform.State) error {
@@ -79,14 +84,17 @@ resource "portico_route_table" "test" {
 					stored(`"service":"user-service"`),
 				),
 			},
+			accImportCommand("portico_route_table.test", table),
+			accImportBlock("portico_route_table.test", table),
 			{
-				ResourceName:      "portico_route_table.test",
-				ImportState:       true,
-				ImportStateId:     table,
-				ImportStateVerify: true,
+				// 30 s does not fit behind API Gateway's 29 s: refused at plan time.
+				Config:      config("api-v2-service", "30s"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`Route timeout beyond API Gateway's[\s\S]*route "users": timeout 30s`),
 			},
 			{
-				Config: config("api-v2-service", "30s"), // valid, with a warning about the 29 s limit
+				// It fits behind an integration timeout raised to 32 s.
+				Config: config("api-v2-service", "30s", 32000),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("portico_route_table.test", plancheck.ResourceActionUpdate)},
 				},
@@ -103,7 +111,7 @@ resource "portico_route_table" "test" {
 						t.Fatalf("overwrite the route table behind Terraform's back: %v", err)
 					}
 				},
-				Config: config("api-v2-service", "30s"),
+				Config: config("api-v2-service", "30s", 32000),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("portico_route_table.test", plancheck.ResourceActionUpdate)},
 				},

@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	"github.com/google/uuid"
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -33,6 +34,10 @@ const (
 	attrPort = "AWS_INSTANCE_PORT"
 )
 
+// instanceTimeouts are portico_service_instance's default timeouts: Cloud Map
+// registers and deregisters instances as operations.
+var instanceTimeouts = opTimeouts{Create: 5 * time.Minute, Update: 5 * time.Minute, Delete: 5 * time.Minute}
+
 // ServiceInstanceResource manages one instance registered in a Cloud Map service.
 type ServiceInstanceResource struct {
 	clients *Clients
@@ -40,12 +45,13 @@ type ServiceInstanceResource struct {
 
 // ServiceInstanceResourceModel is the state of a portico_service_instance.
 type ServiceInstanceResourceModel struct {
-	ID         types.String `tfsdk:"id"`
-	ServiceID  types.String `tfsdk:"service_id"`
-	InstanceID types.String `tfsdk:"instance_id"`
-	Address    types.String `tfsdk:"address"`
-	Port       types.Int64  `tfsdk:"port"`
-	Attributes types.Map    `tfsdk:"attributes"`
+	ID         types.String   `tfsdk:"id"`
+	ServiceID  types.String   `tfsdk:"service_id"`
+	InstanceID types.String   `tfsdk:"instance_id"`
+	Address    types.String   `tfsdk:"address"`
+	Port       types.Int64    `tfsdk:"port"`
+	Attributes types.Map      `tfsdk:"attributes"`
+	Timeouts   timeouts.Value `tfsdk:"timeouts"`
 }
 
 // NewServiceInstanceResource returns a portico_service_instance resource.
@@ -57,10 +63,13 @@ func (r *ServiceInstanceResource) Metadata(_ context.Context, req resource.Metad
 	resp.TypeName = req.ProviderTypeName + "_service_instance"
 }
 
-func (r *ServiceInstanceResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *ServiceInstanceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "An instance (one backend replica) registered in a Cloud Map service, with its IPv4 address, port and custom attributes.",
+		MarkdownDescription: "An instance (one backend replica) registered in a Cloud Map service, with its IPv4 address, port and " +
+			"custom attributes: for backends with fixed addresses and for the local stack. Instances of ECS services are registered " +
+			"by ECS itself; a team that manages registrations with the hashicorp/aws provider may prefer `aws_service_discovery_instance`.",
+		Blocks: map[string]schema.Block{"timeouts": instanceTimeouts.block(ctx)},
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "`<service_id>/<instance_id>`, the import id.",
@@ -71,13 +80,13 @@ func (r *ServiceInstanceResource) Schema(_ context.Context, _ resource.SchemaReq
 				MarkdownDescription: "Id of the service the instance belongs to. Changing it replaces the instance.",
 				Required:            true,
 				PlanModifiers:       replace,
-				Validators:          []validator.String{stringvalidator.LengthAtLeast(1)},
+				Validators:          []validator.String{serviceIDValidator},
 			},
 			"instance_id": schema.StringAttribute{
 				MarkdownDescription: "Id of the instance within the service. Changing it replaces the instance.",
 				Required:            true,
 				PlanModifiers:       replace,
-				Validators:          []validator.String{stringvalidator.LengthBetween(1, 64)},
+				Validators:          []validator.String{instanceIDValidator},
 			},
 			"address": schema.StringAttribute{
 				MarkdownDescription: "IPv4 address of the instance (registered as `" + attrIPv4 + "`).",
@@ -94,7 +103,7 @@ func (r *ServiceInstanceResource) Schema(_ context.Context, _ resource.SchemaReq
 					attrPort + "` are reserved: set `address` and `port` instead.",
 				ElementType: types.StringType,
 				Optional:    true,
-				Validators:  []validator.Map{reservedKeysValidator{reserved: []string{attrIPv4, attrPort}}},
+				Validators:  []validator.Map{reservedKeysValidator{reserved: []string{attrIPv4, attrPort}}, instanceAttributesValidator{}},
 			},
 		},
 	}
@@ -209,6 +218,8 @@ func (r *ServiceInstanceResource) Create(ctx context.Context, req resource.Creat
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, data.Timeouts, opCreate, instanceTimeouts, &resp.Diagnostics)
+	defer cancel()
 	if err := r.register(ctx, &data); err != nil {
 		addAWSError(&resp.Diagnostics, "register", "Cloud Map instance", r.name(data), err)
 		return
@@ -247,6 +258,8 @@ func (r *ServiceInstanceResource) Update(ctx context.Context, req resource.Updat
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, data.Timeouts, opUpdate, instanceTimeouts, &resp.Diagnostics)
+	defer cancel()
 	// RegisterInstance with an existing instance id replaces its attributes.
 	if err := r.register(ctx, &data); err != nil {
 		addAWSError(&resp.Diagnostics, "update", "Cloud Map instance", r.name(data), err)
@@ -265,6 +278,8 @@ func (r *ServiceInstanceResource) Delete(ctx context.Context, req resource.Delet
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, data.Timeouts, opDelete, instanceTimeouts, &resp.Diagnostics)
+	defer cancel()
 	tflog.Info(ctx, "deregistering Cloud Map instance", map[string]any{"id": r.name(data)})
 	out, err := r.clients.ServiceDiscovery.DeregisterInstance(ctx, &servicediscovery.DeregisterInstanceInput{
 		ServiceId:  aws.String(data.ServiceID.ValueString()),

@@ -65,11 +65,8 @@ func TestAccServiceInstance(t *testing.T) {
 					resource.TestCheckResourceAttrWith(addr, "service_id", func(v string) error { serviceID = v; return nil }),
 				),
 			},
-			{
-				ResourceName:      addr,
-				ImportState:       true,
-				ImportStateVerify: true,
-			},
+			accImportCommand(addr, ""),
+			accImportBlock(addr, ""),
 			{
 				Config: config(18091, "v2"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{

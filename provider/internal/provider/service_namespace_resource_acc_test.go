@@ -53,11 +53,8 @@ func TestAccServiceNamespace(t *testing.T) {
 					resource.TestMatchResourceAttr(addr, "arn", regexpMust(`^arn:aws:servicediscovery:.*:namespace/ns-`)),
 				),
 			},
-			{
-				ResourceName:      addr,
-				ImportState:       true,
-				ImportStateVerify: true,
-			},
+			accImportCommand(addr, ""),
+			accImportBlock(addr, ""),
 			{
 				Config: accProviderConfig() + accNamespaceConfig(name, "second"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -89,6 +86,65 @@ func TestAccServiceNamespace(t *testing.T) {
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)},
 				},
 				Check: resource.TestCheckResourceAttr(addr, "description", "second"),
+			},
+		},
+	})
+}
+
+// TestAccServiceNamespaceDeleteTimeout honours the delete timeout: with a
+// service registered in the namespace behind Terraform's back, Cloud Map
+// refuses the delete (ResourceInUse) and the provider retries only until
+// timeouts.delete (3s), then says what it waited for; once the service is
+// gone the destroy succeeds.
+func TestAccServiceNamespaceDeleteTimeout(t *testing.T) {
+	name := accName("nsto") + ".local"
+	clients := accClients(t)
+	ctx := context.Background()
+	const addr = "portico_service_namespace.test"
+	config := accProviderConfig() + fmt.Sprintf(`
+resource "portico_service_namespace" "test" {
+  name = %q
+  timeouts {
+    delete = "3s"
+  }
+}
+`, name)
+	var id, serviceID string
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { accPreCheck(t) },
+		ProtoV6ProviderFactories: accProviders,
+		CheckDestroy:             accCheckNamespaceGone(clients),
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					accCaptureID(addr, &id),
+					resource.TestCheckResourceAttr(addr, "timeouts.delete", "3s"),
+					func(*terraform.State) error {
+						out, err := clients.ServiceDiscovery.CreateService(ctx, &servicediscovery.CreateServiceInput{
+							Name: aws.String("squatter"), NamespaceId: aws.String(id),
+						})
+						if err != nil {
+							return fmt.Errorf("register a service behind Terraform's back: %w", err)
+						}
+						serviceID = aws.ToString(out.Service.Id)
+						return nil
+					},
+				),
+			},
+			{
+				Config:      config,
+				Destroy:     true,
+				ExpectError: regexpMust(`timed\s+out\s+after\s+3(\.\d)?s\s+waiting\s+for\s+the\s+services\s+of\s+namespace`),
+			},
+			{
+				PreConfig: func() {
+					if _, err := clients.ServiceDiscovery.DeleteService(ctx, &servicediscovery.DeleteServiceInput{Id: aws.String(serviceID)}); err != nil {
+						t.Fatalf("delete the service behind Terraform's back: %v", err)
+					}
+				},
+				Config:   config,
+				PlanOnly: true,
 			},
 		},
 	})

@@ -5,14 +5,18 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/portico-gw/portico/internal/statetable"
 	"github.com/portico-gw/portico/pkg/mesh/cloudmap"
 )
 
@@ -59,11 +63,8 @@ func TestAccService(t *testing.T) {
 					resource.TestMatchResourceAttr(addr, "arn", regexpMust(`^arn:aws:servicediscovery:.*:service/srv-`)),
 				),
 			},
-			{
-				ResourceName:      addr,
-				ImportState:       true,
-				ImportStateVerify: true,
-			},
+			accImportCommand(addr, ""),
+			accImportBlock(addr, ""),
 			{
 				Config: config("second"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -157,14 +158,11 @@ resource "portico_service" "test" {
 				Config: config(canary(95, 5)),
 				Check:  resource.ComposeAggregateTestCheckFunc(accCaptureID(addr, &id), func(s *terraform.State) error { return inCloudMap(5, true)(s) }),
 			},
-			{
-				// Import reads the policy back as compact JSON, whose text
-				// differs from jsonencode's; its meaning is checked above.
-				ResourceName:            addr,
-				ImportState:             true,
-				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"policy"},
-			},
+			// Import reads the policy back as Cloud Map holds it, in another
+			// key order than jsonencode's: the same policy, so the import
+			// block plans nothing.
+			accImportPolicy(addr, "", `{"versions":[{"version":"v1","weight":95},{"version":"v2","weight":5}],"routes":[{"header":"X-Test-User","value":"true","version":"v2"}]}`),
+			accImportBlock(addr, ""),
 			{
 				Config:      config(canary(95, 10)),
 				PlanOnly:    true,
@@ -183,6 +181,94 @@ resource "portico_service" "test" {
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
 				},
 				Check: func(s *terraform.State) error { return inCloudMap(0, false)(s) },
+			},
+		},
+	})
+}
+
+// With table_name, the policy is also written to the gateway's state table
+// (where the aggregator reads it with its configuration), with the revision
+// bumped; a change or a removal of that copy outside Terraform plans a write;
+// destroy removes it.
+func TestAccServicePolicyPublishedToGateway(t *testing.T) {
+	ns := accName("pub") + ".local"
+	table := accName("pubtable")
+	clients := accClients(t)
+	const addr = "portico_service.test"
+	key := map[string]ddbtypes.AttributeValue{statetable.KeyAttr: &ddbtypes.AttributeValueMemberS{Value: statetable.PolicyKey("users")}}
+	config := func(policy string) string {
+		return accProviderConfig() + accNamespaceConfig(ns, "acceptance test") + fmt.Sprintf(`
+resource "portico_table" "t" {
+  name          = %q
+  hash_key      = "pk"
+  ttl_attribute = "ttl"
+}
+
+resource "portico_service" "test" {
+  name         = "users"
+  namespace_id = portico_service_namespace.test.id
+  table_name   = portico_table.t.name
+  policy       = %s
+}
+`, table, policy)
+	}
+	published := func(want string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			out, err := clients.DynamoDB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(table), Key: key, ConsistentRead: aws.Bool(true)})
+			if err != nil {
+				return err
+			}
+			doc, _ := out.Item[statetable.DocumentAttr].(*ddbtypes.AttributeValueMemberS)
+			if doc == nil || !strings.Contains(doc.Value, want) {
+				return fmt.Errorf("published policy: got %v, want a document containing %s", out.Item, want)
+			}
+			rev, err := clients.DynamoDB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(table),
+				Key: map[string]ddbtypes.AttributeValue{statetable.KeyAttr: &ddbtypes.AttributeValueMemberS{Value: statetable.RevisionKey}}})
+			if err != nil || rev.Item[statetable.RevisionAttr] == nil {
+				return fmt.Errorf("revision item: got %v %v, want one the write bumped", rev.Item, err)
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { accPreCheck(t) },
+		ProtoV6ProviderFactories: accProviders,
+		CheckDestroy:             resource.ComposeAggregateTestCheckFunc(accCheckServiceGone(clients), accCheckNamespaceGone(clients)),
+		Steps: []resource.TestStep{
+			{
+				Config: config(`jsonencode({ mtls = true, retry = { attempts = 2 } })`),
+				Check:  published(`"attempts":2`),
+			},
+			{
+				Config: config(`jsonencode({ mtls = true, retry = { attempts = 3 } })`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: published(`"attempts":3`),
+			},
+			{
+				// Drift: the gateway's copy is changed behind Terraform's back;
+				// the plan writes the configured policy again.
+				PreConfig: func() {
+					clients.DynamoDB.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]ddbtypes.AttributeValue{
+						statetable.KeyAttr: key[statetable.KeyAttr], statetable.DocumentAttr: &ddbtypes.AttributeValueMemberS{Value: `{"retry":{"attempts":1}}`}}})
+				},
+				Config: config(`jsonencode({ mtls = true, retry = { attempts = 3 } })`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: published(`"attempts":3`),
+			},
+			{
+				// Removing the policy removes the gateway's copy.
+				Config: config(`null`),
+				Check: func(*terraform.State) error {
+					out, err := clients.DynamoDB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(table), Key: key, ConsistentRead: aws.Bool(true)})
+					if err != nil || len(out.Item) != 0 {
+						return fmt.Errorf("got %v %v, want the gateway's copy gone", out.Item, err)
+					}
+					return nil
+				},
 			},
 		},
 	})

@@ -34,20 +34,3 @@ func TestServicePolicyValidation(t *testing.T) {
 		})
 	}
 }
-
-func TestSamePolicy(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want bool
-	}{
-		{`{"versions":[{"version":"v1","weight":100}]}`, "{\n  \"versions\": [ {\"weight\": 100, \"version\": \"v1\"} ]\n}", true},
-		{`{"retry":{"perTryTimeout":"2s"}}`, `{"retry":{"perTryTimeout":"2000ms"}}`, true},
-		{`{"versions":[]}`, `{}`, true},
-		{`{"versions":[{"version":"v1","weight":100}]}`, `{"versions":[{"version":"v2","weight":100}]}`, false},
-	}
-	for _, tt := range tests {
-		if got := samePolicy(tt.a, tt.b); got != tt.want {
-			t.Errorf("samePolicy(%s, %s): got %v, want %v", tt.a, tt.b, got, tt.want)
-		}
-	}
-}

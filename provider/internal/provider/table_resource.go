@@ -3,10 +3,12 @@ package provider
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -22,6 +24,7 @@ var (
 	_ resource.Resource                = &TableResource{}
 	_ resource.ResourceWithConfigure   = &TableResource{}
 	_ resource.ResourceWithImportState = &TableResource{}
+	_ resource.ResourceWithModifyPlan  = &TableResource{}
 )
 
 // TableResource manages a DynamoDB table billed per request.
@@ -31,13 +34,20 @@ type TableResource struct {
 
 // TableResourceModel is the state of a portico_table.
 type TableResourceModel struct {
-	ID           types.String `tfsdk:"id"`
-	Name         types.String `tfsdk:"name"`
-	HashKey      types.String `tfsdk:"hash_key"`
-	RangeKey     types.String `tfsdk:"range_key"`
-	TTLAttribute types.String `tfsdk:"ttl_attribute"`
-	ARN          types.String `tfsdk:"arn"`
+	ID           types.String   `tfsdk:"id"`
+	Name         types.String   `tfsdk:"name"`
+	HashKey      types.String   `tfsdk:"hash_key"`
+	RangeKey     types.String   `tfsdk:"range_key"`
+	TTLAttribute types.String   `tfsdk:"ttl_attribute"`
+	Tags         types.Map      `tfsdk:"tags"`
+	TagsAll      types.Map      `tfsdk:"tags_all"`
+	ARN          types.String   `tfsdk:"arn"`
+	Timeouts     timeouts.Value `tfsdk:"timeouts"`
 }
+
+// tableTimeouts are portico_table's default timeouts: a table is usually
+// ACTIVE within seconds; a TTL change may take longer.
+var tableTimeouts = opTimeouts{Create: 10 * time.Minute, Update: 10 * time.Minute, Delete: 10 * time.Minute}
 
 // NewTableResource returns a portico_table resource.
 func NewTableResource() resource.Resource {
@@ -48,10 +58,14 @@ func (r *TableResource) Metadata(_ context.Context, req resource.MetadataRequest
 	resp.TypeName = req.ProviderTypeName + "_table"
 }
 
-func (r *TableResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func (r *TableResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "A DynamoDB table billed per request (`PAY_PER_REQUEST`), with string keys.",
+		MarkdownDescription: "A DynamoDB table billed per request (`PAY_PER_REQUEST`), with string keys: Portico's state table " +
+			"(partition key `pk`, TTL attribute `ttl`) for a local stack or a turnkey deployment. A team that manages its tables " +
+			"with the hashicorp/aws provider may prefer `aws_dynamodb_table` (encryption with its own KMS key, point-in-time " +
+			"recovery, replicas, tags); Portico's resources take a table name and work with either.",
+		Blocks: map[string]schema.Block{"timeouts": tableTimeouts.block(ctx)},
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The table name.",
@@ -62,7 +76,7 @@ func (r *TableResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				MarkdownDescription: "Table name. Changing it replaces the table.",
 				Required:            true,
 				PlanModifiers:       replace,
-				Validators:          []validator.String{stringvalidator.LengthBetween(3, 255)},
+				Validators:          []validator.String{tableNameValidator},
 			},
 			"hash_key": schema.StringAttribute{
 				MarkdownDescription: "Name of the partition key attribute (type `S`). Changing it replaces the table.",
@@ -78,10 +92,15 @@ func (r *TableResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 			},
 			"ttl_attribute": schema.StringAttribute{
 				MarkdownDescription: "Name of the attribute that holds each item's expiry time (epoch seconds). " +
-					"Unset means TTL is disabled. Changes in place.",
+					"Unset means TTL is disabled. Setting or removing it changes the table in place. Changing it from one " +
+					"attribute to another is refused at plan time: DynamoDB would have to disable TTL and enable it again, and " +
+					"it refuses a second TTL change within an hour of the first. Do it in two applies an hour apart: remove " +
+					"`ttl_attribute`, apply, then set the new one and apply.",
 				Optional:   true,
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
+			"tags":     tagsAttribute(),
+			"tags_all": tagsAllAttribute(),
 			"arn": schema.StringAttribute{
 				MarkdownDescription: "ARN of the table.",
 				Computed:            true,
@@ -106,12 +125,40 @@ func tableKeys(hashKey, rangeKey string) ([]ddbtypes.AttributeDefinition, []ddbt
 	return defs, keys
 }
 
+// ModifyPlan plans tags_all and refuses a TTL attribute changed to another
+// one, which DynamoDB cannot do in one apply.
+func (r *TableResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	modifyPlanTags(ctx, req, resp, defaultTagsOf(r.clients))
+	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
+		return
+	}
+	var planTTL, stateTTL types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("ttl_attribute"), &planTTL)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("ttl_attribute"), &stateTTL)...)
+	if err := ttlChange(stateTTL, planTTL); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("ttl_attribute"), "TTL attribute cannot change in one apply", err.Error())
+	}
+}
+
+// ttlChange refuses a change of the TTL attribute from one name to another.
+func ttlChange(state, plan types.String) error {
+	if state.IsNull() || state.IsUnknown() || plan.IsNull() || plan.IsUnknown() || state.Equal(plan) {
+		return nil
+	}
+	return fmt.Errorf("ttl_attribute would change from %q to %q. DynamoDB has one TTL attribute per table, so this means "+
+		"disabling TTL and enabling it again, and DynamoDB refuses any TTL change within an hour of the previous one "+
+		"(UpdateTimeToLive: ValidationException). Change it in two applies: remove ttl_attribute and apply (TTL is disabled), "+
+		"then, an hour later, set ttl_attribute = %q and apply", state.ValueString(), plan.ValueString(), plan.ValueString())
+}
+
 func (r *TableResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var data TableResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &data)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, data.Timeouts, opCreate, tableTimeouts, &resp.Diagnostics)
+	defer cancel()
 	name := data.Name.ValueString()
 	defs, keys := tableKeys(data.HashKey.ValueString(), data.RangeKey.ValueString())
 
@@ -129,7 +176,7 @@ func (r *TableResource) Create(ctx context.Context, req resource.CreateRequest, 
 	data.ID = types.StringValue(name)
 
 	waiter := dynamodb.NewTableExistsWaiter(r.clients.DynamoDB)
-	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, waitTimeout); err != nil {
+	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, remaining(ctx)); err != nil {
 		addAWSError(&resp.Diagnostics, "wait for ACTIVE status of", "DynamoDB table", name, err)
 		r.saveTainted(ctx, resp, data)
 		return
@@ -141,6 +188,19 @@ func (r *TableResource) Create(ctx context.Context, req resource.CreateRequest, 
 			r.saveTainted(ctx, resp, data)
 			return
 		}
+	}
+	out, err := r.clients.DynamoDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err == nil {
+		data.ARN = types.StringValue(aws.ToString(out.Table.TableArn))
+		var all types.Map
+		if all, err = applyTags(ctx, dynamoTags{r.clients.DynamoDB}, data.ARN.ValueString(), defaultTagsOf(r.clients), data.Tags, types.MapNull(types.StringType)); err == nil {
+			data.TagsAll = all
+		}
+	}
+	if err != nil {
+		addAWSError(&resp.Diagnostics, "tag", "DynamoDB table", name, err)
+		r.saveTainted(ctx, resp, data)
+		return
 	}
 
 	found, err := r.read(ctx, &data)
@@ -160,6 +220,9 @@ func (r *TableResource) Create(ctx context.Context, req resource.CreateRequest, 
 func (r *TableResource) saveTainted(ctx context.Context, resp *resource.CreateResponse, data TableResourceModel) {
 	if data.ARN.IsUnknown() {
 		data.ARN = types.StringNull()
+	}
+	if data.TagsAll.IsUnknown() {
+		data.TagsAll = types.MapNull(types.StringType)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
@@ -189,6 +252,9 @@ func (r *TableResource) read(ctx context.Context, data *TableResourceModel) (fou
 	data.ID = types.StringValue(aws.ToString(t.TableName))
 	data.Name = types.StringValue(aws.ToString(t.TableName))
 	data.ARN = types.StringValue(aws.ToString(t.TableArn))
+	if err := readTags(ctx, dynamoTags{r.clients.DynamoDB}, data.ARN.ValueString(), defaultTagsOf(r.clients), &data.Tags, &data.TagsAll); err != nil {
+		return true, err
+	}
 	data.RangeKey = types.StringNull()
 	for _, k := range t.KeySchema {
 		switch k.KeyType {
@@ -239,23 +305,35 @@ func (r *TableResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, plan.Timeouts, opUpdate, tableTimeouts, &resp.Diagnostics)
+	defer cancel()
 	name := plan.Name.ValueString()
 	oldTTL, newTTL := state.TTLAttribute.ValueString(), plan.TTLAttribute.ValueString()
-	if oldTTL != newTTL {
-		// DynamoDB has one TTL attribute per table: disable the old one first.
-		if oldTTL != "" {
-			tflog.Info(ctx, "disabling TTL", map[string]any{"name": name, "attribute": oldTTL})
-			if err := r.setTTL(ctx, name, oldTTL, false); err != nil {
-				addAWSError(&resp.Diagnostics, "disable TTL on", "DynamoDB table", name, err)
-				return
-			}
+	if err := ttlChange(state.TTLAttribute, plan.TTLAttribute); err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("ttl_attribute"), "TTL attribute cannot change in one apply", err.Error())
+		return
+	}
+	switch {
+	case oldTTL != "" && newTTL == "":
+		tflog.Info(ctx, "disabling TTL", map[string]any{"name": name, "attribute": oldTTL})
+		if err := r.setTTL(ctx, name, oldTTL, false); err != nil {
+			addAWSError(&resp.Diagnostics, "disable TTL on", "DynamoDB table", name, err)
+			return
 		}
-		if newTTL != "" {
-			tflog.Info(ctx, "enabling TTL", map[string]any{"name": name, "attribute": newTTL})
-			if err := r.setTTL(ctx, name, newTTL, true); err != nil {
-				addAWSError(&resp.Diagnostics, "enable TTL on", "DynamoDB table", name, err)
-				return
+	case oldTTL == "" && newTTL != "":
+		tflog.Info(ctx, "enabling TTL", map[string]any{"name": name, "attribute": newTTL})
+		if err := r.setTTL(ctx, name, newTTL, true); err != nil {
+			if hasErrorCode(err, "ValidationException") {
+				err = fmt.Errorf("%w (DynamoDB refuses a TTL change within an hour of the previous one: apply again later)", err)
 			}
+			addAWSError(&resp.Diagnostics, "enable TTL on", "DynamoDB table", name, err)
+			return
+		}
+	}
+	if !plan.TagsAll.Equal(state.TagsAll) {
+		if _, err := applyTags(ctx, dynamoTags{r.clients.DynamoDB}, state.ARN.ValueString(), defaultTagsOf(r.clients), plan.Tags, state.TagsAll); err != nil {
+			addAWSError(&resp.Diagnostics, "tag", "DynamoDB table", name, err)
+			return
 		}
 	}
 	found, err := r.read(ctx, &plan)
@@ -277,6 +355,8 @@ func (r *TableResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ctx, cancel := withTimeout(ctx, data.Timeouts, opDelete, tableTimeouts, &resp.Diagnostics)
+	defer cancel()
 	name := data.Name.ValueString()
 	tflog.Info(ctx, "deleting DynamoDB table", map[string]any{"name": name})
 	_, err := r.clients.DynamoDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)})
@@ -288,7 +368,7 @@ func (r *TableResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 		return
 	}
 	waiter := dynamodb.NewTableNotExistsWaiter(r.clients.DynamoDB)
-	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, waitTimeout); err != nil {
+	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, remaining(ctx)); err != nil {
 		addAWSError(&resp.Diagnostics, "wait for deletion of", "DynamoDB table", name, err)
 	}
 }

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -9,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
@@ -79,5 +81,31 @@ func TestStringOrNil(t *testing.T) {
 	}
 	if got := stringOrNil("x"); got == nil || *got != "x" {
 		t.Errorf(`stringOrNil("x"): got %v, want pointer to "x"`, got)
+	}
+}
+
+func TestTTLChange(t *testing.T) {
+	s, n := types.StringValue, types.StringNull()
+	tests := []struct {
+		name        string
+		state, plan types.String
+		refused     bool
+	}{
+		{"enable", n, s("ttl"), false},
+		{"disable", s("ttl"), n, false},
+		{"unchanged", s("ttl"), s("ttl"), false},
+		{"unknown", s("ttl"), types.StringUnknown(), false},
+		{"another attribute", s("ttl"), s("expires"), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ttlChange(tt.state, tt.plan)
+			if (err != nil) != tt.refused {
+				t.Fatalf("got %v, want refused %v", err, tt.refused)
+			}
+			if err != nil && !strings.Contains(err.Error(), "two applies") {
+				t.Fatalf("got %q, want the two-step way in the message", err)
+			}
+		})
 	}
 }

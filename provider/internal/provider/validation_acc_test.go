@@ -90,7 +90,7 @@ resource "portico_api_key" "k" {
 resource "portico_limits" "l" {
   table_name = "state"
   document   = jsonencode({ version = 1, rules = [{ name = "ip", dimension = "ip", requests = 100, window = "2 minutes" }] })
-}`, `(?s)document.*rule 0 \("ip"\): window "2 minutes": want a duration such as 1s, 1m, 1h or 24h`},
+}`, `(?s)document.*rule 0 \("ip"\): window "2 minutes": want a duration such as 1s, 1m, 1h, 24h`},
 		{"limits dimension", `
 resource "portico_limits" "l" {
   table_name = "state"
@@ -125,6 +125,83 @@ resource "portico_route_table" "r" {
     { id = "p2", match = { pathPrefix = "/p", version = "2" }, service = "p", cache = { ttl = "1m" } },
   ] })
 }`, `(?s)the route matches on the header X-Api-Version, so its cache must vary on it`},
+		// Values AWS would refuse anyway.
+		{"retired runtime", sprintf(fn, `runtime = "go1.x"`), `(?s)runtime.*value must be one of`},
+		{"function name", `
+resource "portico_function" "f" {
+  name             = "my.function"
+  filename         = "f.zip"
+  source_code_hash = "x"
+  role_arn         = "arn:aws:iam::000000000000:role/r"
+}`, `(?s)name.*a Lambda function name: 1 to 64 letters, digits, '-' or '_', got "my.function"`},
+		{"role ARN", `
+resource "portico_function" "f" {
+  name             = "f"
+  filename         = "f.zip"
+  source_code_hash = "x"
+  role_arn         = "portico-role"
+}`, `(?s)role_arn.*an IAM role ARN`},
+		{"reserved environment variables, each reported", sprintf(fn, `environment = { AWS_REGION = "x", "9LIVES" = "y" }`),
+			`(?s)Reserved environment variable.*"AWS_REGION".*Invalid environment variable name.*"9LIVES"|(?s)Invalid environment variable name.*"9LIVES".*Reserved environment variable.*"AWS_REGION"`},
+		{"table name", `
+resource "portico_limits" "l" {
+  table_name = "no spaces allowed"
+  document   = jsonencode({ version = 1, rules = [] })
+}`, `(?s)table_name.*a DynamoDB table name`},
+		{"stage name", `
+resource "portico_api" "a" {
+  name                    = "a"
+  authorizer_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:a"
+  aggregator_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:b"
+  stage_name              = "v1.0"
+}`, `(?s)stage_name.*an API Gateway stage name`},
+		{"name and rest_api_id", `
+resource "portico_api" "a" {
+  name                    = "a"
+  rest_api_id             = "abc123"
+  authorizer_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:a"
+  aggregator_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:b"
+}`, `(?s)Conflicting REST API.*Give one of them`},
+		{"API key without a key", `
+resource "portico_api_key" "k" {
+  table_name = "state"
+  name       = "n"
+  tier       = "free"
+}`, `(?s)Which key\?.*key_hash.*key.*generate = true`},
+		{"recovery window of a secret the provider does not delete", `
+resource "portico_mesh_ca" "ca" {
+  name                    = "mesh/ca"
+  create_secret           = false
+  recovery_window_in_days = 30
+}`, `(?s)recovery_window_in_days.*has no effect`},
+		// Documents with several problems report them all at once, each
+		// naming its route, rule or part.
+		{"route document, every bad route", `
+resource "portico_route_table" "r" {
+  table_name = "state"
+  document = jsonencode({ version = 1, routes = [
+    { id = "a", match = { pathPrefix = "/a", methods = ["get"] }, service = "a" },
+    { id = "b", match = { pathPrefix = "/b" }, service = "b" },
+    { id = "c", match = {}, service = "c" },
+  ] })
+}`, `(?s)routes\[0\] \(id "a"\): match.methods\[0\] "get".*routes\[2\] \(id "c"\): match: set pathPrefix or path`},
+		{"limits document, every bad rule", `
+resource "portico_limits" "l" {
+  table_name = "state"
+  document   = jsonencode({ version = 1, rules = [
+    { name = "ip", dimension = "ip", requests = 100, window = "2 minutes" },
+    { name = "ok", dimension = "ip", requests = 100, window = "1m" },
+    { name = "search", dimension = "endpoint", requests = 10, window = "1m" },
+  ] })
+}`, `(?s)rule 0 \("ip"\): window "2 minutes".*rule 2 \("search"\): an endpoint rule needs a Route`},
+		{"traffic policy, every bad part", `
+resource "portico_service_policy" "p" {
+  service_id = "srv-abc123"
+  policy = jsonencode({
+    versions = [{ version = "v1", weight = 90 }, { version = "v2", weight = 5 }]
+    fault    = { abortPercent = 5 }
+  })
+}`, `(?s)versions: weights sum to 95, want 100.*fault: abortStatus 0`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,3 +27,28 @@ output "namespace_name" {
   description = "Cloud Map namespace name."
   value       = portico_service_namespace.mesh.name
 }
+
+output "integration_timeout_ms" {
+  description = "API Gateway's integration timeout, for portico_route_table's integration_timeout_ms."
+  value       = portico_api.gateway.integration_timeout_ms
+}
+
+output "stage_name" {
+  description = "The API's stage."
+  value       = portico_api.gateway.stage_name
+}
+
+output "access_log_group_name" {
+  description = "The stage's access log group (null without access_log)."
+  value       = portico_api.gateway.access_log_group_name
+}
+
+output "authorizer_function_name" {
+  description = "Name of the authorizer function."
+  value       = portico_function.authorizer.name
+}
+
+output "aggregator_function_name" {
+  description = "Name of the aggregator function."
+  value       = portico_function.aggregator.name
+}

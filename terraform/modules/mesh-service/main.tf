@@ -1,5 +1,6 @@
 # One mesh service: its Cloud Map service, its traffic policy (read by mesh
-# clients from the service's attributes) and its instances.
+# clients from the service's attributes, and by a gateway from its state table
+# when table_name is set) and its instances.
 
 terraform {
   required_version = ">= 1.5.0"
@@ -14,6 +15,7 @@ resource "portico_service" "this" {
   name         = var.name
   namespace_id = var.namespace_id
   policy       = var.policy
+  table_name   = var.table_name
 }
 
 resource "portico_service_instance" "this" {

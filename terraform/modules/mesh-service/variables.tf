@@ -14,6 +14,12 @@ variable "policy" {
   default     = null
 }
 
+variable "table_name" {
+  description = "State table of the gateway that calls the service: the policy is also written there, where the aggregator reads it (null: Cloud Map only)."
+  type        = string
+  default     = null
+}
+
 variable "instances" {
   description = "Instances by ID: address, port and attributes (for example version)."
   type = map(object({

@@ -8,3 +8,18 @@ resource "portico_mesh_certificate" "payment" {
   service     = "payment"
   dns_names   = ["payment.internal"]
 }
+
+# The same, written as versions of a secret the team created with its own
+# KMS key and resource policy; destroying the certificate leaves the secret.
+resource "aws_secretsmanager_secret" "orders" {
+  name       = "portico/mesh/orders"
+  kms_key_id = aws_kms_key.mesh.arn
+}
+
+resource "portico_mesh_certificate" "orders" {
+  name          = aws_secretsmanager_secret.orders.name
+  create_secret = false
+  ca_secret     = portico_mesh_ca.mesh.name
+  ca_cert_pem   = portico_mesh_ca.mesh.cert_pem
+  service       = "orders"
+}

@@ -1,0 +1,1 @@
+terraform import portico_auth_settings.this portico-state
