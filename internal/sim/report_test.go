@@ -201,7 +201,7 @@ Before this work a cold service cost a revision check and a discovery, every
 instance refreshed in step, and a throttled discovery was retried every second
 in step too: at 500 instances Cloud Map throttled for seconds and thousands of
 service calls failed before every instance could reach its services. One call
-at cold start (DiscoverInstances returns the revision) halves the burst and
+per discovery (DiscoverInstances returns the revision) halves the burst and
 brings 500 instances to the edge of the throttle (a stray throttled call in
 some runs), and not 1,000. Jitter spreads the
 refreshes (the refresh peak) and backoff thins the retries, but neither can

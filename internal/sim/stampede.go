@@ -24,8 +24,8 @@ const (
 	// is retried every second (the mesh client before RevisionDiscoverer and
 	// RefreshJitter).
 	Before Variant = iota
-	// OneCall: a cold service is discovered with one DiscoverInstances,
-	// whose answer carries the revision (mesh.RevisionDiscoverer).
+	// OneCall: a discovery is one DiscoverInstances, whose answer carries
+	// the revision (mesh.RevisionDiscoverer).
 	OneCall
 	// Jitter: OneCall, with refresh intervals jittered by 20 % and failed
 	// cold discoveries retried after a jittered exponential backoff
@@ -42,7 +42,7 @@ func (v Variant) String() string {
 	case Before:
 		return "before: revision check + discovery, exact intervals"
 	case OneCall:
-		return "one call at cold start"
+		return "one call per discovery"
 	case Jitter:
 		return "one call, jitter and backoff"
 	case Shared:

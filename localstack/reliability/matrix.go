@@ -159,10 +159,14 @@ var Matrix = []Row{
 	{ID: "composite-optional-slow", Fault: "notification-service (an optional call of the dashboard, 1 s timeout) answers after 3 s", Window: 30 * time.Second,
 		Recovery: 10 * time.Second, Why: "the dashboard answers 200 with notifications null after the call's 1 s",
 		Start: every("notification-service", Slow, 3*time.Second), Stop: heal, Observe: observeNullCall("notifications")},
-	{ID: "deadline-mid-fan-out", Fault: "ledger-service never answers: the ledger route (28 s timeout) outlives the function's 10 s deadline mid-fan-out", Window: 30 * time.Second,
+	{ID: "deadline-mid-fan-out", Fault: "ledger-service never answers, and DynamoDB answers the counter writes after 1.5 s: the ledger fan-out (9 s timeout) starts late and meets the function's 10 s deadline", Window: 30 * time.Second,
 		Allowed: map[string][]int{"ledger": {504}}, Replace: true, Recovery: 15 * time.Second,
-		Why:   "the aggregator answers 504 in JSON just before its own deadline, never API Gateway's timeout",
-		Start: every("ledger-service", Hang, 0), Stop: heal},
+		Why: "the route's timeout fits the function's deadline only when the fan-out starts at once; started 1.5 s late, the aggregator answers 504 in JSON just before its own deadline, never API Gateway's timeout; the other routes answer 1.5 s later",
+		Start: func(ctx context.Context, h *harness) error {
+			h.s.AWSFaults.Set(faultproxy.Fault{Service: "dynamodb", Operation: "UpdateItem", KeyPrefix: "rl#", Kind: faultproxy.Delay, Delay: 1500 * time.Millisecond})
+			return every("ledger-service", Hang, 0)(ctx, h)
+		},
+		Stop: func(ctx context.Context, h *harness) error { h.s.AWSFaults.Clear(); return heal(ctx, h) }},
 	{ID: "all-instances-down", Fault: "every product-service instance refuses connections (cached and limited routes)", Window: 45 * time.Second,
 		Allowed: map[string][]int{"products": {200, 502, 503}, "search": {429, 502, 503}}, Replace: true, Recovery: 70 * time.Second,
 		Why:   "the cache answers what it holds (fresh 30 s); past that, 502/503 in JSON; the limit still counts",

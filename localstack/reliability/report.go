@@ -20,8 +20,8 @@ type Report struct {
 	Rate              float64
 	// Keys is how many API keys the load used.
 	Keys int
-	Rows              []RowResult
-	Soak              *Soak
+	Rows []RowResult
+	Soak *Soak
 }
 
 // machine describes this machine in one line.
