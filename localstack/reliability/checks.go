@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -179,7 +180,7 @@ func (h *harness) checkCache(ctx context.Context, ddb *dynamodb.Client) string {
 	expect := map[string]string{} // key → the path the backend must have answered
 	for i := range 20 {
 		path := fmt.Sprintf("/api/v1/products/p-%d", i)
-		expect[cache.Key(cache.Policy{TTL: cacheTTL}, cache.Request{Route: "products", Service: "product-service", Method: "GET", Path: path})] = strings.TrimPrefix(path, "/api/v1")
+		expect[productsKey(path)] = strings.TrimPrefix(path, "/api/v1")
 	}
 	var problems []string
 	var start map[string]ddbtypes.AttributeValue
@@ -207,6 +208,13 @@ func (h *harness) checkCache(ctx context.Context, ddb *dynamodb.Client) string {
 		return "no cached answer in the table: the check showed nothing"
 	}
 	return strings.Join(problems, "; ")
+}
+
+// productsKey is the cache key of the load's request for path on the
+// products route (terraform/reliability: 30 s, varying on Accept-Encoding).
+func productsKey(path string) string {
+	return cache.Key(cache.Policy{TTL: cacheTTL, Vary: []string{"Accept-Encoding"}},
+		cache.Request{Route: "products", Service: "product-service", Method: "GET", Path: path, Header: http.Header{"Accept-Encoding": {productsEncoding}}})
 }
 
 func cacheProblem(item map[string]ddbtypes.AttributeValue, expect map[string]string) string {

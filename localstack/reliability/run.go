@@ -21,7 +21,7 @@ const (
 // timeout, within the function's 10 s); a request may take slack more for
 // API Gateway, the authorizer and a loaded emulator.
 var deadlines = map[string]time.Duration{
-	"users": 5 * time.Second, "products": 5 * time.Second, "search": 5 * time.Second, "payments": 10 * time.Second,
+	"users": 5 * time.Second, "products": 5 * time.Second, "search": 5 * time.Second, "payments": 5 * time.Second,
 	"dashboard": 8 * time.Second, "ledger": 10 * time.Second, "vault": 5 * time.Second,
 }
 

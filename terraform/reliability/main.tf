@@ -99,7 +99,9 @@ resource "portico_route_table" "routes" {
         service     = "product-service"
         stripPrefix = "/api/v1"
         timeout     = "5s"
-        cache       = { ttl = "30s" }
+        # product-service gzips for clients that accept it, and says so in
+        # Vary: the key must vary on it, or nothing is stored.
+        cache = { ttl = "30s", vary = ["Accept-Encoding"] }
       },
       # limited (a fail-closed endpoint limit, below)
       { id = "search", match = { pathPrefix = "/api/v1/search", methods = ["GET"] }, service = "product-service", stripPrefix = "/api/v1", timeout = "5s" },
@@ -107,9 +109,10 @@ resource "portico_route_table" "routes" {
       { id = "vault", match = { pathPrefix = "/api/v1/vault" }, service = "vault-service", stripPrefix = "/api/v1", timeout = "5s" },
       # gRPC
       {
-        id    = "payments-charge"
-        match = { path = "/api/v1/payments", methods = ["POST"] }
-        grpc  = { service = "payment-grpc-service", descriptors = "payments", method = "payments.v1.PaymentService/Charge", body = "*" }
+        id      = "payments-charge"
+        match   = { path = "/api/v1/payments", methods = ["POST"] }
+        timeout = "5s"
+        grpc    = { service = "payment-grpc-service", descriptors = "payments", method = "payments.v1.PaymentService/Charge", body = "*" }
       },
       # composite: a required call and two optional ones
       {
@@ -159,6 +162,7 @@ resource "portico_api_key" "load" {
   table_name = module.gateway.table_name
   name       = "${var.name}-${each.key}"
   tier       = "pro"
+  generate   = true
 }
 
 module "service" {
