@@ -426,7 +426,7 @@ ROWS ?=
 RELIABILITY_RATE ?= 12
 .PHONY: reliability
 reliability: tools provider lambdas tls ## Fault matrix, soak and internet-scale simulations; writes RELIABILITY.md (about 75 minutes).
-	$(call step,simulations: the global limit across 200 instances, a 500-instance stampede (internal/sim))
+	$(call step,simulations: the global limit across 200 instances and a 500-instance stampede (internal/sim))
 	@mkdir -p $(STATE)/reliability
 	$(GO) test -count=1 -timeout 60m -run '^TestReport$$' ./internal/sim -args -sim.report $(STATE)/reliability/simulation.md
 	@$(TERRAFORM) -chdir=terraform/reliability get -no-color >/dev/null
