@@ -342,6 +342,7 @@ e2e: tools provider lambdas tls mesh-proxy $(RIE) browser ## End-to-end and prov
 	$(call step,end-to-end tests against $(EMULATOR) at $(ENDPOINT))
 	@$(TERRAFORM) -chdir=terraform/local get -no-color >/dev/null
 	@$(TERRAFORM) -chdir=terraform/aws get -no-color >/dev/null
+	@$(TERRAFORM) -chdir=terraform/reliability get -no-color >/dev/null
 	@started=0; \
 	if ! EMULATOR=$(EMULATOR) localstack/emulator.sh status >/dev/null 2>&1; then \
 	  $(MAKE) --no-print-directory emulator-up; started=1; \
@@ -409,7 +410,7 @@ demo-docs: $(TERRAFORM) provider portico keys ## Check, explain and export (Open
 tf-check: $(TERRAFORM) provider docs-check demo-docs ## terraform fmt -check and validate of every root, docs up to date, the demo's documents checked.
 	$(call step,terraform fmt and validate)
 	$(TERRAFORM) fmt -check -recursive -diff terraform
-	@for root in terraform/local terraform/aws; do \
+	@for root in terraform/local terraform/aws terraform/reliability; do \
 	  $(TERRAFORM) -chdir=$$root get -no-color >/dev/null || exit 1; \
 	  if out=$$($(TERRAFORM) -chdir=$$root validate -no-color 2>&1); then echo "$$root: valid"; \
 	  else echo "$$out"; exit 1; fi; \
@@ -417,6 +418,33 @@ tf-check: $(TERRAFORM) provider docs-check demo-docs ## terraform fmt -check and
 
 .PHONY: test
 test: unit tf-check e2e ## Unit tests, Terraform checks, then end-to-end tests.
+
+# reliability: the simulations (internal/sim, simulated time), then the fault
+# matrix and the soak through the local stack (localstack/reliability,
+# terraform/reliability), written to RELIABILITY.md and RELIABILITY-soak.svg.
+# About SOAK plus 45 minutes; SOAK=0 skips the soak, ROWS=a,b runs those rows.
+SOAK ?= 30m
+ROWS ?=
+RELIABILITY_RATE ?= 12
+.PHONY: reliability
+reliability: tools provider lambdas tls ## Fault matrix, soak and internet-scale simulations; writes RELIABILITY.md (about 75 minutes).
+	$(call step,simulations: the global limit across 200 instances and a 500-instance stampede (internal/sim))
+	@mkdir -p $(STATE)/reliability
+	$(GO) test -count=1 -timeout 60m -run '^TestReport$$' ./internal/sim -args -sim.report $(STATE)/reliability/simulation.md
+	@$(TERRAFORM) -chdir=terraform/reliability get -no-color >/dev/null
+	@started=0; \
+	if ! EMULATOR=$(EMULATOR) localstack/emulator.sh status >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory emulator-up; started=1; \
+	fi; \
+	rc=0; \
+	printf '\033[1m==> fault matrix and soak through the stack at $(ENDPOINT)\033[0m\n'; \
+	PORTICO_ENDPOINT=$(ENDPOINT) PORTICO_CA_CERT=$(CA_CERT) PORTICO_TERRAFORM=$(TERRAFORM) \
+	PORTICO_BACKEND_HOST=$(BACKEND_HOST) PORTICO_BACKEND_BIND=$(BACKEND_BIND) PORTICO_LAMBDA_ARCH=$(LAMBDA_ARCH) \
+	PORTICO_AUTHORIZER_ZIP=$(BUILD)/local/authorizer.zip PORTICO_AGGREGATOR_ZIP=$(BUILD)/local/aggregator.zip \
+	  $(GO) run ./localstack/cmd/reliability -out RELIABILITY.md -simulation $(STATE)/reliability/simulation.md \
+	    -soak $(SOAK) -rate $(RELIABILITY_RATE) $(if $(ROWS),-rows $(ROWS),) -emulator "$(EMULATOR) $(if $(filter ministack,$(EMULATOR)),$(MINISTACK_VERSION),)" || rc=$$?; \
+	if [ $$started = 1 ]; then $(MAKE) --no-print-directory emulator-down; fi; \
+	exit $$rc
 
 .PHONY: mesh-demo
 mesh-demo: mesh-proxy $(RIE) ## The mesh for any language against a running emulator (make emulator-up): a Python function with the extension, Python → Node.js through sidecars.

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -25,6 +26,8 @@ import (
 	"github.com/portico-gw/portico/internal/apikey"
 	apikeydynamo "github.com/portico-gw/portico/internal/apikey/dynamo"
 	"github.com/portico-gw/portico/internal/awsconfig"
+	"github.com/portico-gw/portico/internal/breaker"
+	breakerdynamo "github.com/portico-gw/portico/internal/breaker/dynamo"
 	"github.com/portico-gw/portico/internal/cache"
 	cachedynamo "github.com/portico-gw/portico/internal/cache/dynamo"
 	"github.com/portico-gw/portico/internal/config"
@@ -35,6 +38,7 @@ import (
 	"github.com/portico-gw/portico/internal/logging"
 	"github.com/portico-gw/portico/pkg/mesh"
 	"github.com/portico-gw/portico/pkg/mesh/cloudmap"
+	meshdynamo "github.com/portico-gw/portico/pkg/mesh/dynamo"
 	"github.com/portico-gw/portico/pkg/mesh/mtls"
 	mtlssm "github.com/portico-gw/portico/pkg/mesh/mtls/secretsmanager"
 	"github.com/portico-gw/portico/pkg/ratelimit"
@@ -61,6 +65,9 @@ import (
 //	                                 certificate (portico_mesh_certificate): mutual TLS
 //	                                 to the services whose policy requires it (optional)
 //	PORTICO_MESH_TRUST_DOMAIN        the mesh's trust domain (default portico)
+//	PORTICO_RUNTIME_METRICS          how often an instance writes its runtime metrics line
+//	                                 (goroutines, heap, resident memory; namespace
+//	                                 Portico/Runtime), a Go duration (default 1m)
 //	PORTICO_CORS                     the CORS policy (package cors, JSON), the same as
 //	                                 portico_api's cors block: preflights are answered
 //	                                 from it and answers carry its headers (optional)
@@ -84,6 +91,7 @@ type Env struct {
 	UsageFlush          time.Duration
 	MeshSecret          string
 	TrustDomain         string
+	RuntimeMetrics      time.Duration
 	TraceDaemon         string
 	Tracing             Tracing
 	Name                string
@@ -94,7 +102,7 @@ type Env struct {
 func ParseEnv(getenv func(string) string) (Env, error) {
 	e := Env{
 		Namespace: getenv("PORTICO_NAMESPACE"), Table: getenv("PORTICO_TABLE"),
-		Refresh: 30 * time.Second, LimitPerIPPerMinute: 100,
+		Refresh: 30 * time.Second, LimitPerIPPerMinute: 100, RuntimeMetrics: time.Minute,
 		MeshSecret: getenv("PORTICO_MESH_SECRET"), TrustDomain: getenv("PORTICO_MESH_TRUST_DOMAIN"),
 		TraceDaemon: getenv("AWS_XRAY_DAEMON_ADDRESS"), Name: getenv("AWS_LAMBDA_FUNCTION_NAME"),
 	}
@@ -118,6 +126,13 @@ func ParseEnv(getenv func(string) string) (Env, error) {
 			errs = append(errs, fmt.Errorf("PORTICO_STORE_TIMEOUT %q: want a positive duration such as 250ms", v))
 		}
 		e.StoreTimeout = d
+	}
+	if v := getenv("PORTICO_RUNTIME_METRICS"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("PORTICO_RUNTIME_METRICS %q: want a positive duration such as 1m", v))
+		}
+		e.RuntimeMetrics = d
 	}
 	if v := getenv("PORTICO_USAGE_FLUSH"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -170,7 +185,12 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	lambda.StartWithOptions(h.Handle, lambda.WithContext(ctx))
+	rt := newRuntimeMetrics(stdout, env.Name, env.RuntimeMetrics)
+	lambda.StartWithOptions(func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		resp, err := h.Handle(ctx, req)
+		rt.sample()
+		return resp, err
+	}, lambda.WithContext(ctx))
 	return nil
 }
 
@@ -180,13 +200,29 @@ func Run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 // access lines (written as log's would be, with "function": "aggregator");
 // log everything else.
 func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, stdout io.Writer) (*gateway.Handler, error) {
-	ddb := dynamodb.NewFromConfig(cfg)
+	// Every store of the state table shares one breaker: once the table has
+	// stopped answering, each store applies its fail mode at once instead of
+	// every request waiting out each store's timeout in turn.
+	ddb := breakerdynamo.New(dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.Retryer = awsconfig.StateTableRetryer() }),
+		breaker.New(breaker.Config{}))
 	sd := servicediscovery.NewFromConfig(cfg, func(o *servicediscovery.Options) {
 		if awsconfig.UsesCustomEndpoint(cfg) {
 			o.APIOptions = append(o.APIOptions, awsconfig.DisableHostPrefix)
 		}
 	})
-	disc, err := cloudmap.New(sd, env.Namespace, cloudmap.WithLogger(log))
+	registry, err := cloudmap.New(sd, env.Namespace, cloudmap.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	// The instances share what Cloud Map answers through the state table, so
+	// that a fleet starting or refreshing together asks it about once per
+	// service and MaxAge instead of once per instance (Cloud Map throttles
+	// discovery at 1,000 calls a second per account): RELIABILITY.md.
+	storeTimeout := env.StoreTimeout
+	if storeTimeout == 0 {
+		storeTimeout = ratelimit.DefaultStoreTimeout
+	}
+	disc, err := meshdynamo.NewDiscovery(ddb, env.Table, meshdynamo.DiscoveryConfig{Next: registry, Timeout: storeTimeout, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -205,6 +241,7 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, stdou
 	policies := config.Policies{}
 	meshCfg := mesh.Config{
 		Discoverer:     disc,
+		RefreshJitter:  0.2,
 		Logger:         log,
 		PolicySource:   &policies,
 		PolicyInterval: env.Refresh,
@@ -215,11 +252,21 @@ func Build(ctx context.Context, env Env, cfg aws.Config, log *slog.Logger, stdou
 		},
 	}
 	if env.MeshSecret != "" {
-		creds, err := credentials(ctx, env, cfg, log)
-		if err != nil {
-			return nil, err
+		cctx, cancel := context.WithTimeout(ctx, loadTimeout)
+		creds, err := credentials(cctx, env, cfg, log)
+		cancel()
+		switch {
+		case err == nil:
+			meshCfg.TLS = creds
+		case errors.Is(err, mtls.ErrMaterial):
+			return nil, err // a certificate that is wrong is a deployment to fix
+		default:
+			// Secrets Manager did not answer: serve, and read it later.
+			log.Error("cold start: cannot read the gateway's mesh certificate; services that require mutual TLS fail until it can be read", "err", err)
+			meshCfg.TLS = &lateCredentials{load: func(ctx context.Context) (*mtls.Credentials, error) { return credentials(ctx, env, cfg, log) },
+				log: log, every: 5 * time.Second, now: time.Now}
 		}
-		meshCfg.TLS, meshCfg.TLSRequiredOnly = creds, true
+		meshCfg.TLSRequiredOnly = true
 	}
 	var tracer *trace.Tracer
 	if env.Tracing.On() {

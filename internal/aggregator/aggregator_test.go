@@ -7,11 +7,14 @@ import (
 	"hash/crc32"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,12 +58,23 @@ func TestParseEnv(t *testing.T) {
 type fakeAWS struct {
 	routes  string
 	backend *net.TCPAddr
+	mu      sync.Mutex
 	calls   map[string]int
+	// hang makes every DynamoDB call wait for its caller to give up.
+	hang atomic.Bool
 }
 
 func (f *fakeAWS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op := r.Header.Get("X-Amz-Target")
+	f.mu.Lock()
 	f.calls[op]++
+	f.mu.Unlock()
+	if f.hang.Load() && strings.HasPrefix(op, "DynamoDB_") {
+		// The server notices a caller that gives up once the body is read.
+		io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+		return
+	}
 	var in map[string]any
 	json.NewDecoder(r.Body).Decode(&in)
 	answer := func(v any) {
@@ -147,11 +161,15 @@ func TestBuildServesARequest(t *testing.T) {
 	}
 	// The revision, then the route table and limits, then what the table
 	// names (user-service's policy); one counter write of the default per-IP
-	// limit.
-	if fake.calls["DynamoDB_20120810.GetItem"] != 1 || fake.calls["DynamoDB_20120810.BatchGetItem"] != 2 ||
-		fake.calls["DynamoDB_20120810.UpdateItem"] != 1 || resp.MultiValueHeaders["RateLimit-Limit"][0] != "100" {
-		t.Fatalf("got calls %v and RateLimit-Limit %q, want the configuration read once (1 GetItem, 2 BatchGetItem) and one counter write",
-			fake.calls, resp.MultiValueHeaders["RateLimit-Limit"])
+	// limit; user-service's shared instance list read (none yet), its
+	// refresh claimed, Cloud Map asked once (no separate revision check) and
+	// the answer stored.
+	want := map[string]int{
+		"DynamoDB_20120810.GetItem": 2, "DynamoDB_20120810.BatchGetItem": 2, "DynamoDB_20120810.UpdateItem": 3,
+		"Route53AutoNaming_v20170314.DiscoverInstances": 1,
+	}
+	if !maps.Equal(fake.calls, want) || resp.MultiValueHeaders["RateLimit-Limit"][0] != "100" {
+		t.Fatalf("got calls %v and RateLimit-Limit %q, want %v and 100", fake.calls, resp.MultiValueHeaders["RateLimit-Limit"], want)
 	}
 	if !strings.Contains(metrics.String(), `"Route":"users"`) {
 		t.Fatalf("got metrics %q, want an EMF line for the users route", metrics.String())

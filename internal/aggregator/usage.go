@@ -3,7 +3,6 @@ package aggregator
 import (
 	"log/slog"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/portico-gw/portico/internal/usage"
 	usagedynamo "github.com/portico-gw/portico/internal/usage/dynamo"
 )
@@ -11,7 +10,7 @@ import (
 // usageRecorder counts served requests in the state table's usage items
 // (package usage); the gateway records only when the limits document has a
 // usage section.
-func usageRecorder(ddb *dynamodb.Client, env Env, log *slog.Logger) (*usage.Recorder, error) {
+func usageRecorder(ddb usagedynamo.API, env Env, log *slog.Logger) (*usage.Recorder, error) {
 	store, err := usagedynamo.New(ddb, env.Table, 0)
 	if err != nil {
 		return nil, err

@@ -15,9 +15,10 @@
 //	usage#<hour>                     {keys, tenants, routes, ttl}: who was counted that hour
 //	usage#<hour>#<kind>#<id>         {n, r:<route>..., ttl}: an hour's requests of a key, tenant or route
 //	ejection#<service>               {e:<instance>..., ttl}: shared outlier ejections
+//	discovery#<service>              {i, r, at, c, ttl}: a service's instances, shared
 //
 // The provider owns the config# and apikey# items; the aggregator writes only
-// rl#, cache# and usage# items (and ejection# ones where ejections are
+// rl#, cache#, usage# and discovery# items (and ejection# ones where ejections are
 // shared), which is what its IAM role allows (dynamodb:LeadingKeys).
 //
 // The package imports nothing: both functions and the provider use it. The
@@ -99,6 +100,11 @@ const (
 	UsageTenantsAttr = "tenants"
 	UsageRoutesAttr  = "routes"
 	UsageRoutePrefix = "r:"
+
+	// DiscoveryPrefix starts the shared instance list of a service (package
+	// pkg/mesh/dynamo, Discovery): the aggregator's instances share what
+	// Cloud Map answers, so that a fleet starting together asks it once.
+	DiscoveryPrefix = "discovery#"
 )
 
 // PolicyKey is the item of service's mesh policy.
@@ -145,4 +151,4 @@ func APIKeyKey(hash string) string { return APIKeyPrefix + hash }
 var Keys = []string{RevisionKey, RoutesKey, LimitsKey, AuthKey}
 
 // Prefixes are the prefixes of the table's families of items.
-var Prefixes = []string{PolicyPrefix, DescriptorsPrefix, APIKeyPrefix, CounterPrefix, CachePrefix, EjectionPrefix, UsagePrefix}
+var Prefixes = []string{PolicyPrefix, DescriptorsPrefix, APIKeyPrefix, CounterPrefix, CachePrefix, EjectionPrefix, UsagePrefix, DiscoveryPrefix}

@@ -41,6 +41,7 @@ func TestAdaptersAgree(t *testing.T) {
 	tests := []struct{ name, got, want string }{
 		{"rate-limit counters", ratelimitdynamo.KeyPrefix, CounterPrefix},
 		{"mesh ejections", meshdynamo.KeyPrefix, EjectionPrefix},
+		{"shared discovery", meshdynamo.DiscoveryPrefix, DiscoveryPrefix},
 		{"cache keys", cache.KeyPrefix, CachePrefix},
 		{"counter attribute", ratelimitdynamo.CountAttr, CounterAttr},
 		{"counter key attribute", ratelimitdynamo.KeyAttr, KeyAttr},

@@ -5,8 +5,11 @@
 // dependency hang, refuse, throttle or fail for a while, with traffic flowing.
 //
 // It speaks the AWS JSON protocols (DynamoDB, Cloud Map, Secrets Manager),
-// which name the operation in the X-Amz-Target header: a Fault matches on the
-// operation and, for DynamoDB, on the start of the item key the call names.
+// which name the service and operation in the X-Amz-Target header: a Fault
+// matches on the service, the operation and, for DynamoDB, on the start of
+// the item key the call names. In front of a plain HTTP endpoint, such as an
+// identity provider's JWKS (point the JWKS URL at the proxy), a Fault
+// matches on the path. Window puts faults in force for a bounded time.
 package faultproxy
 
 import (
@@ -15,6 +18,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -36,10 +40,11 @@ const (
 	// down.
 	Refuse
 	// Throttle answers 400 with the AWS error Code (default
-	// ThrottlingException), as a service over its rate does.
+	// ThrottlingException), as a service over its rate does; a plain HTTP
+	// request gets 429.
 	Throttle
 	// ServerError answers 500 with the AWS error Code (default
-	// InternalServerError).
+	// InternalServerError); a plain HTTP request gets 503.
 	ServerError
 	// Delay waits Delay, then passes the call on.
 	Delay
@@ -48,14 +53,28 @@ const (
 // MaxHang bounds how long a Hang fault holds one call.
 const MaxHang = 2 * time.Minute
 
+// Services, as a Fault names them, by the X-Amz-Target prefix of their
+// calls.
+var Services = map[string]string{
+	"DynamoDB_20120810":           "dynamodb",
+	"Route53AutoNaming_v20170314": "servicediscovery",
+	"secretsmanager":              "secretsmanager",
+}
+
 // Fault is one injected fault.
 type Fault struct {
+	// Service is "dynamodb", "servicediscovery" or "secretsmanager" (see
+	// Services); empty matches every service, and plain HTTP requests.
+	Service string
 	// Operation is the API operation, such as "UpdateItem" or
 	// "DiscoverInstances"; empty matches every operation.
 	Operation string
 	// KeyPrefix, when set, matches only DynamoDB calls whose item key
 	// attribute (KeyAttribute) starts with it.
 	KeyPrefix string
+	// Path, when set, matches only plain HTTP requests (no X-Amz-Target)
+	// whose path starts with it.
+	Path string
 	// Kind is what happens to a matching call.
 	Kind Kind
 	// Code is the AWS error code of a Throttle or ServerError fault, such as
@@ -75,6 +94,7 @@ type Proxy struct {
 
 	mu     sync.Mutex
 	faults []Fault
+	gen    int            // bumped by Set and Window
 	hits   map[string]int // operation → calls that met a fault
 	calls  map[string]int // operation → calls seen
 	seen   map[Access]bool
@@ -101,6 +121,9 @@ func New(target string, transport http.RoundTripper) (*Proxy, error) {
 			r.Out.Host = u.Host
 		},
 		Transport: transport,
+		// A caller that gives up mid-call is the point of most faults, not
+		// news.
+		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	return p, nil
 }
@@ -110,12 +133,36 @@ func (p *Proxy) Set(faults ...Fault) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.faults = append([]Fault(nil), faults...)
+	p.gen++
 }
 
 // Clear removes every fault.
 func (p *Proxy) Clear() { p.Set() }
 
-// Hits returns how many calls of operation met a fault, and how many were seen.
+// Window puts faults in force for d, then clears them unless other faults
+// were Set meanwhile. The returned function ends the window early.
+func (p *Proxy) Window(d time.Duration, faults ...Fault) (end func()) {
+	p.mu.Lock()
+	p.faults = append([]Fault(nil), faults...)
+	p.gen++
+	gen := p.gen
+	p.mu.Unlock()
+	clear := func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.gen == gen {
+			p.faults = nil
+		}
+	}
+	t := time.AfterFunc(d, clear)
+	return func() {
+		t.Stop()
+		clear()
+	}
+}
+
+// Hits returns how many calls of operation (or, for plain HTTP requests,
+// to path) met a fault, and how many were seen.
 func (p *Proxy) Hits(operation string) (faulted, seen int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -145,8 +192,8 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	op := operation(r)
-	f, ok := p.match(op, body)
+	svc, op := target(r)
+	f, ok := p.match(svc, op, r.URL.Path, body)
 	if !ok {
 		p.rp.ServeHTTP(w, r)
 		return
@@ -163,8 +210,16 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case Refuse:
 		panic(http.ErrAbortHandler)
 	case Throttle:
+		if svc == "" {
+			plainError(w, http.StatusTooManyRequests, "Too Many Requests (faultproxy)")
+			return
+		}
 		awsError(w, http.StatusBadRequest, f.Code, "ThrottlingException", "Rate exceeded (faultproxy)")
 	case ServerError:
+		if svc == "" {
+			plainError(w, http.StatusServiceUnavailable, "Service Unavailable (faultproxy)")
+			return
+		}
 		awsError(w, http.StatusInternalServerError, f.Code, "InternalServerError", "Internal server error (faultproxy)")
 	case Delay:
 		t := time.NewTimer(f.Delay)
@@ -178,38 +233,68 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (p *Proxy) match(op string, body []byte) (Fault, bool) {
+// match returns the first fault that matches a call; calls and hits are
+// counted by operation, or by path for plain HTTP requests.
+func (p *Proxy) match(svc, op, path string, body []byte) (Fault, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.calls[op]++
-	keys := itemKeys(body)
-	if len(keys) == 0 {
-		keys = []string{""}
+	name := op
+	if svc == "" {
+		name = path
 	}
-	for _, k := range keys {
-		p.seen[Access{op, k}] = true
+	p.calls[name]++
+	if svc != "" {
+		keys := itemKeys(body)
+		if len(keys) == 0 {
+			keys = []string{""}
+		}
+		for _, k := range keys {
+			p.seen[Access{op, k}] = true
+		}
 	}
 	for _, f := range p.faults {
+		if f.Service != "" && f.Service != svc {
+			continue
+		}
 		if f.Operation != "" && f.Operation != op {
 			continue
 		}
-		if f.KeyPrefix != "" && !strings.HasPrefix(itemKey(body), f.KeyPrefix) {
+		if f.KeyPrefix != "" && (svc != "dynamodb" || !strings.HasPrefix(itemKey(body), f.KeyPrefix)) {
 			continue
 		}
-		p.hits[op]++
+		if f.Path != "" && (svc != "" || !strings.HasPrefix(path, f.Path)) {
+			continue
+		}
+		p.hits[name]++
 		return f, true
 	}
 	return Fault{}, false
 }
 
-// operation is the operation an AWS JSON-protocol call names in X-Amz-Target
-// ("DynamoDB_20120810.UpdateItem" → "UpdateItem").
-func operation(r *http.Request) string {
+// target is the service and operation an AWS JSON-protocol call names in
+// X-Amz-Target ("DynamoDB_20120810.UpdateItem" → "dynamodb", "UpdateItem");
+// both empty for a plain HTTP request. A prefix not in Services is kept as it
+// is.
+func target(r *http.Request) (service, operation string) {
 	t := r.Header.Get("X-Amz-Target")
-	if i := strings.LastIndexByte(t, '.'); i >= 0 {
-		return t[i+1:]
+	if t == "" {
+		return "", ""
 	}
-	return t
+	prefix, op, ok := strings.Cut(t, ".")
+	if !ok {
+		return "", t
+	}
+	if s, known := Services[prefix]; known {
+		return s, op
+	}
+	return prefix, op
+}
+
+// plainError answers a plain HTTP request with a JSON error.
+func plainError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"message": msg})
 }
 
 // itemKey is the string value of KeyAttribute in a DynamoDB call's Key (or

@@ -35,6 +35,32 @@ type RevisionDiscoverer interface {
 // coldRetry bounds the discovery rate for a service with nothing cached.
 const coldRetry = time.Second
 
+// maxColdBackoff caps the wait between failed discoveries of a service with
+// nothing cached, with RefreshJitter.
+const maxColdBackoff = 8 * time.Second
+
+// interval returns d shortened by a random share of up to RefreshJitter, so
+// that processes that started together do not refresh together.
+func (c *Client) interval(d time.Duration) time.Duration {
+	if c.cfg.RefreshJitter <= 0 {
+		return d
+	}
+	return d - time.Duration(c.cfg.RefreshJitter*c.rand.Float64()*float64(d))
+}
+
+// coldBackoff is the wait before discovering again a service whose
+// failures-th discovery in a row failed with nothing cached: coldRetry, or
+// with RefreshJitter a jittered exponential backoff (half of the nominal
+// delay plus a random share of the other half) from coldRetry up to
+// maxColdBackoff. Both stay within RefreshInterval.
+func (c *Client) coldBackoff(failures int) time.Duration {
+	if c.cfg.RefreshJitter <= 0 {
+		return min(coldRetry, c.cfg.RefreshInterval)
+	}
+	d := min(coldRetry<<min(failures-1, 8), maxColdBackoff, c.cfg.RefreshInterval)
+	return d/2 + time.Duration(c.rand.Float64()*float64(d/2))
+}
+
 // entry is the state of one service in one Client.
 type entry struct {
 	service string
@@ -70,6 +96,7 @@ type view struct {
 	revision int64
 	hasRev   bool
 	err      error // discovery failed with nothing cached
+	failures int   // discoveries failed in a row with nothing cached
 
 	raw      []Instance             // as discovered, to rebuild when the policy changes
 	all      []*endpoint            // after Match and health filtering
@@ -183,18 +210,19 @@ func (c *Client) refresh(ctx context.Context, e *entry, old *view, now time.Time
 func (c *Client) refreshInstances(ctx context.Context, e *entry, old *view, now time.Time) (*view, bool) {
 	var rev int64
 	hasRev := false
+	cached := old != nil && old.err == nil
 	rd, oneCall := c.cfg.Discoverer.(RevisionDiscoverer)
 	// A full discovery is due anyway (first, after a failure, or to resync
 	// health): with a RevisionDiscoverer it is one call, without a check first.
-	full := old == nil || old.err != nil || !old.hasRev || now.Sub(old.synced) >= c.cfg.ResyncInterval
+	full := !cached || !old.hasRev || now.Sub(old.synced) >= c.cfg.ResyncInterval
 	if r, ok := c.cfg.Discoverer.(Reviser); ok && !(full && oneCall) {
 		got, err := r.Revision(ctx, e.service)
 		switch {
 		case err != nil:
 			c.log.DebugContext(ctx, "mesh: revision check failed, discovering", "service", e.service, "err", err)
-		case old != nil && old.err == nil && old.hasRev && old.revision == got && now.Sub(old.synced) < c.cfg.ResyncInterval:
+		case cached && old.hasRev && old.revision == got && now.Sub(old.synced) < c.cfg.ResyncInterval:
 			nv := *old
-			nv.expires = now.Add(c.cfg.RefreshInterval)
+			nv.expires = now.Add(c.interval(c.cfg.RefreshInterval))
 			return &nv, true
 		default:
 			rev, hasRev = got, true
@@ -209,16 +237,20 @@ func (c *Client) refreshInstances(ctx context.Context, e *entry, old *view, now 
 		got, err = c.cfg.Discoverer.Discover(ctx, e.service)
 	}
 	if err != nil {
-		if old != nil && old.err == nil {
+		if cached {
 			c.log.WarnContext(ctx, "mesh: discovery failed, keeping last known instances", "service", e.service, "err", err)
 			nv := *old
-			nv.expires = now.Add(c.cfg.RefreshInterval) // no retry storm while the registry is down
+			nv.expires = now.Add(c.interval(c.cfg.RefreshInterval)) // no retry storm while the registry is down
 			return &nv, true
 		}
-		return &view{expires: now.Add(min(coldRetry, c.cfg.RefreshInterval)), err: fmt.Errorf("%w: %s: %w", ErrDiscovery, e.service, err)}, false
+		failures := 1
+		if old != nil {
+			failures = old.failures + 1
+		}
+		return &view{expires: now.Add(c.coldBackoff(failures)), failures: failures, err: fmt.Errorf("%w: %s: %w", ErrDiscovery, e.service, err)}, false
 	}
 	nv := e.build(got)
-	nv.expires, nv.synced, nv.revision, nv.hasRev = now.Add(c.cfg.RefreshInterval), now, rev, hasRev
+	nv.expires, nv.synced, nv.revision, nv.hasRev = now.Add(c.interval(c.cfg.RefreshInterval)), now, rev, hasRev
 	return nv, false
 }
 

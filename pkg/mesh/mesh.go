@@ -74,6 +74,14 @@ type Config struct {
 	// discovery when the revision changed) per service per interval, whatever
 	// the request rate.
 	RefreshInterval time.Duration
+	// RefreshJitter spreads the registry calls of processes that start
+	// together, such as a fleet of function instances scaling out at once:
+	// each refresh interval is shortened by a random share of up to
+	// RefreshJitter (0.2: 80–100 % of RefreshInterval), and a failed
+	// discovery of a service with nothing cached is retried after a
+	// jittered exponential backoff (0.5–1 s, then 1–2 s, … up to 4–8 s)
+	// instead of every second. 0 keeps every interval exact; at most 0.5.
+	RefreshJitter float64
 	// ResyncInterval forces a full discovery even when the revision did not
 	// change, to pick up health changes (which do not change a Cloud Map
 	// revision). Default 4 × RefreshInterval. Used only with a Reviser.
@@ -157,6 +165,9 @@ func (c Config) Validate() error {
 	}
 	if c.PolicyInterval < 0 {
 		return fmt.Errorf("mesh: config: PolicyInterval %s is negative", c.PolicyInterval)
+	}
+	if c.RefreshJitter < 0 || c.RefreshJitter > 0.5 {
+		return fmt.Errorf("mesh: config: RefreshJitter %g: want 0 to 0.5", c.RefreshJitter)
 	}
 	if c.ResyncInterval < 0 {
 		return fmt.Errorf("mesh: config: ResyncInterval %s is negative", c.ResyncInterval)

@@ -38,9 +38,14 @@
 // counted in the store before they are spent, so leasing never admits more than
 // the limit: the over-admission bound is zero. The price is under-admission:
 // tokens leased by an instance that receives no more requests in the window are
-// lost, at most (instances × (N − 1)) per window (per shard when sharded). Keep N
-// at or below 1 % of the limit to keep that loss under 1 % per instance. With
-// N ≥ 10 an allowed request costs at most 1/10 of a write.
+// lost, at most (instances × (N − 1)) per window (per shard when sharded). A
+// lease is therefore never larger than the instance is expected to spend
+// before the window ends (its request rate for the key, the higher of the
+// last window's and this one's so far, times the time left): leases shrink
+// as the window closes, which is when the limit runs out, and a fleet that
+// offers about the limit strands little (RELIABILITY.md measures it with 200
+// and 400 instances). With N ≥ 10 an allowed request costs at most about
+// 1/10 of a write.
 //
 // Deny cache: when the store denies a request, the Limiter remembers the key
 // until the earliest time at which the store could admit it again (the window's

@@ -16,7 +16,7 @@ import (
 //	  {"name": "ip", "dimension": "ip", "requests": 100, "window": "1m", "failMode": "open"},
 //	  {"name": "search", "dimension": "endpoint", "route": "/api/v1/search", "requests": 10, "window": "1m"},
 //	  {"name": "tier-free", "dimension": "tier", "tier": "free", "requests": 100, "window": "1h"},
-//	  {"name": "global", "dimension": "global", "requests": 10000, "window": "1s", "shards": 10, "lease": 10, "failMode": "open"}
+//	  {"name": "global", "dimension": "global", "requests": 10000, "window": "1s", "shards": 3, "lease": 10, "failMode": "open"}
 //	]}
 type Document struct {
 	// Version of the document format; 1.

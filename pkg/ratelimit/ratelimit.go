@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/bits"
 	"math/rand/v2"
 	"strconv"
@@ -228,6 +229,8 @@ type local struct {
 	prevKnown   bool      // prev holds the previous window's count (sliding)
 	prev        int64
 	floor       int64         // requests admitted by the fail-open floor in window
+	seen        int64         // requests for the key in window, whatever the answer
+	prevSeen    int64         // requests in the window before, if it was the last
 	leaseDone   chan struct{} // closed when a lease in flight ends
 	prevLoad    chan struct{} // closed when a read of prev in flight ends
 }
@@ -276,6 +279,7 @@ func (l *Limiter) Allow(ctx context.Context, key string) (Decision, error) {
 	start := l.windowStart(now)
 	l.mu.Lock()
 	st := l.state(key, start, now)
+	st.seen++
 	for {
 		if now.Before(st.deniedUntil) {
 			until := st.deniedUntil
@@ -303,6 +307,7 @@ func (l *Limiter) Allow(ctx context.Context, key string) (Decision, error) {
 		l.mu.Lock()
 		st = l.state(key, start, now)
 	}
+	n := l.leaseSize(st, now, start)
 	if l.cfg.Lease > 1 {
 		done := make(chan struct{})
 		st.leaseDone = done
@@ -322,9 +327,9 @@ func (l *Limiter) Allow(ctx context.Context, key string) (Decision, error) {
 	var d Decision
 	var err error
 	if l.cfg.Algorithm == SlidingWindow {
-		d, err = l.sliding(sctx, key, l.cfg.Lease, now, start)
+		d, err = l.sliding(sctx, key, n, now, start)
 	} else {
-		d, err = l.fixed(sctx, key, l.cfg.Lease, start)
+		d, err = l.fixed(sctx, key, n, start)
 	}
 	if err != nil {
 		return l.fault(ctx, key, now, start, err)
@@ -348,10 +353,36 @@ func (l *Limiter) state(key string, start, now time.Time) *local {
 		// A slow caller from a window that has ended: its news is stale.
 		return &local{window: start}
 	case start.After(st.window):
-		st.window, st.leased, st.free, st.exhausted, st.floor = start, 0, 0, 0, 0
+		st.prevSeen = 0
+		if start.Sub(st.window) == l.cfg.Window {
+			st.prevSeen = st.seen
+		}
+		st.window, st.leased, st.free, st.exhausted, st.floor, st.seen = start, 0, 0, 0, 0, 0
 		st.prevKnown, st.prevLoad, st.leaseDone = false, nil, nil
 	}
 	return st
+}
+
+// leaseSize is how many tokens to take for a key: Lease, but no more than
+// this instance is expected to spend before the window ends, at the higher
+// of its rates for the key in the last window and in this one so far. A
+// lease taken near the end of a window is small, so that few tokens are
+// left unspent in instances when the limit runs out. The caller holds l.mu.
+func (l *Limiter) leaseSize(st *local, now, start time.Time) int64 {
+	if l.cfg.Lease <= 1 {
+		return 1
+	}
+	w := l.cfg.Window
+	elapsed := max(now.Sub(start), time.Millisecond)
+	left := w - now.Sub(start)
+	if left <= 0 {
+		return 1
+	}
+	// Requests per window: the last window's count, or this one's so far
+	// extrapolated to the whole window.
+	rate := max(float64(st.prevSeen), float64(st.seen)*float64(w)/float64(elapsed))
+	expected := int64(math.Ceil(rate * float64(left) / float64(w)))
+	return min(max(expected, 1), l.cfg.Lease)
 }
 
 // sweep drops keys that have had no request for two windows and are not in

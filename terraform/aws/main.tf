@@ -100,13 +100,14 @@ resource "portico_lambda_role" "aggregator" {
       { Effect = "Allow", Action = ["dynamodb:GetItem", "dynamodb:BatchGetItem"], Resource = module.gateway.table_arn },
       # Writes only to the items the aggregator owns: rate-limit counters
       # (UpdateItem, keys "rl#..."), cached responses (PutItem, "cache#...")
-      # and usage counters (UpdateItem, "usage#..."). The configuration and
-      # API keys ("config#...", "apikey#...") are the provider's alone.
+      # and usage counters (UpdateItem, "usage#..."), and the instance lists
+      # its instances share (UpdateItem, "discovery#..."). The configuration
+      # and API keys ("config#...", "apikey#...") are the provider's alone.
       {
         Effect    = "Allow"
         Action    = ["dynamodb:UpdateItem", "dynamodb:PutItem"]
         Resource  = module.gateway.table_arn
-        Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["rl#*", "cache#*", "usage#*"] } }
+        Condition = { "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["rl#*", "cache#*", "usage#*", "discovery#*"] } }
       },
       # Its own mesh certificate (mutual TLS to the services whose policy
       # requires it), and no other secret.
@@ -215,7 +216,8 @@ resource "portico_limits" "limits" {
   document = jsonencode({
     version = 1
     rules = [
-      { name = "global", dimension = "global", requests = 10000, window = "1s", shards = 10, lease = 10, failMode = "open" },
+      # 3 shards, leases of 10: RELIABILITY.md's simulation of 200 instances.
+      { name = "global", dimension = "global", requests = 10000, window = "1s", shards = 3, lease = 10, failMode = "open" },
       { name = "ip", dimension = "ip", requests = var.limit_per_ip_per_minute, window = "1m", failMode = "open" },
       { name = "key", dimension = "apikey", requests = 1000, window = "1m", algorithm = "sliding", lease = 10 },
       { name = "search", dimension = "endpoint", route = "/api/v1/search", requests = 10, window = "1m" },

@@ -236,6 +236,8 @@ func checkAggregatorWrites(t *testing.T, r *root) {
 		{"dynamodb:UpdateItem", statetable.UsageKey(1764547200, "key", "0123456789abcdef"), true},
 		{"dynamodb:UpdateItem", statetable.UsageIndexKey(1764547200), true},
 		{"dynamodb:PutItem", cached, true},
+		{"dynamodb:UpdateItem", statetable.DiscoveryPrefix + "payment", true},
+		{"dynamodb:GetItem", statetable.DiscoveryPrefix + "payment", true},
 		{"dynamodb:GetItem", statetable.RevisionKey, true},
 		{"dynamodb:BatchGetItem", statetable.RoutesKey, true},
 		{"dynamodb:GetItem", apikeydynamo.KeyPrefix + "0123", true},

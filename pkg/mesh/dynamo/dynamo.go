@@ -1,6 +1,8 @@
-// Package dynamo is the DynamoDB adapter of package mesh for shared outlier
-// ejections (mesh.Ejections): an instance one function instance ejects is
-// out of service for all of them at once.
+// Package dynamo is the DynamoDB adapter of package mesh: shared outlier
+// ejections (mesh.Ejections: an instance one function instance ejects is
+// out of service for all of them at once) and shared discovery (Discovery:
+// however many function instances start together, the registry is asked
+// about a service about once per MaxAge; see discovery.go for its item).
 //
 // A service's ejections are one item of the Portico state table (hash key
 // pk, TTL attribute ttl):
