@@ -3,6 +3,12 @@
 // that the project's go.mod never carries vanguard. See BENCHMARKS.md,
 // "gRPC transcoding beside vanguard-go", for the method and the figures:
 //
-//	cd bench/vanguard && go test -run '^$' -bench . -benchmem -benchtime 3000x -count 10
-//	cd bench/vanguard && go test -run '^$' -bench . -benchmem -benchtime 3000x -count 10 -reverse
+// Rounds are interleaved by running the test binary once per round (with
+// -count, go test repeats each side back to back), vanguard first every
+// other round:
+//
+//	cd bench/vanguard && go test -c -o /tmp/vg.test . && for i in 1 2 3 4 5 6 7 8 9 10; do
+//	  /tmp/vg.test -test.run '^$' -test.bench . -test.benchmem -test.benchtime 3000x \
+//	    -test.count 1 $([ $((i % 2)) = 0 ] && echo -reverse)
+//	done
 package vanguard

@@ -47,8 +47,9 @@ import (
 // BenchmarkEndToEnd reaches the backend over loopback TCP; BenchmarkInMemory
 // over an in-memory connection (bufconn), each side with its own HTTP/2
 // client, so that only the translation and the gRPC/HTTP/2 framing remain.
-// The sub-benchmarks of each round run one after the other, portico first;
-// -reverse runs vanguard first. TestSameAnswers checks both answer the same
+// The two sides run one after the other, portico first; -reverse runs
+// vanguard first. A round is one run of the test binary with -test.count 1
+// (doc.go). TestSameAnswers checks both answer the same
 // JSON.
 
 var reverse = flag.Bool("reverse", false, "run vanguard before portico in each round")
