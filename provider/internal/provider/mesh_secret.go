@@ -191,9 +191,7 @@ func createMeshSecret(ctx context.Context, api secretsAPI, n newMeshSecret, valu
 		Description:  aws.String(n.description),
 		SecretString: aws.String(value),
 	}
-	for k, v := range tags {
-		in.Tags = append(in.Tags, smtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
+	in.Tags = tagList(tags, func(k, v *string) smtypes.Tag { return smtypes.Tag{Key: k, Value: v} })
 	out, err := api.CreateSecret(ctx, in)
 	if err == nil {
 		return aws.ToString(out.ARN), aws.ToString(out.VersionId), nil
@@ -225,9 +223,7 @@ func createMeshSecret(ctx context.Context, api secretsAPI, n newMeshSecret, valu
 // tagMeshSecret sets tags on the secret name.
 func tagMeshSecret(ctx context.Context, api secretsAPI, name string, tags map[string]string) error {
 	in := &secretsmanager.TagResourceInput{SecretId: aws.String(name)}
-	for k, v := range tags {
-		in.Tags = append(in.Tags, smtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
+	in.Tags = tagList(tags, func(k, v *string) smtypes.Tag { return smtypes.Tag{Key: k, Value: v} })
 	if _, err := api.TagResource(ctx, in); err != nil {
 		return fmt.Errorf("tag secret: %w", err)
 	}

@@ -227,6 +227,23 @@ func syncTags(ctx context.Context, t tagger, id string, have, want map[string]st
 
 // ---- the services' tagging APIs
 
+// tagList turns tags into a service's own tag type, in key order.
+func tagList[T any](tags map[string]string, mk func(k, v *string) T) []T {
+	var list []T
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		list = append(list, mk(aws.String(k), aws.String(tags[k])))
+	}
+	return list
+}
+
+// addTags adds a service's tags, of its own tag type, to m.
+func addTags[T any](m map[string]string, list []T, kv func(T) (k, v *string)) {
+	for _, tg := range list {
+		k, v := kv(tg)
+		m[aws.ToString(k)] = aws.ToString(v)
+	}
+}
+
 type lambdaTags struct{ c *lambda.Client }
 
 func (t lambdaTags) listTags(ctx context.Context, arn string) (map[string]string, error) {
@@ -258,18 +275,13 @@ func (t iamRoleTags) listTags(ctx context.Context, name string) (map[string]stri
 		if err != nil {
 			return nil, err
 		}
-		for _, tg := range page.Tags {
-			out[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-		}
+		addTags(out, page.Tags, func(t iamtypes.Tag) (k, v *string) { return t.Key, t.Value })
 	}
 	return out, nil
 }
 
 func (t iamRoleTags) tag(ctx context.Context, name string, tags map[string]string) error {
-	var list []iamtypes.Tag
-	for k, v := range tags {
-		list = append(list, iamtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
+	list := tagList(tags, func(k, v *string) iamtypes.Tag { return iamtypes.Tag{Key: k, Value: v} })
 	_, err := t.c.TagRole(ctx, &iam.TagRoleInput{RoleName: aws.String(name), Tags: list})
 	return err
 }
@@ -289,9 +301,7 @@ func (t dynamoTags) listTags(ctx context.Context, arn string) (map[string]string
 		if err != nil {
 			return nil, err
 		}
-		for _, tg := range page.Tags {
-			out[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-		}
+		addTags(out, page.Tags, func(t ddbtypes.Tag) (k, v *string) { return t.Key, t.Value })
 		if page.NextToken == nil || aws.ToString(page.NextToken) == aws.ToString(in.NextToken) {
 			return out, nil
 		}
@@ -300,10 +310,7 @@ func (t dynamoTags) listTags(ctx context.Context, arn string) (map[string]string
 }
 
 func (t dynamoTags) tag(ctx context.Context, arn string, tags map[string]string) error {
-	var list []ddbtypes.Tag
-	for k, v := range tags {
-		list = append(list, ddbtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
+	list := tagList(tags, func(k, v *string) ddbtypes.Tag { return ddbtypes.Tag{Key: k, Value: v} })
 	_, err := t.c.TagResource(ctx, &dynamodb.TagResourceInput{ResourceArn: aws.String(arn), Tags: list})
 	return err
 }
@@ -356,17 +363,12 @@ func (t sdTags) listTags(ctx context.Context, arn string) (map[string]string, er
 		return nil, err
 	}
 	m := map[string]string{}
-	for _, tg := range out.Tags {
-		m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-	}
+	addTags(m, out.Tags, func(t sdtypes.Tag) (k, v *string) { return t.Key, t.Value })
 	return m, nil
 }
 
 func (t sdTags) tag(ctx context.Context, arn string, tags map[string]string) error {
-	var list []sdtypes.Tag
-	for k, v := range tags {
-		list = append(list, sdtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
+	list := tagList(tags, func(k, v *string) sdtypes.Tag { return sdtypes.Tag{Key: k, Value: v} })
 	_, err := t.c.TagResource(ctx, &servicediscovery.TagResourceInput{ResourceARN: aws.String(arn), Tags: list})
 	return err
 }
@@ -385,17 +387,12 @@ func (t smTags) listTags(ctx context.Context, id string) (map[string]string, err
 		return nil, err
 	}
 	m := map[string]string{}
-	for _, tg := range out.Tags {
-		m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-	}
+	addTags(m, out.Tags, func(t smtypes.Tag) (k, v *string) { return t.Key, t.Value })
 	return m, nil
 }
 
 func (t smTags) tag(ctx context.Context, id string, tags map[string]string) error {
-	var list []smtypes.Tag
-	for k, v := range tags {
-		list = append(list, smtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
-	}
+	list := tagList(tags, func(k, v *string) smtypes.Tag { return smtypes.Tag{Key: k, Value: v} })
 	_, err := t.c.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String(id), Tags: list})
 	return err
 }
