@@ -50,10 +50,7 @@ const (
 // mtls.Credentials read (package mesh/mtls/secretsmanager).
 type MeshCertificateResource struct {
 	api secretsAPI
-	// tags tags the secret (nil in the unit tests: no tagging); defaults
-	// are the provider's default tags.
-	tags     tagger
-	defaults map[string]string
+	secretTags
 	// now is the clock; nil means time.Now.
 	now func() time.Time
 }
@@ -211,27 +208,7 @@ func (r *MeshCertificateResource) Schema(_ context.Context, _ resource.SchemaReq
 
 func (r *MeshCertificateResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	r.api = secretsFrom(req, resp)
-	if c, ok := req.ProviderData.(*Clients); ok && c != nil && c.SecretsManager != nil {
-		r.tags, r.defaults = smTags{c.SecretsManager}, c.DefaultTags
-	}
-}
-
-// applyTags makes the secret's tags the planned ones (have: the state's
-// tags_all, null on create).
-func (r *MeshCertificateResource) applyTags(ctx context.Context, id string, tags types.Map, have types.Map) (types.Map, error) {
-	if r.tags == nil {
-		return types.MapNull(types.StringType), nil
-	}
-	return applyTags(ctx, r.tags, id, r.defaults, tags, have)
-}
-
-// readTags refreshes tags and tags_all from the secret.
-func (r *MeshCertificateResource) readTags(ctx context.Context, id string, tags, all *types.Map) error {
-	if r.tags == nil {
-		*tags, *all = typedMap(*tags), typedMap(*all)
-		return nil
-	}
-	return readTags(ctx, r.tags, id, r.defaults, tags, all)
+	r.secretTags = secretTagsFrom(req)
 }
 
 func (r *MeshCertificateResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {

@@ -432,3 +432,39 @@ func checkRecoveryWindow(created types.Bool, recovery types.Int64, diags *diag.D
 			"With create_secret = false the provider never deletes the secret, so recovery_window_in_days has no effect; remove it.")
 	}
 }
+
+// secretTags tags a mesh secret, for portico_mesh_ca and
+// portico_mesh_certificate.
+type secretTags struct {
+	// tags tags the secret (nil in the unit tests: no tagging); defaults
+	// are the provider's default tags.
+	tags     tagger
+	defaults map[string]string
+}
+
+// secretTagsFrom is the tagging of the provider's Secrets Manager client,
+// or none when the provider has no such client.
+func secretTagsFrom(req resource.ConfigureRequest) secretTags {
+	if c, ok := req.ProviderData.(*Clients); ok && c != nil && c.SecretsManager != nil {
+		return secretTags{smTags{c.SecretsManager}, c.DefaultTags}
+	}
+	return secretTags{}
+}
+
+// applyTags makes the secret's tags the planned ones (have: the state's
+// tags_all, null on create).
+func (s secretTags) applyTags(ctx context.Context, id string, tags types.Map, have types.Map) (types.Map, error) {
+	if s.tags == nil {
+		return types.MapNull(types.StringType), nil
+	}
+	return applyTags(ctx, s.tags, id, s.defaults, tags, have)
+}
+
+// readTags refreshes tags and tags_all from the secret.
+func (s secretTags) readTags(ctx context.Context, id string, tags, all *types.Map) error {
+	if s.tags == nil {
+		*tags, *all = typedMap(*tags), typedMap(*all)
+		return nil
+	}
+	return readTags(ctx, s.tags, id, s.defaults, tags, all)
+}
