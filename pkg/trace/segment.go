@@ -120,21 +120,31 @@ type Sender interface {
 }
 
 // UDP sends segments to an X-Ray daemon, one datagram per document.
+//
+// Its socket is not connected: a connected UDP socket reports the ICMP "port
+// unreachable" of a datagram sent while the daemon was away as the error of
+// the next send, which is then not sent, so one lost segment would cost
+// another.
 type UDP struct {
-	mu   sync.Mutex
-	conn net.Conn
-	buf  []byte
+	mu     sync.Mutex
+	conn   *net.UDPConn
+	daemon *net.UDPAddr
+	buf    []byte
 }
 
 var _ Sender = (*UDP)(nil)
 
 // DialUDP returns a UDP sender to addr (see DaemonAddress).
 func DialUDP(addr string) (*UDP, error) {
-	conn, err := net.Dial("udp", addr)
+	daemon, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("trace: dial daemon %s: %w", addr, err)
+		return nil, fmt.Errorf("trace: daemon address %s: %w", addr, err)
 	}
-	return &UDP{conn: conn}, nil
+	conn, err := net.ListenUDP("udp", nil)
+	if err != nil {
+		return nil, fmt.Errorf("trace: open a socket for the daemon %s: %w", addr, err)
+	}
+	return &UDP{conn: conn, daemon: daemon}, nil
 }
 
 // Send writes the daemon header and seg as JSON in one datagram.
@@ -146,7 +156,7 @@ func (u *UDP) Send(seg *Segment) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.buf = append(append(u.buf[:0], daemonHeader...), b...)
-	if _, err := u.conn.Write(u.buf); err != nil {
+	if _, err := u.conn.WriteToUDP(u.buf, u.daemon); err != nil {
 		return fmt.Errorf("trace: send segment: %w", err)
 	}
 	return nil

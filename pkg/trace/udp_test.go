@@ -45,3 +45,42 @@ func TestUDPSender(t *testing.T) {
 		t.Fatalf("got %+v, want payment with version v2 starting at %s for 250ms", got[0], start)
 	}
 }
+
+// A segment sent while no daemon listens is lost, but it must not cost the
+// next one: on Linux a connected UDP socket reports the ICMP "port
+// unreachable" of one datagram as the error of the next send, which then is
+// not sent. The demo lost one service's segment in each traced request that
+// followed an untraced one this way.
+func TestUDPSenderAfterTheDaemonWasAway(t *testing.T) {
+	away, err := tracetest.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := away.Addr()
+	away.Close()
+	udp, err := trace.DialUDP(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	lost := trace.Segment{Name: "lost", ID: "53995c3f42cd8ad8", TraceID: "1-5759e988-bd862e3fe1be46a994272793"}
+	if err := udp.Send(&lost); err != nil {
+		t.Fatalf("send with no daemon: got %v, want the datagram written (UDP cannot know)", err)
+	}
+	col, err := tracetest.Listen(addr)
+	if err != nil {
+		t.Fatalf("listen again on the daemon's port %s: %v", addr, err)
+	}
+	defer col.Close()
+	want := trace.Segment{Name: "kept", ID: "63995c3f42cd8ad8", TraceID: "1-5759e988-cd862e3fe1be46a994272793"}
+	if err := udp.Send(&want); err != nil {
+		t.Fatalf("send once the daemon is back: %v", err)
+	}
+	got, err := col.Wait(context.Background(), want.TraceID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Name != "kept" {
+		t.Fatalf("got %+v, want the segment sent once the daemon was back", got[0])
+	}
+}
