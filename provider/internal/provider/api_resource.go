@@ -807,15 +807,8 @@ func planAPI(ctx context.Context, plan, config, state *APIResourceModel, pending
 // nullUnknowns replaces the unknown computed values of a half-built API with
 // nulls, so that it can be saved as tainted.
 func (m *APIResourceModel) nullUnknowns() {
-	for _, v := range []*types.String{&m.ID, &m.Name, &m.StageName, &m.RootResourceID, &m.ProxyResourceID, &m.AuthorizerID,
-		&m.DeploymentID, &m.ExecutionARN, &m.InvokeURL, &m.RedeploymentTrigger, &m.AccessLogGroupName} {
-		if v.IsUnknown() {
-			*v = types.StringNull()
-		}
-	}
-	if m.TagsAll.IsUnknown() {
-		m.TagsAll = types.MapNull(types.StringType)
-	}
+	nullUnknowns(&m.TagsAll, &m.ID, &m.Name, &m.StageName, &m.RootResourceID, &m.ProxyResourceID, &m.AuthorizerID,
+		&m.DeploymentID, &m.ExecutionARN, &m.InvokeURL, &m.RedeploymentTrigger, &m.AccessLogGroupName)
 	if m.BinaryMediaTypes.IsUnknown() {
 		m.BinaryMediaTypes = types.ListNull(types.StringType)
 	}

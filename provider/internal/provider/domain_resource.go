@@ -259,14 +259,7 @@ func (r *DomainResource) Create(ctx context.Context, req resource.CreateRequest,
 
 // saveTainted keeps a domain that exists but failed to settle in state.
 func (r *DomainResource) saveTainted(ctx context.Context, resp *resource.CreateResponse, data DomainResourceModel) {
-	for _, v := range []*types.String{&data.RegionalDomainName, &data.RegionalHostedZoneID, &data.URL} {
-		if v.IsUnknown() {
-			*v = types.StringNull()
-		}
-	}
-	if data.TagsAll.IsUnknown() {
-		data.TagsAll = types.MapNull(types.StringType)
-	}
+	nullUnknowns(&data.TagsAll, &data.RegionalDomainName, &data.RegionalHostedZoneID, &data.URL)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
 

@@ -454,14 +454,7 @@ func (r *FunctionResource) Create(ctx context.Context, req resource.CreateReques
 // saveTainted records a function that exists but failed to settle, so that
 // Terraform marks it tainted instead of losing track of it.
 func (r *FunctionResource) saveTainted(ctx context.Context, resp *resource.CreateResponse, data FunctionResourceModel) {
-	for _, v := range []*types.String{&data.ARN, &data.InvokeARN, &data.LogGroupName} {
-		if v.IsUnknown() {
-			*v = types.StringNull()
-		}
-	}
-	if data.TagsAll.IsUnknown() {
-		data.TagsAll = types.MapNull(types.StringType)
-	}
+	nullUnknowns(&data.TagsAll, &data.ARN, &data.InvokeARN, &data.LogGroupName)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &data)...)
 }
 

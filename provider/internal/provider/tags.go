@@ -225,6 +225,20 @@ func syncTags(ctx context.Context, t tagger, id string, have, want map[string]st
 	return nil
 }
 
+// nullUnknowns replaces the unknown computed values of a half-built
+// resource, its strings and its tags_all, with nulls, so that it can be saved
+// as tainted.
+func nullUnknowns(tagsAll *types.Map, strs ...*types.String) {
+	for _, v := range strs {
+		if v.IsUnknown() {
+			*v = types.StringNull()
+		}
+	}
+	if tagsAll.IsUnknown() {
+		*tagsAll = types.MapNull(types.StringType)
+	}
+}
+
 // ---- the services' tagging APIs
 
 // tagList turns tags into a service's own tag type, in key order.
